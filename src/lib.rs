@@ -1,0 +1,22 @@
+//! QuorumDB: a durable, Postgres-compatible SQL database replicated with Raft.
+//!
+//! Module map, bottom up (imports point downward only):
+//!
+//! * [`util`]: injectable clocks.
+//! * [`vfs`]: the file-system seam every disk access goes through.
+//! * [`sim`]: a simulated disk for crash tests (later: network and clock).
+//! * [`encoding`]: order-preserving key encoding and checksums.
+//! * [`wal`]: the segmented, checksummed, group-committed write-ahead log.
+//! * [`storage`]: the MVCC key-value engine (memtables + checkpoint files) and its recovery.
+//! * [`txn`]: transactions on one shard: HLC timestamps, snapshot reads, conflict detection.
+//!
+//! Still to come, per docs/architecture.md: `replication` (Raft), `coordinator` (shards and
+//! 2PC), `sql`, `pg` (wire protocol) and `backup`.
+
+pub mod encoding;
+pub mod sim;
+pub mod storage;
+pub mod txn;
+pub mod util;
+pub mod vfs;
+pub mod wal;

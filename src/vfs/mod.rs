@@ -1,0 +1,102 @@
+//! The file-system seam: every byte QuorumDB reads from or writes to disk goes through
+//! [`FileSystem`].
+//!
+//! Production uses [`OsFileSystem`] (std::fs + memmap2). Tests use
+//! [`crate::sim::SimFileSystem`], an in-memory disk that forgets unsynced writes and can tear
+//! the last one on a simulated crash. Because the WAL and the checkpoint code only see this
+//! trait, the same recovery code runs against both, and crash tests exercise the real thing.
+//!
+//! The trait is deliberately small: append-only writable files (`write_all`, `sync_data`,
+//! `truncate`), whole-file read-only maps, and the directory operations needed for atomic
+//! replacement (`rename` + `sync_dir`). Durability contract, same as POSIX:
+//! - data written to a file is durable only after `sync_data` on that file;
+//! - a created, renamed or removed name is durable only after `sync_dir` on its directory.
+//!
+//! Depends on: nothing inside the crate.
+
+mod os;
+
+pub use os::OsFileSystem;
+
+use std::fmt::Debug;
+use std::io;
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A file opened for appending. Writes go to the end of the file.
+pub trait WritableFile: Send + Debug {
+    /// Appends `buf` at the end of the file.
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()>;
+    /// Makes everything written so far durable (fdatasync).
+    fn sync_data(&mut self) -> io::Result<()>;
+    /// Cuts the file to `len` bytes; later writes append after `len`.
+    fn truncate(&mut self, len: u64) -> io::Result<()>;
+    /// Current length in bytes, including unsynced writes.
+    fn len(&self) -> u64;
+    /// True when the file holds no bytes.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The whole contents of a file, read-only: an mmap on a real disk, a copy on a simulated one.
+#[derive(Clone)]
+pub struct FileBytes(Arc<dyn Deref<Target = [u8]> + Send + Sync>);
+
+impl FileBytes {
+    /// Wraps any owned byte container.
+    pub fn new(bytes: impl Deref<Target = [u8]> + Send + Sync + 'static) -> Self {
+        Self(Arc::new(bytes))
+    }
+}
+
+impl Deref for FileBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Debug for FileBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "FileBytes({} bytes)", self.0.len())
+    }
+}
+
+/// The operations QuorumDB needs from a file system. See the module docs for durability rules.
+pub trait FileSystem: Send + Sync + Debug {
+    /// Creates a directory and its parents (like `mkdir -p`).
+    fn create_dir_all(&self, path: &Path) -> io::Result<()>;
+    /// Names (not paths) of the entries in a directory, in no particular order.
+    fn list_dir(&self, path: &Path) -> io::Result<Vec<String>>;
+    /// True if a file or directory exists at `path`.
+    fn exists(&self, path: &Path) -> bool;
+    /// Opens a file for appending, creating it (empty) if it does not exist.
+    fn open_append(&self, path: &Path) -> io::Result<Box<dyn WritableFile>>;
+    /// Creates a new empty file for appending, replacing any existing file.
+    fn create(&self, path: &Path) -> io::Result<Box<dyn WritableFile>>;
+    /// Maps a whole file read-only. The file must not change while mapped.
+    fn map(&self, path: &Path) -> io::Result<FileBytes>;
+    /// Atomically renames `from` to `to`, replacing `to`.
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()>;
+    /// Removes a file.
+    fn remove_file(&self, path: &Path) -> io::Result<()>;
+    /// Makes creations, renames and removals in directory `path` durable.
+    fn sync_dir(&self, path: &Path) -> io::Result<()>;
+}
+
+/// Writes `bytes` to `path` atomically and durably: temp file, fsync, rename, fsync directory.
+/// After a crash, `path` holds either its old contents or all of `bytes`, never a mix.
+pub fn write_atomically(fs: &dyn FileSystem, path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
+    tmp_name.push(".tmp");
+    let tmp: PathBuf = dir.join(tmp_name);
+    let mut file = fs.create(&tmp)?;
+    file.write_all(bytes)?;
+    file.sync_data()?;
+    drop(file);
+    fs.rename(&tmp, path)?;
+    fs.sync_dir(dir)
+}

@@ -1,0 +1,99 @@
+//! [`OsFileSystem`]: the real disk, through std::fs and memmap2.
+
+use super::{FileBytes, FileSystem, WritableFile};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Seek, SeekFrom, Write};
+use std::path::Path;
+
+/// The operating system's file system.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct OsFileSystem;
+
+#[derive(Debug)]
+struct OsFile {
+    file: File,
+    len: u64,
+}
+
+impl WritableFile for OsFile {
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.file.write_all(buf)?;
+        self.len += buf.len() as u64;
+        Ok(())
+    }
+
+    fn sync_data(&mut self) -> io::Result<()> {
+        self.file.sync_data()
+    }
+
+    fn truncate(&mut self, len: u64) -> io::Result<()> {
+        self.file.set_len(len)?;
+        self.file.seek(SeekFrom::Start(len))?;
+        self.len = len;
+        Ok(())
+    }
+
+    fn len(&self) -> u64 {
+        self.len
+    }
+}
+
+fn open_with(path: &Path, truncate: bool) -> io::Result<Box<dyn WritableFile>> {
+    let mut file =
+        OpenOptions::new().create(true).write(true).truncate(truncate).read(true).open(path)?;
+    let len = file.seek(SeekFrom::End(0))?;
+    Ok(Box::new(OsFile { file, len }))
+}
+
+impl FileSystem for OsFileSystem {
+    fn create_dir_all(&self, path: &Path) -> io::Result<()> {
+        fs::create_dir_all(path)
+    }
+
+    fn list_dir(&self, path: &Path) -> io::Result<Vec<String>> {
+        let mut names = Vec::new();
+        for entry in fs::read_dir(path)? {
+            names.push(entry?.file_name().to_string_lossy().into_owned());
+        }
+        Ok(names)
+    }
+
+    fn exists(&self, path: &Path) -> bool {
+        path.exists()
+    }
+
+    fn open_append(&self, path: &Path) -> io::Result<Box<dyn WritableFile>> {
+        open_with(path, false)
+    }
+
+    fn create(&self, path: &Path) -> io::Result<Box<dyn WritableFile>> {
+        open_with(path, true)
+    }
+
+    fn map(&self, path: &Path) -> io::Result<FileBytes> {
+        let file = File::open(path)?;
+        if file.metadata()?.len() == 0 {
+            return Ok(FileBytes::new(Vec::new()));
+        }
+        // SAFETY: QuorumDB maps only files it treats as immutable while mapped: checkpoint
+        // files are written once and never modified (only deleted after being unmapped from
+        // the live set, which unlinks the name but keeps the pages valid), and WAL segments
+        // are mapped only during recovery, before any writer opens them. Another process
+        // truncating these files would be outside our contract (and would SIGBUS, as with
+        // any mmap-based database).
+        let map = unsafe { memmap2::Mmap::map(&file)? };
+        Ok(FileBytes::new(map))
+    }
+
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        fs::rename(from, to)
+    }
+
+    fn remove_file(&self, path: &Path) -> io::Result<()> {
+        fs::remove_file(path)
+    }
+
+    fn sync_dir(&self, path: &Path) -> io::Result<()> {
+        File::open(path)?.sync_all()
+    }
+}

@@ -1,0 +1,467 @@
+//! The write-ahead log: a segmented, append-only, checksummed record log with group commit.
+//!
+//! The WAL stores opaque records (`kind` byte + payload) at consecutive log sequence numbers
+//! ([`Lsn`]). It knows nothing of transactions, SQL or Raft: the storage engine logs commit
+//! batches in it today, and the replication layer will log Raft entries and hard state in it
+//! (records addressed by LSN, a suffix cut by [`Wal::truncate_from`] on a leader change, a
+//! prefix dropped by [`Wal::remove_before`] once a checkpoint covers it).
+//!
+//! Group commit
+//! ============
+//!
+//! Committers call [`Wal::submit`], which frames the record into a shared buffer and assigns
+//! its LSN, then [`Wal::wait_durable`]. The first waiter that finds no write in progress
+//! becomes the writer: it takes the whole buffer, appends it with one `write`, issues one
+//! `fdatasync`, and wakes everyone whose record is now durable. Records that arrive during
+//! that fsync accumulate for the next writer, so under load one fsync covers many commits.
+//! There is no dedicated thread, which keeps the single-threaded simulator simple.
+//!
+//! If a write or fsync fails, the WAL is *poisoned*: the failed batch and everything after it
+//! fail, and no further commit is accepted until the process restarts and recovery establishes
+//! what is really on disk (after an fsync error the kernel may have dropped the dirty pages, so
+//! retrying would be a lie — the lesson of PostgreSQL's "fsyncgate").
+//!
+//! Recovery
+//! ========
+//!
+//! [`Wal::open`] scans the segments in order, checks they are contiguous, hands every record at
+//! or after the requested LSN to the caller, and cuts a torn tail off the last segment (see
+//! [`segment`] for the torn-versus-corrupt rule).
+//!
+//! Depends on: `vfs`, `encoding`.
+
+mod error;
+pub mod record;
+pub mod segment;
+
+pub use error::WalError;
+pub use segment::Lsn;
+
+use crate::vfs::{FileSystem, WritableFile};
+use parking_lot::{Condvar, Mutex, MutexGuard};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// When appended records reach the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SyncMode {
+    /// fdatasync after every batch: a commit is acknowledged only once it is on disk.
+    #[default]
+    Fsync,
+    /// Never fsync. UNSAFE: acknowledged commits can be lost on power failure or OS crash.
+    /// For tests and benchmarks of everything but the disk.
+    Off,
+}
+
+/// Tunables of the log.
+#[derive(Debug, Clone)]
+pub struct WalOptions {
+    /// When records reach the disk.
+    pub sync: SyncMode,
+    /// A new segment starts once the current one reaches this size.
+    pub segment_bytes: u64,
+    /// Largest accepted payload.
+    pub max_record_bytes: usize,
+    /// Submitters wait while this many bytes are already queued behind a running write.
+    pub max_pending_bytes: usize,
+}
+
+impl Default for WalOptions {
+    fn default() -> Self {
+        Self {
+            sync: SyncMode::Fsync,
+            segment_bytes: 64 << 20,
+            max_record_bytes: 256 << 20,
+            max_pending_bytes: 64 << 20,
+        }
+    }
+}
+
+/// Counters for benchmarks and monitoring.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WalStats {
+    /// Records made durable.
+    pub records: u64,
+    /// Batches written (one write call each).
+    pub batches: u64,
+    /// fdatasync calls on segment files.
+    pub syncs: u64,
+    /// Bytes written.
+    pub bytes: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    records: AtomicU64,
+    batches: AtomicU64,
+    syncs: AtomicU64,
+    bytes: AtomicU64,
+}
+
+/// State shared by submitters and the current writer, under one mutex.
+#[derive(Debug)]
+struct Queue {
+    /// LSN the next submitted record gets.
+    next_lsn: Lsn,
+    /// Framed records not yet taken by a writer; the first has LSN `buffer_first_lsn`.
+    buffer: Vec<u8>,
+    buffer_first_lsn: Lsn,
+    /// Every record below this LSN is durable.
+    durable_lsn: Lsn,
+    /// A writer is appending a batch right now.
+    writing: bool,
+    /// Set after a failed write or fsync; see the module docs.
+    poisoned: Option<WalError>,
+}
+
+/// The active segment, owned by whichever thread is writing.
+#[derive(Debug)]
+struct Writer {
+    file: Box<dyn WritableFile>,
+    /// First LSN of every segment on disk, ascending; the last one is `file`.
+    segments: Vec<Lsn>,
+}
+
+/// The write-ahead log. Share it between threads with `Arc`.
+#[derive(Debug)]
+pub struct Wal {
+    fs: Arc<dyn FileSystem>,
+    dir: PathBuf,
+    options: WalOptions,
+    queue: Mutex<Queue>,
+    queue_changed: Condvar,
+    writer: Mutex<Writer>,
+    counters: Counters,
+}
+
+impl Wal {
+    /// Opens (or creates) the log in `dir` and recovers it. Every record with LSN >=
+    /// `replay_from` is passed to `apply` in order. `replay_from` is where the caller's
+    /// durable state ends (a checkpoint position); records below it may already be deleted.
+    pub fn open<E: From<WalError>>(
+        fs: Arc<dyn FileSystem>,
+        dir: &Path,
+        options: WalOptions,
+        replay_from: Lsn,
+        mut apply: impl FnMut(Lsn, u8, &[u8]) -> Result<(), E>,
+    ) -> Result<Self, E> {
+        fs.create_dir_all(dir).map_err(|e| WalError::io("create dir", dir, e))?;
+        let names = fs.list_dir(dir).map_err(|e| WalError::io("list", dir, e))?;
+        let mut segments: Vec<Lsn> =
+            names.iter().filter_map(|n| segment::parse_file_name(n)).collect();
+        segments.sort_unstable();
+
+        if segments.is_empty() {
+            let path = dir.join(segment::file_name(replay_from));
+            let file = fs.create(&path).map_err(|e| WalError::io("create", &path, e))?;
+            fs.sync_dir(dir).map_err(|e| WalError::io("sync dir", dir, e))?;
+            return Ok(Self::new(fs, dir, options, file, vec![replay_from], replay_from));
+        }
+        if segments[0] > replay_from {
+            let path = dir.join(segment::file_name(segments[0]));
+            return Err(WalError::Corruption {
+                file: path,
+                offset: 0,
+                reason: format!(
+                    "log starts at LSN {} but recovery needs LSN {replay_from}",
+                    segments[0]
+                ),
+            }
+            .into());
+        }
+
+        let mut next_lsn = segments[0];
+        for (i, &first) in segments.iter().enumerate() {
+            let path = dir.join(segment::file_name(first));
+            if first != next_lsn {
+                let reason = format!("expected segment starting at LSN {next_lsn}, found {first}");
+                return Err(WalError::Corruption { file: path, offset: 0, reason }.into());
+            }
+            let is_last = i + 1 == segments.len();
+            let bytes = fs.map(&path).map_err(|e| WalError::io("map", &path, e))?;
+            let outcome = segment::scan(
+                &path,
+                &bytes,
+                is_last,
+                options.max_record_bytes,
+                |index, kind, payload| {
+                    let lsn = first + index;
+                    if lsn >= replay_from { apply(lsn, kind, payload) } else { Ok(()) }
+                },
+            )?;
+            drop(bytes);
+            next_lsn = first + outcome.records;
+            if let Some(reason) = outcome.torn {
+                tracing::warn!(
+                    file = %path.display(),
+                    offset = outcome.valid_len,
+                    reason,
+                    "WAL ends in a torn write (crash during an unsynced append); cutting it off"
+                );
+                let mut file = fs.open_append(&path).map_err(|e| WalError::io("open", &path, e))?;
+                file.truncate(outcome.valid_len).map_err(|e| WalError::io("truncate", &path, e))?;
+                file.sync_data().map_err(|e| WalError::io("fsync", &path, e))?;
+            }
+        }
+        if next_lsn < replay_from {
+            let last = dir.join(segment::file_name(segments[segments.len() - 1]));
+            let reason = format!("log ends at LSN {next_lsn} but recovery needs LSN {replay_from}");
+            return Err(WalError::Corruption { file: last, offset: 0, reason }.into());
+        }
+        let active = dir.join(segment::file_name(segments[segments.len() - 1]));
+        let file = fs.open_append(&active).map_err(|e| WalError::io("open", &active, e))?;
+        Ok(Self::new(fs, dir, options, file, segments, next_lsn))
+    }
+
+    fn new(
+        fs: Arc<dyn FileSystem>,
+        dir: &Path,
+        options: WalOptions,
+        file: Box<dyn WritableFile>,
+        segments: Vec<Lsn>,
+        next_lsn: Lsn,
+    ) -> Self {
+        let queue = Queue {
+            next_lsn,
+            buffer: Vec::new(),
+            buffer_first_lsn: next_lsn,
+            durable_lsn: next_lsn,
+            writing: false,
+            poisoned: None,
+        };
+        Self {
+            fs,
+            dir: dir.to_path_buf(),
+            options,
+            queue: Mutex::new(queue),
+            queue_changed: Condvar::new(),
+            writer: Mutex::new(Writer { file, segments }),
+            counters: Counters::default(),
+        }
+    }
+
+    /// Queues a record and returns its LSN. It is not durable until [`Wal::wait_durable`]
+    /// returns Ok for that LSN. Records are durable in LSN order.
+    pub fn submit(&self, kind: u8, payload: &[u8]) -> Result<Lsn, WalError> {
+        if payload.len() > self.options.max_record_bytes {
+            let max = self.options.max_record_bytes;
+            return Err(WalError::RecordTooLarge { size: payload.len(), max });
+        }
+        let mut queue = self.queue.lock();
+        while queue.writing && queue.buffer.len() >= self.options.max_pending_bytes {
+            if let Some(err) = &queue.poisoned {
+                return Err(err.clone());
+            }
+            self.queue_changed.wait(&mut queue);
+        }
+        if let Some(err) = &queue.poisoned {
+            return Err(err.clone());
+        }
+        record::encode(&mut queue.buffer, kind, payload);
+        let lsn = queue.next_lsn;
+        queue.next_lsn += 1;
+        Ok(lsn)
+    }
+
+    /// Blocks until the record at `lsn` is durable (or, with [`SyncMode::Off`], written).
+    pub fn wait_durable(&self, lsn: Lsn) -> Result<(), WalError> {
+        let mut queue = self.queue.lock();
+        loop {
+            if lsn < queue.durable_lsn {
+                return Ok(());
+            }
+            if let Some(err) = &queue.poisoned {
+                return Err(err.clone());
+            }
+            if lsn >= queue.next_lsn {
+                return Err(WalError::InvalidPosition { lsn, reason: "never submitted" });
+            }
+            if queue.writing {
+                self.queue_changed.wait(&mut queue);
+            } else {
+                self.write_pending(&mut queue);
+            }
+        }
+    }
+
+    /// Submits a record and waits until it is durable.
+    pub fn append(&self, kind: u8, payload: &[u8]) -> Result<Lsn, WalError> {
+        let lsn = self.submit(kind, payload)?;
+        self.wait_durable(lsn)?;
+        Ok(lsn)
+    }
+
+    /// Makes the calling thread the writer for everything queued: one write, one fsync.
+    /// Called with the queue locked and no write in progress; unlocks it during the IO.
+    fn write_pending(&self, queue: &mut MutexGuard<'_, Queue>) {
+        let batch = std::mem::take(&mut queue.buffer);
+        let first = queue.buffer_first_lsn;
+        let end = queue.next_lsn;
+        queue.buffer_first_lsn = end;
+        queue.writing = true;
+        let result = MutexGuard::unlocked(queue, || self.write_batch(&batch, first));
+        queue.writing = false;
+        match result {
+            Ok(()) => {
+                queue.durable_lsn = end;
+                self.counters.records.fetch_add(end - first, Ordering::Relaxed);
+                self.counters.batches.fetch_add(1, Ordering::Relaxed);
+                self.counters.bytes.fetch_add(batch.len() as u64, Ordering::Relaxed);
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "WAL write failed; refusing further commits");
+                queue.poisoned = Some(WalError::Poisoned { cause: err.to_string() });
+            }
+        }
+        self.queue_changed.notify_all();
+    }
+
+    fn write_batch(&self, batch: &[u8], first: Lsn) -> Result<(), WalError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut writer = self.writer.lock();
+        if writer.file.len() >= self.options.segment_bytes {
+            self.rotate(&mut writer, first)?;
+        }
+        let active = writer.segments[writer.segments.len() - 1];
+        let path = |active| self.segment_path(active);
+        writer.file.write_all(batch).map_err(|e| WalError::io("write", path(active), e))?;
+        if self.options.sync == SyncMode::Fsync {
+            writer.file.sync_data().map_err(|e| WalError::io("fsync", path(active), e))?;
+            self.counters.syncs.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    /// Starts a new segment whose first record will be `first`. The old one is already fully
+    /// synced (every batch is), which is what lets recovery treat it as sealed.
+    fn rotate(&self, writer: &mut Writer, first: Lsn) -> Result<(), WalError> {
+        let path = self.segment_path(first);
+        let file = self.fs.create(&path).map_err(|e| WalError::io("create", &path, e))?;
+        self.sync_dir()?;
+        writer.file = file;
+        writer.segments.push(first);
+        Ok(())
+    }
+
+    fn sync_dir(&self) -> Result<(), WalError> {
+        self.fs.sync_dir(&self.dir).map_err(|e| WalError::io("sync dir", &self.dir, e))
+    }
+
+    fn segment_path(&self, first: Lsn) -> PathBuf {
+        self.dir.join(segment::file_name(first))
+    }
+
+    /// Deletes whole segments all of whose records have LSN < `lsn` (never the active one).
+    /// Call once a checkpoint durably covers everything below `lsn`.
+    pub fn remove_before(&self, lsn: Lsn) -> Result<usize, WalError> {
+        let mut writer = self.writer.lock();
+        let removable = writer.segments.windows(2).take_while(|pair| pair[1] <= lsn).count();
+        for &first in &writer.segments[..removable] {
+            let path = self.segment_path(first);
+            self.fs.remove_file(&path).map_err(|e| WalError::io("remove", &path, e))?;
+        }
+        if removable > 0 {
+            self.sync_dir()?;
+        }
+        writer.segments.drain(..removable);
+        Ok(removable)
+    }
+
+    /// Removes every record with LSN >= `lsn`, durably; the next record gets LSN `lsn`. Used
+    /// when a Raft leader overwrites a conflicting suffix. Pending records are flushed first.
+    pub fn truncate_from(&self, lsn: Lsn) -> Result<(), WalError> {
+        let mut queue = self.queue.lock();
+        loop {
+            if let Some(err) = &queue.poisoned {
+                return Err(err.clone());
+            }
+            if queue.writing {
+                self.queue_changed.wait(&mut queue);
+            } else if !queue.buffer.is_empty() {
+                self.write_pending(&mut queue);
+            } else {
+                break;
+            }
+        }
+        let mut writer = self.writer.lock();
+        let first_lsn = writer.segments[0];
+        if lsn < first_lsn || lsn > queue.next_lsn {
+            return Err(WalError::InvalidPosition { lsn, reason: "outside the log" });
+        }
+        let keep = writer.segments.iter().rposition(|&first| first <= lsn).unwrap_or(0);
+        for &first in writer.segments[keep + 1..].iter().rev() {
+            let path = self.segment_path(first);
+            self.fs.remove_file(&path).map_err(|e| WalError::io("remove", &path, e))?;
+        }
+        writer.segments.truncate(keep + 1);
+        let first = writer.segments[keep];
+        let path = self.segment_path(first);
+        let cut = self.offset_of(&path, lsn - first)?;
+        let mut file = self.fs.open_append(&path).map_err(|e| WalError::io("open", &path, e))?;
+        file.truncate(cut).map_err(|e| WalError::io("truncate", &path, e))?;
+        file.sync_data().map_err(|e| WalError::io("fsync", &path, e))?;
+        self.sync_dir()?;
+        writer.file = file;
+        queue.next_lsn = lsn;
+        queue.buffer_first_lsn = lsn;
+        queue.durable_lsn = lsn;
+        Ok(())
+    }
+
+    /// Byte offset of the `index`-th record of a segment.
+    fn offset_of(&self, path: &Path, index: u64) -> Result<u64, WalError> {
+        let bytes = self.fs.map(path).map_err(|e| WalError::io("map", path, e))?;
+        let mut offset = 0usize;
+        for _ in 0..index {
+            match record::decode(&bytes, offset, self.options.max_record_bytes) {
+                record::Frame::Valid { frame_len, .. } => offset += frame_len,
+                _ => {
+                    let reason = "record vanished during truncation".to_string();
+                    return Err(WalError::Corruption {
+                        file: path.into(),
+                        offset: offset as u64,
+                        reason,
+                    });
+                }
+            }
+        }
+        Ok(offset as u64)
+    }
+
+    /// The LSN the next submitted record will get.
+    pub fn next_lsn(&self) -> Lsn {
+        self.queue.lock().next_lsn
+    }
+
+    /// Every record below this LSN is durable.
+    pub fn durable_lsn(&self) -> Lsn {
+        self.queue.lock().durable_lsn
+    }
+
+    /// The first LSN still on disk.
+    pub fn first_lsn(&self) -> Lsn {
+        self.writer.lock().segments[0]
+    }
+
+    /// Number of segment files.
+    pub fn segment_count(&self) -> usize {
+        self.writer.lock().segments.len()
+    }
+
+    /// Counters since open.
+    pub fn stats(&self) -> WalStats {
+        WalStats {
+            records: self.counters.records.load(Ordering::Relaxed),
+            batches: self.counters.batches.load(Ordering::Relaxed),
+            syncs: self.counters.syncs.load(Ordering::Relaxed),
+            bytes: self.counters.bytes.load(Ordering::Relaxed),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
