@@ -19,7 +19,7 @@
 //! [`SimFileSystem::set_capacity`] makes writes fail with "no space left" beyond a size, and
 //! [`SimFileSystem::fail_next_syncs`] makes fsync fail.
 
-use crate::vfs::{FileBytes, FileSystem, WritableFile};
+use crate::vfs::{FileBytes, FileSystem, LockGuard, WritableFile};
 use parking_lot::Mutex;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -351,6 +351,11 @@ impl FileSystem for SimFileSystem {
             state.names.values().chain(state.durable_names.values()).copied().collect();
         state.files.retain(|inode, _| live.contains(inode));
         Ok(())
+    }
+
+    /// One simulated process per disk: locking always succeeds.
+    fn lock(&self, _path: &Path) -> io::Result<LockGuard> {
+        Ok(Box::new(()))
     }
 }
 

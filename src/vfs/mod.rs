@@ -58,6 +58,12 @@ impl Deref for FileBytes {
     }
 }
 
+impl AsRef<[u8]> for FileBytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
 impl Debug for FileBytes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "FileBytes({} bytes)", self.0.len())
@@ -84,7 +90,13 @@ pub trait FileSystem: Send + Sync + Debug {
     fn remove_file(&self, path: &Path) -> io::Result<()>;
     /// Makes creations, renames and removals in directory `path` durable.
     fn sync_dir(&self, path: &Path) -> io::Result<()>;
+    /// Takes an exclusive lock on the file `path` (created if missing), held until the
+    /// returned guard is dropped or the process dies. Fails if another holder has it.
+    fn lock(&self, path: &Path) -> io::Result<LockGuard>;
 }
+
+/// Keeps a [`FileSystem::lock`] held while alive.
+pub type LockGuard = Box<dyn std::any::Any + Send + Sync>;
 
 /// Writes `bytes` to `path` atomically and durably: temp file, fsync, rename, fsync directory.
 /// After a crash, `path` holds either its old contents or all of `bytes`, never a mix.

@@ -1,6 +1,6 @@
 //! [`OsFileSystem`]: the real disk, through std::fs and memmap2.
 
-use super::{FileBytes, FileSystem, WritableFile};
+use super::{FileBytes, FileSystem, LockGuard, WritableFile};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Seek, SeekFrom, Write};
 use std::path::Path;
@@ -95,5 +95,20 @@ impl FileSystem for OsFileSystem {
 
     fn sync_dir(&self, path: &Path) -> io::Result<()> {
         File::open(path)?.sync_all()
+    }
+
+    fn lock(&self, path: &Path) -> io::Result<LockGuard> {
+        let file = OpenOptions::new().create(true).truncate(false).write(true).open(path)?;
+        match file.try_lock() {
+            Ok(()) => Ok(Box::new(file)),
+            Err(fs::TryLockError::WouldBlock) => Err(io::Error::new(
+                io::ErrorKind::WouldBlock,
+                format!(
+                    "{} is locked: another QuorumDB process uses this data directory",
+                    path.display()
+                ),
+            )),
+            Err(fs::TryLockError::Error(e)) => Err(e),
+        }
     }
 }

@@ -1,0 +1,80 @@
+//! The background checkpointer: one thread per engine that checkpoints when the memtable
+//! reaches its threshold (woken by writers) or on a timer, so writers never do that work.
+
+use super::Engine;
+use parking_lot::{Condvar, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Default)]
+struct Signal {
+    wanted: Mutex<bool>,
+    wake: Condvar,
+    stop: AtomicBool,
+}
+
+/// Handle to the checkpointer thread; dropping it (with the engine) stops the thread.
+#[derive(Debug, Default)]
+pub(super) struct Background {
+    signal: Arc<Signal>,
+}
+
+impl Background {
+    pub(super) fn new() -> Self {
+        Self::default()
+    }
+
+    /// Starts the thread. It holds only a weak reference, so it never keeps the engine alive.
+    pub(super) fn spawn(&self, engine: Weak<Engine>) {
+        let signal = self.signal.clone();
+        let spawned = std::thread::Builder::new()
+            .name("quorumdb-checkpointer".into())
+            .spawn(move || run(engine, signal));
+        if let Err(err) = spawned {
+            tracing::error!(error = %err, "could not start the checkpointer thread");
+        }
+    }
+
+    /// Asks the thread to check for work now.
+    pub(super) fn wake(&self) {
+        *self.signal.wanted.lock() = true;
+        self.signal.wake.notify_one();
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        self.signal.stop.store(true, Ordering::SeqCst);
+        self.signal.wake.notify_one();
+    }
+}
+
+fn run(engine: Weak<Engine>, signal: Arc<Signal>) {
+    let mut last_checkpoint = Instant::now();
+    while !signal.stop.load(Ordering::SeqCst) {
+        let Some(engine) = engine.upgrade() else { return };
+        let levels = engine.current_levels();
+        let interval = engine.options.checkpoint_interval;
+        let memory_due =
+            levels.active.approx_bytes() >= engine.freeze_threshold() || !levels.frozen.is_empty();
+        let timer_due = last_checkpoint.elapsed() >= interval && !levels.active.is_empty();
+        drop(levels);
+        if memory_due || timer_due {
+            match engine.checkpoint() {
+                Ok(()) => last_checkpoint = Instant::now(),
+                Err(err) => {
+                    tracing::error!(error = %err, "background checkpoint failed; will retry");
+                    std::thread::sleep(Duration::from_secs(1));
+                }
+            }
+            continue;
+        }
+        drop(engine);
+        let mut wanted = signal.wanted.lock();
+        if !*wanted && !signal.stop.load(Ordering::SeqCst) {
+            signal.wake.wait_for(&mut wanted, interval.min(Duration::from_secs(1)));
+        }
+        *wanted = false;
+    }
+}

@@ -1,0 +1,422 @@
+//! [`Engine`]: opening and recovering the store, the commit path, and reads.
+//! Checkpoints, merges and garbage collection are in `maintenance.rs`.
+
+use super::background::Background;
+use super::checkpoint_file::CheckpointFile;
+use super::manifest::{self, Manifest};
+use super::memtable::{Memtable, VersionKey};
+use super::merge::{MemtableCursor, MergeIter, Scan, VersionSource};
+use super::{RECORD_COMMIT, StorageError, Timestamp, WriteBatch};
+use crate::vfs::{FileSystem, LockGuard};
+use crate::wal::{Lsn, Wal, WalOptions};
+use bytes::Bytes;
+use parking_lot::{Condvar, Mutex, RwLock};
+use std::collections::BTreeSet;
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Tunables of the engine.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// WAL settings (sync mode, segment size).
+    pub wal: WalOptions,
+    /// Memory limit for memtables, in bytes. A checkpoint starts when the active memtable
+    /// reaches half of it; writers wait if a frozen one is still being written and the active
+    /// one reaches half again.
+    pub memtable_bytes: usize,
+    /// Merge checkpoint files when there are more than this many.
+    pub max_checkpoint_files: usize,
+    /// Run checkpoints on a background thread (production). When false, the writer that
+    /// crosses the memory threshold checkpoints inline (deterministic tests).
+    pub background: bool,
+    /// The background thread also checkpoints a non-empty memtable this often, bounding
+    /// recovery time on a quiet system.
+    pub checkpoint_interval: Duration,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        Self {
+            wal: WalOptions::default(),
+            memtable_bytes: 64 << 20,
+            max_checkpoint_files: 8,
+            background: true,
+            checkpoint_interval: Duration::from_secs(60),
+        }
+    }
+}
+
+/// The current set of levels, swapped as a whole; readers hold an `Arc` to a consistent one.
+#[derive(Debug, Clone)]
+pub(super) struct Levels {
+    /// Receives commits logged at or after its `first_lsn`.
+    pub active: Arc<Memtable>,
+    /// Frozen memtables awaiting their checkpoint, newest first.
+    pub frozen: Vec<Arc<Memtable>>,
+    /// Checkpoint files, newest first.
+    pub files: Vec<Arc<CheckpointFile>>,
+}
+
+/// Counters and sizes, for tests, benchmarks and monitoring.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EngineStats {
+    /// Approximate bytes in the active memtable.
+    pub active_memtable_bytes: usize,
+    /// Versions in all memtables.
+    pub memtable_versions: usize,
+    /// Frozen memtables not yet checkpointed.
+    pub frozen_memtables: usize,
+    /// Checkpoint files in the live set.
+    pub checkpoint_files: usize,
+    /// Versions in all checkpoint files.
+    pub file_versions: u64,
+    /// WAL position covered by the last checkpoint.
+    pub checkpoint_lsn: Lsn,
+    /// WAL segment files on disk.
+    pub wal_segments: usize,
+    /// Checkpoints completed since open.
+    pub checkpoints: u64,
+    /// File merges completed since open.
+    pub merges: u64,
+    /// WAL fsyncs since open.
+    pub wal_syncs: u64,
+    /// WAL records made durable since open.
+    pub wal_records: u64,
+}
+
+/// A batch logged but not yet durable or visible; finish it with [`Engine::finish`].
+#[derive(Debug)]
+#[must_use = "a submitted write must be finished"]
+pub struct PendingWrite {
+    lsn: Lsn,
+    ts: Timestamp,
+    batch: WriteBatch,
+}
+
+impl PendingWrite {
+    /// The WAL position of the batch.
+    pub fn lsn(&self) -> Lsn {
+        self.lsn
+    }
+}
+
+/// The storage engine. Open with [`Engine::open`]; share the returned `Arc` across threads.
+#[derive(Debug)]
+pub struct Engine {
+    pub(super) fs: Arc<dyn FileSystem>,
+    pub(super) dir: PathBuf,
+    pub(super) options: EngineOptions,
+    pub(super) wal: Wal,
+    pub(super) levels: RwLock<Arc<Levels>>,
+    /// Orders timestamp checks, WAL submission and memtable freezes.
+    pub(super) commit_order: Mutex<Timestamp>,
+    /// LSNs submitted but not yet applied (or failed).
+    pub(super) inflight: Mutex<BTreeSet<Lsn>>,
+    pub(super) inflight_done: Condvar,
+    /// Serializes checkpoints, merges and GC; holds the manifest as last stored.
+    pub(super) maintenance: Mutex<Manifest>,
+    pub(super) gc_horizon: AtomicU64,
+    pub(super) max_ts: AtomicU64,
+    pub(super) checkpoints: AtomicU64,
+    pub(super) merges: AtomicU64,
+    pub(super) memory_freed: Condvar,
+    pub(super) memory_wait: Mutex<()>,
+    pub(super) background: Option<Background>,
+    _lock: LockGuard,
+}
+
+impl Engine {
+    /// Opens (creating if needed) the store in `data_dir` and recovers it: the checkpoint files
+    /// the manifest names, then every WAL record after the checkpoint position.
+    pub fn open(
+        fs: Arc<dyn FileSystem>,
+        data_dir: &Path,
+        options: EngineOptions,
+    ) -> Result<Arc<Self>, StorageError> {
+        let dir = data_dir.join("storage");
+        fs.create_dir_all(&dir).map_err(|e| StorageError::io("create dir", &dir, e))?;
+        let lock_path = data_dir.join("LOCK");
+        let lock = fs.lock(&lock_path).map_err(|e| StorageError::io("lock", &lock_path, e))?;
+        let manifest = Manifest::load(fs.as_ref(), &dir)?;
+        remove_leftovers(fs.as_ref(), &dir, &manifest)?;
+        let mut files = Vec::with_capacity(manifest.files.len());
+        for record in &manifest.files {
+            let path = dir.join(manifest::file_name(record.id));
+            files.push(Arc::new(CheckpointFile::open(fs.as_ref(), &path)?));
+        }
+        let mut max_ts = files.iter().map(|f| f.summary().max_ts).max().unwrap_or(0);
+        let active = Memtable::new(manifest.checkpoint_lsn);
+        let wal_dir = data_dir.join("wal");
+        let wal = Wal::open(
+            fs.clone(),
+            &wal_dir,
+            options.wal.clone(),
+            manifest.checkpoint_lsn,
+            |lsn, kind, payload| replay_record(&wal_dir, &active, &mut max_ts, lsn, kind, payload),
+        )?;
+        tracing::info!(
+            dir = %data_dir.display(),
+            checkpoint_lsn = manifest.checkpoint_lsn,
+            replayed = wal.next_lsn() - manifest.checkpoint_lsn,
+            files = files.len(),
+            "storage engine recovered"
+        );
+        let levels = Levels { active: Arc::new(active), frozen: Vec::new(), files };
+        let background = options.background.then(Background::new);
+        let gc_horizon = manifest.gc_horizon;
+        let engine = Arc::new(Self {
+            fs,
+            dir,
+            options,
+            wal,
+            levels: RwLock::new(Arc::new(levels)),
+            commit_order: Mutex::new(max_ts),
+            inflight: Mutex::new(BTreeSet::new()),
+            inflight_done: Condvar::new(),
+            maintenance: Mutex::new(manifest),
+            gc_horizon: AtomicU64::new(gc_horizon),
+            max_ts: AtomicU64::new(max_ts),
+            checkpoints: AtomicU64::new(0),
+            merges: AtomicU64::new(0),
+            memory_freed: Condvar::new(),
+            memory_wait: Mutex::new(()),
+            background,
+            _lock: lock,
+        });
+        if let Some(background) = &engine.background {
+            background.spawn(Arc::downgrade(&engine));
+        }
+        Ok(engine)
+    }
+
+    /// Logs `batch` at commit timestamp `ts` and returns without waiting for the disk.
+    /// Timestamps must increase from one call to the next. The batch becomes durable and
+    /// visible in [`Engine::finish`]; until then no reader sees any of it.
+    pub fn submit(&self, ts: Timestamp, batch: WriteBatch) -> Result<PendingWrite, StorageError> {
+        self.wait_for_memory();
+        let payload = batch.encode(ts);
+        let mut last_ts = self.commit_order.lock();
+        if ts <= *last_ts {
+            let reason =
+                format!("commit timestamp {ts} is not after the previous one, {}", *last_ts);
+            return Err(StorageError::InvalidRequest(reason));
+        }
+        let lsn = self.wal.submit(RECORD_COMMIT, &payload)?;
+        *last_ts = ts;
+        self.inflight.lock().insert(lsn);
+        Ok(PendingWrite { lsn, ts, batch })
+    }
+
+    /// Waits until a submitted batch is durable, then makes it visible to reads at its
+    /// timestamp. On error nothing of the batch is visible.
+    pub fn finish(&self, pending: PendingWrite) -> Result<(), StorageError> {
+        let result =
+            self.wal.wait_durable(pending.lsn).map_err(StorageError::from).and_then(|()| {
+                let table = self.memtable_for(pending.lsn)?;
+                table.apply(pending.ts, pending.batch.writes());
+                self.max_ts.fetch_max(pending.ts, Ordering::SeqCst);
+                Ok(())
+            });
+        self.inflight.lock().remove(&pending.lsn);
+        self.inflight_done.notify_all();
+        result?;
+        self.after_write()
+    }
+
+    /// Logs, syncs and applies `batch` at `ts`: [`Engine::submit`] then [`Engine::finish`].
+    pub fn write(&self, ts: Timestamp, batch: WriteBatch) -> Result<(), StorageError> {
+        let pending = self.submit(ts, batch)?;
+        self.finish(pending)
+    }
+
+    /// The memtable that receives the commit logged at `lsn`.
+    fn memtable_for(&self, lsn: Lsn) -> Result<Arc<Memtable>, StorageError> {
+        let levels = self.levels.read().clone();
+        std::iter::once(&levels.active)
+            .chain(&levels.frozen)
+            .find(|table| table.first_lsn() <= lsn)
+            .cloned()
+            .ok_or_else(|| StorageError::InvalidRequest(format!("no memtable for LSN {lsn}")))
+    }
+
+    pub(super) fn current_levels(&self) -> Arc<Levels> {
+        self.levels.read().clone()
+    }
+
+    fn check_snapshot(&self, ts: Timestamp) -> Result<(), StorageError> {
+        let horizon = self.gc_horizon.load(Ordering::SeqCst);
+        if ts < horizon {
+            return Err(StorageError::SnapshotTooOld { requested: ts, horizon });
+        }
+        Ok(())
+    }
+
+    /// The value of `key` as of snapshot `ts`.
+    pub fn get(&self, key: &[u8], ts: Timestamp) -> Result<Option<Bytes>, StorageError> {
+        self.check_snapshot(ts)?;
+        let levels = self.current_levels();
+        for table in std::iter::once(&levels.active).chain(&levels.frozen) {
+            if let Some(entry) = table.get(key, ts) {
+                return Ok(entry.value);
+            }
+        }
+        for file in &levels.files {
+            if let Some(entry) = file.get(key, ts)? {
+                return Ok(entry.value);
+            }
+        }
+        Ok(None)
+    }
+
+    /// Live (key, value) pairs with keys in [`start`, `end`) bounds, as of snapshot `ts`, in key
+    /// order. The scan streams and sees one consistent snapshot even while checkpoints run.
+    pub fn scan(
+        &self,
+        start: Bound<Bytes>,
+        end: Bound<Bytes>,
+        ts: Timestamp,
+    ) -> Result<Scan, StorageError> {
+        self.check_snapshot(ts)?;
+        let levels = self.current_levels();
+        let from = match &start {
+            Bound::Included(key) | Bound::Excluded(key) => {
+                Bound::Included(VersionKey::first_of(key.clone()))
+            }
+            Bound::Unbounded => Bound::Unbounded,
+        };
+        let until = match &end {
+            Bound::Included(key) => Bound::Included(VersionKey::new(key.clone(), 0)),
+            Bound::Excluded(key) => Bound::Excluded(VersionKey::first_of(key.clone())),
+            Bound::Unbounded => Bound::Unbounded,
+        };
+        let mut sources: Vec<Box<dyn VersionSource>> = Vec::new();
+        for table in std::iter::once(&levels.active).chain(&levels.frozen) {
+            sources.push(Box::new(MemtableCursor::new(table.clone(), from.clone(), until.clone())));
+        }
+        for file in &levels.files {
+            let cursor = match &from {
+                Bound::Included(seek) => file.cursor_at(seek)?,
+                _ => file.iter(),
+            };
+            sources.push(Box::new(cursor));
+        }
+        Ok(Scan::new(MergeIter::new(sources), ts, start, end))
+    }
+
+    /// The largest commit timestamp applied (or recovered). A clock restarting after a crash
+    /// must issue timestamps above it.
+    pub fn max_committed_ts(&self) -> Timestamp {
+        self.max_ts.load(Ordering::SeqCst)
+    }
+
+    /// Versions below this timestamp may have been garbage-collected.
+    pub fn gc_horizon(&self) -> Timestamp {
+        self.gc_horizon.load(Ordering::SeqCst)
+    }
+
+    /// Current sizes and counters.
+    pub fn stats(&self) -> EngineStats {
+        let levels = self.current_levels();
+        let wal = self.wal.stats();
+        EngineStats {
+            active_memtable_bytes: levels.active.approx_bytes(),
+            memtable_versions: std::iter::once(&levels.active)
+                .chain(&levels.frozen)
+                .map(|t| t.len())
+                .sum(),
+            frozen_memtables: levels.frozen.len(),
+            checkpoint_files: levels.files.len(),
+            file_versions: levels.files.iter().map(|f| f.summary().entries).sum(),
+            checkpoint_lsn: self.maintenance.lock().checkpoint_lsn,
+            wal_segments: self.wal.segment_count(),
+            checkpoints: self.checkpoints.load(Ordering::Relaxed),
+            merges: self.merges.load(Ordering::Relaxed),
+            wal_syncs: wal.syncs,
+            wal_records: wal.records,
+        }
+    }
+
+    /// Bytes the memtables may hold before a checkpoint is due.
+    pub(super) fn freeze_threshold(&self) -> usize {
+        (self.options.memtable_bytes / 2).max(1)
+    }
+
+    /// Backpressure: wait while memory is at the limit and a checkpoint is catching up.
+    fn wait_for_memory(&self) {
+        if self.background.is_none() {
+            return;
+        }
+        let mut guard = self.memory_wait.lock();
+        loop {
+            let levels = self.current_levels();
+            if levels.frozen.is_empty() || levels.active.approx_bytes() < self.freeze_threshold() {
+                return;
+            }
+            self.memory_freed.wait_for(&mut guard, Duration::from_millis(50));
+        }
+    }
+
+    /// Starts a checkpoint (background) or runs it (inline mode) if memory calls for one.
+    fn after_write(&self) -> Result<(), StorageError> {
+        if self.current_levels().active.approx_bytes() < self.freeze_threshold() {
+            return Ok(());
+        }
+        match &self.background {
+            Some(background) => {
+                background.wake();
+                Ok(())
+            }
+            None => self.checkpoint().map(|_| ()),
+        }
+    }
+}
+
+/// Applies one recovered WAL record to the memtable.
+fn replay_record(
+    wal_dir: &Path,
+    active: &Memtable,
+    max_ts: &mut Timestamp,
+    lsn: Lsn,
+    kind: u8,
+    payload: &[u8],
+) -> Result<(), StorageError> {
+    let bad = |reason: String| {
+        StorageError::corruption(wal_dir, 0, format!("record at LSN {lsn}: {reason}"))
+    };
+    if kind != RECORD_COMMIT {
+        return Err(bad(format!("unknown record kind {kind} (written by a newer version?)")));
+    }
+    let (ts, batch) = WriteBatch::decode(payload).map_err(|r| bad(r.to_string()))?;
+    if ts <= *max_ts {
+        return Err(bad(format!("commit timestamp {ts} does not increase (previous {max_ts})")));
+    }
+    active.apply(ts, batch.writes());
+    *max_ts = (*max_ts).max(ts);
+    Ok(())
+}
+
+/// Deletes files the manifest does not name: output of an interrupted checkpoint or merge.
+fn remove_leftovers(
+    fs: &dyn FileSystem,
+    dir: &Path,
+    manifest: &Manifest,
+) -> Result<(), StorageError> {
+    let live: BTreeSet<String> = manifest.files.iter().map(|f| manifest::file_name(f.id)).collect();
+    let mut removed = false;
+    for name in fs.list_dir(dir).map_err(|e| StorageError::io("list", dir, e))? {
+        let leftover = (name.ends_with(".ckpt") && !live.contains(&name)) || name.ends_with(".tmp");
+        if leftover {
+            let path = dir.join(&name);
+            tracing::info!(file = %path.display(), "removing leftover of an interrupted checkpoint");
+            fs.remove_file(&path).map_err(|e| StorageError::io("remove", &path, e))?;
+            removed = true;
+        }
+    }
+    if removed {
+        fs.sync_dir(dir).map_err(|e| StorageError::io("sync dir", dir, e))?;
+    }
+    Ok(())
+}
