@@ -1,0 +1,204 @@
+//! [`TxnStore`] and [`Transaction`]: the shell that runs the [`Oracle`]'s decisions against the
+//! storage engine and a real clock.
+
+use super::TxnError;
+use super::oracle::{IsolationLevel, Oracle, ReadSet};
+use crate::storage::{Engine, Scan, Timestamp, WriteBatch};
+use crate::util::clock::PhysicalClock;
+use bytes::Bytes;
+use parking_lot::Mutex;
+use std::collections::BTreeMap;
+use std::collections::btree_map;
+use std::iter::Peekable;
+use std::ops::Bound;
+use std::sync::Arc;
+
+/// Transactions over one storage engine (one shard).
+#[derive(Debug)]
+pub struct TxnStore {
+    engine: Arc<Engine>,
+    oracle: Mutex<Oracle>,
+    clock: Arc<dyn PhysicalClock>,
+}
+
+impl TxnStore {
+    /// Wraps a recovered engine. Timestamps continue above everything it holds.
+    pub fn new(engine: Arc<Engine>, clock: Arc<dyn PhysicalClock>) -> Arc<Self> {
+        let oracle = Oracle::new(engine.max_committed_ts());
+        Arc::new(Self { engine, oracle: Mutex::new(oracle), clock })
+    }
+
+    /// Starts a transaction.
+    pub fn begin(self: &Arc<Self>, isolation: IsolationLevel) -> Transaction {
+        let snapshot = self.oracle.lock().begin();
+        Transaction {
+            store: self.clone(),
+            snapshot,
+            isolation,
+            reads: ReadSet::default(),
+            writes: BTreeMap::new(),
+        }
+    }
+
+    /// The underlying engine.
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    /// Drops versions no running or future transaction can see. Returns how many went.
+    pub fn collect_garbage(&self) -> usize {
+        let horizon = self.oracle.lock().gc_horizon();
+        self.engine.collect_garbage(horizon)
+    }
+
+    /// Number of running transactions.
+    pub fn running(&self) -> usize {
+        self.oracle.lock().running()
+    }
+}
+
+/// One transaction. Dropping it without committing rolls it back.
+#[derive(Debug)]
+pub struct Transaction {
+    store: Arc<TxnStore>,
+    snapshot: Timestamp,
+    isolation: IsolationLevel,
+    reads: ReadSet,
+    /// Buffered writes; None is a delete.
+    writes: BTreeMap<Bytes, Option<Bytes>>,
+}
+
+impl Transaction {
+    /// The snapshot timestamp this transaction reads at.
+    pub fn snapshot(&self) -> Timestamp {
+        self.snapshot
+    }
+
+    /// Reads `key`: the transaction's own write if it made one, else the snapshot's value.
+    pub fn get(&mut self, key: &[u8]) -> Result<Option<Bytes>, TxnError> {
+        if let Some(own) = self.writes.get(key) {
+            return Ok(own.clone());
+        }
+        let key = Bytes::copy_from_slice(key);
+        let value = self.store.engine.get(&key, self.snapshot)?;
+        self.reads.add_key(key);
+        Ok(value)
+    }
+
+    /// Scans keys in (`start`, `end`) bounds at the snapshot, merged with the transaction's own
+    /// writes, in key order. The whole range counts as read (phantom protection).
+    pub fn scan(
+        &mut self,
+        start: Bound<Bytes>,
+        end: Bound<Bytes>,
+    ) -> Result<TxnScan<'_>, TxnError> {
+        self.reads.add_range(start.clone(), end.clone());
+        let stored = self.store.engine.scan(start.clone(), end.clone(), self.snapshot)?.peekable();
+        let own = self.writes.range((start, end)).peekable();
+        Ok(TxnScan { stored, own })
+    }
+
+    /// Buffers a write of `value` to `key`.
+    pub fn put(&mut self, key: impl Into<Bytes>, value: impl Into<Bytes>) {
+        self.writes.insert(key.into(), Some(value.into()));
+    }
+
+    /// Buffers a delete of `key`.
+    pub fn delete(&mut self, key: impl Into<Bytes>) {
+        self.writes.insert(key.into(), None);
+    }
+
+    /// Number of buffered writes.
+    pub fn pending_writes(&self) -> usize {
+        self.writes.len()
+    }
+
+    /// Validates and durably commits. Returns the commit timestamp (the snapshot timestamp
+    /// for a read-only transaction). On [`TxnError::Conflict`] nothing was written.
+    pub fn commit(mut self) -> Result<Timestamp, TxnError> {
+        if self.writes.is_empty() {
+            return Ok(self.snapshot);
+        }
+        let writes = std::mem::take(&mut self.writes);
+        let keys: Vec<Bytes> = writes.keys().cloned().collect();
+        let mut batch = WriteBatch::new();
+        for (key, value) in writes {
+            match value {
+                Some(value) => batch.put(key, value),
+                None => batch.delete(key),
+            }
+        }
+        let store = self.store.clone();
+        let (commit_ts, pending) = {
+            let mut oracle = store.oracle.lock();
+            let now = store.clock.now_millis();
+            let commit_ts = oracle.validate_and_assign(
+                now,
+                self.snapshot,
+                self.isolation,
+                &self.reads,
+                &keys,
+            )?;
+            match store.engine.submit(commit_ts, batch) {
+                Ok(pending) => (commit_ts, pending),
+                Err(err) => {
+                    oracle.finished(commit_ts);
+                    return Err(err.into());
+                }
+            }
+        };
+        let result = store.engine.finish(pending);
+        store.oracle.lock().finished(commit_ts);
+        result?;
+        Ok(commit_ts)
+    }
+
+    /// Discards the transaction's writes.
+    pub fn rollback(self) {}
+}
+
+impl Drop for Transaction {
+    fn drop(&mut self) {
+        self.store.oracle.lock().end(self.snapshot);
+    }
+}
+
+/// Rows of a [`Transaction::scan`]: stored rows at the snapshot overlaid with own writes.
+pub struct TxnScan<'a> {
+    stored: Peekable<Scan>,
+    own: Peekable<btree_map::Range<'a, Bytes, Option<Bytes>>>,
+}
+
+impl Iterator for TxnScan<'_> {
+    type Item = Result<(Bytes, Bytes), TxnError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let stored_key = match self.stored.peek() {
+                Some(Ok((key, _))) => Some(key.clone()),
+                Some(Err(_)) => return self.stored.next().map(|r| r.map_err(TxnError::from)),
+                None => None,
+            };
+            let own_key = self.own.peek().map(|(key, _)| (*key).clone());
+            let take_own = match (&stored_key, &own_key) {
+                (None, None) => return None,
+                (Some(_), None) => false,
+                (None, Some(_)) => true,
+                (Some(s), Some(o)) => {
+                    if s == o {
+                        self.stored.next(); // shadowed by our own write
+                    }
+                    o <= s
+                }
+            };
+            if !take_own {
+                return self.stored.next().map(|r| r.map_err(TxnError::from));
+            }
+            let (key, value) = self.own.next()?;
+            if let Some(value) = value {
+                return Some(Ok((key.clone(), value.clone())));
+            }
+            // Our own delete: skip the key.
+        }
+    }
+}
