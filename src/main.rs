@@ -1,1 +1,86 @@
-fn main() {}
+//! The `quorumdb` command line: `start` runs a node; hidden `debug-*` commands serve tests.
+//!
+//! Depends on: the `quorumdb` library (storage, txn, vfs).
+
+mod commands;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// QuorumDB: a durable, Postgres-compatible SQL database replicated with Raft.
+#[derive(Debug, Parser)]
+#[command(name = "quorumdb", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// WAL durability, as exposed on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum WalSync {
+    /// fdatasync every group commit (default; a commit is acknowledged only once on disk).
+    Fsync,
+    /// Never fsync. UNSAFE: acknowledged commits are lost on power failure. Tests only.
+    Off,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Start a single-node server on a data directory (created if missing).
+    Start {
+        /// Where data lives.
+        #[arg(long, default_value = "./quorumdb-data")]
+        data_dir: PathBuf,
+        /// Memory limit for in-memory tables, in MiB; colder data stays in checkpoint files.
+        #[arg(long, default_value_t = 64)]
+        memory_limit_mb: usize,
+        /// WAL durability.
+        #[arg(long, value_enum, default_value_t = WalSync::Fsync)]
+        wal_sync: WalSync,
+    },
+    /// Test helper: commit transactions in a loop and print each acknowledged one.
+    #[command(hide = true)]
+    DebugCommitLoop {
+        /// Where data lives.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Distinguishes the keys of this run from earlier runs on the same directory.
+        #[arg(long)]
+        run: u64,
+        /// Concurrent committing threads.
+        #[arg(long, default_value_t = 4)]
+        threads: u64,
+        /// Keys written by each transaction.
+        #[arg(long, default_value_t = 5)]
+        keys: u64,
+        /// Memtable memory limit in bytes (small values force frequent checkpoints).
+        #[arg(long, default_value_t = 1 << 20)]
+        memtable_bytes: usize,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let result = match Cli::parse().command {
+        Command::Start { data_dir, memory_limit_mb, wal_sync } => {
+            commands::start(&data_dir, memory_limit_mb << 20, wal_sync == WalSync::Off)
+        }
+        Command::DebugCommitLoop { data_dir, run, threads, keys, memtable_bytes } => {
+            commands::commit_loop(&data_dir, run, threads, keys, memtable_bytes)
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("quorumdb: error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -226,10 +226,10 @@ impl WritableFile for SimHandle {
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
         let mut state = self.state.lock();
         state.tick()?;
-        if let Some(capacity) = state.capacity {
-            if state.used_bytes() + buf.len() as u64 > capacity {
-                return Err(io::Error::new(io::ErrorKind::StorageFull, "no space left on device"));
-            }
+        if let Some(capacity) = state.capacity
+            && state.used_bytes() + buf.len() as u64 > capacity
+        {
+            return Err(io::Error::new(io::ErrorKind::StorageFull, "no space left on device"));
         }
         let file = state.files.get_mut(&self.inode).ok_or_else(|| io::Error::other("stale"))?;
         file.data.extend_from_slice(buf);

@@ -77,11 +77,11 @@ impl CheckpointFileWriter {
 
     /// Appends one version. Versions must arrive in strictly increasing version order.
     pub fn add(&mut self, entry: &Entry) -> Result<(), StorageError> {
-        if let Some((key, ts)) = &self.last {
-            if cmp_version(key, *ts, &entry.key, entry.ts) != Ordering::Less {
-                let reason = "checkpoint writer fed versions out of order";
-                return Err(StorageError::InvalidRequest(reason.into()));
-            }
+        if let Some((key, ts)) = &self.last
+            && cmp_version(key, *ts, &entry.key, entry.ts) != Ordering::Less
+        {
+            let reason = "checkpoint writer fed versions out of order";
+            return Err(StorageError::InvalidRequest(reason.into()));
         }
         self.last = Some((entry.key.clone(), entry.ts));
         if self.block_first.is_none() {
@@ -282,10 +282,10 @@ impl CheckpointFile {
                 if pos == 0 && (entry.key != meta.first_key || entry.ts != meta.first_ts) {
                     return Err(bad(meta.offset, "block's first entry differs from the index"));
                 }
-                if let Some((key, ts)) = &previous {
-                    if cmp_version(key, *ts, &entry.key, entry.ts) != Ordering::Less {
-                        return Err(bad(meta.offset + pos, "entries out of order"));
-                    }
+                if let Some((key, ts)) = &previous
+                    && cmp_version(key, *ts, &entry.key, entry.ts) != Ordering::Less
+                {
+                    return Err(bad(meta.offset + pos, "entries out of order"));
                 }
                 max_ts = max_ts.max(entry.ts);
                 count += 1;

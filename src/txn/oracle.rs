@@ -148,13 +148,13 @@ impl Oracle {
                     key: escape(&key),
                 });
             }
-            if isolation == IsolationLevel::Serializable {
-                if let Some(key) = reads.overlaps(&commit.writes) {
-                    return Err(TxnError::Conflict {
-                        kind: ConflictKind::ReadWrite,
-                        key: escape(&key),
-                    });
-                }
+            if isolation == IsolationLevel::Serializable
+                && let Some(key) = reads.overlaps(&commit.writes)
+            {
+                return Err(TxnError::Conflict {
+                    kind: ConflictKind::ReadWrite,
+                    key: escape(&key),
+                });
             }
         }
         let commit_ts = self.hlc.now(physical_ms);

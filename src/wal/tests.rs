@@ -14,7 +14,10 @@ fn options() -> WalOptions {
 }
 
 /// Opens the log and returns it with every replayed (lsn, payload).
-fn open(fs: &SimFileSystem, from: Lsn) -> Result<(Wal, Vec<(Lsn, Vec<u8>)>), WalError> {
+/// Every replayed (lsn, payload).
+type Replayed = Vec<(Lsn, Vec<u8>)>;
+
+fn open(fs: &SimFileSystem, from: Lsn) -> Result<(Wal, Replayed), WalError> {
     let mut seen = Vec::new();
     let wal =
         Wal::open::<WalError>(Arc::new(fs.clone()), &dir(), options(), from, |lsn, kind, p| {
@@ -103,7 +106,7 @@ fn damage_in_the_middle_refuses_to_open_naming_file_and_offset() -> TestResult {
     let first = dir().join(segment::file_name(0));
     let frame = record::framed_len(payload(0).len());
     fs.corrupt_byte(&first, frame + 12)?; // inside the second record
-    let err = open(&fs, 0).err().expect("must refuse");
+    let err = open(&fs, 0).expect_err("must refuse");
     let WalError::Corruption { file, offset, .. } = &err else { panic!("{err}") };
     assert_eq!((file, *offset), (&first, frame as u64));
     assert!(err.to_string().contains("00000000000000000000.wal"));
