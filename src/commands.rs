@@ -41,6 +41,7 @@ pub fn start(data_dir: &Path, memtable_bytes: usize, unsafe_no_sync: bool) -> Co
     let signal = signals.forever().next();
     tracing::info!(?signal, "shutting down: writing a final checkpoint");
     drop(store);
+    engine.close();
     engine.checkpoint()?;
     tracing::info!("shutdown complete");
     Ok(())

@@ -125,6 +125,7 @@ fn concurrent_transfers_keep_the_total_constant() {
     assert!(audits.load(Ordering::Relaxed) > 0);
     assert_eq!(total(&store).expect("final audit"), expected);
 
+    store.engine().close();
     drop(store);
     let store = open(dir.path());
     assert_eq!(total(&store).expect("audit after restart"), expected);

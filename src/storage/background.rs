@@ -5,6 +5,7 @@ use super::Engine;
 use parking_lot::{Condvar, Mutex};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Default)]
@@ -18,6 +19,7 @@ struct Signal {
 #[derive(Debug, Default)]
 pub(super) struct Background {
     signal: Arc<Signal>,
+    thread: parking_lot::Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Background {
@@ -31,8 +33,22 @@ impl Background {
         let spawned = std::thread::Builder::new()
             .name("quorumdb-checkpointer".into())
             .spawn(move || run(engine, signal));
-        if let Err(err) = spawned {
-            tracing::error!(error = %err, "could not start the checkpointer thread");
+        match spawned {
+            Ok(handle) => *self.thread.lock() = Some(handle),
+            Err(err) => tracing::error!(error = %err, "could not start the checkpointer thread"),
+        }
+    }
+
+    /// Stops the thread and waits for it, including any checkpoint it is in the middle of.
+    pub(super) fn stop_and_join(&self) {
+        self.signal.stop.store(true, Ordering::SeqCst);
+        self.signal.wake.notify_one();
+        let handle = self.thread.lock().take();
+        if let Some(handle) = handle
+            && handle.thread().id() != std::thread::current().id()
+            && handle.join().is_err()
+        {
+            tracing::error!("the checkpointer thread panicked");
         }
     }
 

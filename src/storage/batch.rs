@@ -38,6 +38,11 @@ impl WriteBatch {
         &self.writes
     }
 
+    /// The writes, consumed.
+    pub fn into_writes(self) -> Vec<(Bytes, Option<Bytes>)> {
+        self.writes
+    }
+
     /// Number of writes.
     pub fn len(&self) -> usize {
         self.writes.len()
@@ -67,8 +72,9 @@ impl WriteBatch {
         out
     }
 
-    /// Decodes a WAL payload into (commit_ts, batch). Errors describe what is malformed.
-    pub fn decode(payload: &[u8]) -> Result<(u64, WriteBatch), &'static str> {
+    /// Decodes a WAL payload into (commit_ts, batch). Keys and values are zero-copy slices of
+    /// `payload`. Errors describe what is malformed.
+    pub fn decode(payload: &Bytes) -> Result<(u64, WriteBatch), &'static str> {
         let ts = read_u64_le(payload, 0).ok_or("truncated timestamp")?;
         let count = read_u32_le(payload, 8).ok_or("truncated count")? as usize;
         let mut offset = 12;
@@ -82,7 +88,7 @@ impl WriteBatch {
             let start = *offset + 4;
             let bytes = payload.get(start..start + len).ok_or("length past end")?;
             *offset = start + len;
-            Ok(Bytes::copy_from_slice(bytes))
+            Ok(payload.slice_ref(bytes))
         };
         for _ in 0..count {
             let op = *payload.get(offset).ok_or("truncated op")?;
@@ -116,12 +122,12 @@ mod tests {
             for (k, v) in writes {
                 match v { Some(v) => batch.put(k, v), None => batch.delete(k) }
             }
-            prop_assert_eq!(WriteBatch::decode(&batch.encode(ts)), Ok((ts, batch)));
+            prop_assert_eq!(WriteBatch::decode(&Bytes::from(batch.encode(ts))), Ok((ts, batch)));
         }
 
         #[test]
         fn garbage_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
-            let _ = WriteBatch::decode(&bytes);
+            let _ = WriteBatch::decode(&Bytes::from(bytes));
         }
     }
 }

@@ -25,6 +25,9 @@ use std::path::{Path, PathBuf};
 
 /// Target size of a data block.
 pub const BLOCK_BYTES: usize = 4096;
+/// The writer fsyncs every this many bytes, so a large file never ends in one long fsync
+/// that would stall concurrent WAL commits on the same disk.
+const SYNC_EVERY_BYTES: u64 = 4 << 20;
 const MAGIC: &[u8; 8] = b"QDBCKPT1";
 const FOOTER_LEN: usize = 44;
 const TOMBSTONE: u32 = u32::MAX;
@@ -54,6 +57,7 @@ pub struct CheckpointFileWriter {
     index: Vec<u8>,
     blocks: u32,
     offset: u64,
+    unsynced: u64,
     summary: FileSummary,
     last: Option<(Bytes, Timestamp)>,
 }
@@ -70,6 +74,7 @@ impl CheckpointFileWriter {
             index: Vec::new(),
             blocks: 0,
             offset: 0,
+            unsynced: 0,
             summary: FileSummary::default(),
             last: None,
         })
@@ -108,6 +113,11 @@ impl CheckpointFileWriter {
     fn write(&mut self, bytes: &[u8]) -> Result<(), StorageError> {
         self.file.write_all(bytes).map_err(|e| StorageError::io("write", &self.path, e))?;
         self.offset += bytes.len() as u64;
+        self.unsynced += bytes.len() as u64;
+        if self.unsynced >= SYNC_EVERY_BYTES {
+            self.file.sync_data().map_err(|e| StorageError::io("fsync", &self.path, e))?;
+            self.unsynced = 0;
+        }
         Ok(())
     }
 

@@ -4,7 +4,7 @@
 use super::background::Background;
 use super::checkpoint_file::CheckpointFile;
 use super::manifest::{self, Manifest};
-use super::memtable::{Memtable, VersionKey};
+use super::memtable::{Entry, Memtable, VersionKey};
 use super::merge::{MemtableCursor, MergeIter, Scan, VersionSource};
 use super::{RECORD_COMMIT, StorageError, Timestamp, WriteBatch};
 use crate::vfs::{FileSystem, LockGuard};
@@ -119,6 +119,8 @@ pub struct Engine {
     /// Serializes checkpoints, merges and GC; holds the manifest as last stored.
     pub(super) maintenance: Mutex<Manifest>,
     pub(super) gc_horizon: AtomicU64,
+    /// Copy of the manifest's checkpoint LSN, readable without waiting for maintenance.
+    pub(super) checkpoint_lsn: AtomicU64,
     pub(super) max_ts: AtomicU64,
     pub(super) checkpoints: AtomicU64,
     pub(super) merges: AtomicU64,
@@ -150,13 +152,17 @@ impl Engine {
         let mut max_ts = files.iter().map(|f| f.summary().max_ts).max().unwrap_or(0);
         let active = Memtable::new(manifest.checkpoint_lsn);
         let wal_dir = data_dir.join("wal");
+        let mut recovered = Vec::new();
         let wal = Wal::open(
             fs.clone(),
             &wal_dir,
             options.wal.clone(),
             manifest.checkpoint_lsn,
-            |lsn, kind, payload| replay_record(&wal_dir, &active, &mut max_ts, lsn, kind, payload),
+            |lsn, kind, payload| {
+                replay_record(&wal_dir, &mut recovered, &mut max_ts, lsn, kind, payload)
+            },
         )?;
+        active.bulk_load(recovered);
         tracing::info!(
             dir = %data_dir.display(),
             checkpoint_lsn = manifest.checkpoint_lsn,
@@ -167,6 +173,7 @@ impl Engine {
         let levels = Levels { active: Arc::new(active), frozen: Vec::new(), files };
         let background = options.background.then(Background::new);
         let gc_horizon = manifest.gc_horizon;
+        let checkpoint_lsn = manifest.checkpoint_lsn;
         let engine = Arc::new(Self {
             fs,
             dir,
@@ -178,6 +185,7 @@ impl Engine {
             inflight_done: Condvar::new(),
             maintenance: Mutex::new(manifest),
             gc_horizon: AtomicU64::new(gc_horizon),
+            checkpoint_lsn: AtomicU64::new(checkpoint_lsn),
             max_ts: AtomicU64::new(max_ts),
             checkpoints: AtomicU64::new(0),
             merges: AtomicU64::new(0),
@@ -190,6 +198,16 @@ impl Engine {
             background.spawn(Arc::downgrade(&engine));
         }
         Ok(engine)
+    }
+
+    /// Stops background work and waits for a checkpoint in progress to finish. Afterwards
+    /// dropping the last handle releases the data directory at once (without `close`, a
+    /// checkpoint running at that moment keeps it locked until the checkpoint ends). Reads
+    /// and writes still work; checkpoints then run only when called.
+    pub fn close(&self) {
+        if let Some(background) = &self.background {
+            background.stop_and_join();
+        }
     }
 
     /// Logs `batch` at commit timestamp `ts` and returns without waiting for the disk.
@@ -330,7 +348,7 @@ impl Engine {
             frozen_memtables: levels.frozen.len(),
             checkpoint_files: levels.files.len(),
             file_versions: levels.files.iter().map(|f| f.summary().entries).sum(),
-            checkpoint_lsn: self.maintenance.lock().checkpoint_lsn,
+            checkpoint_lsn: self.checkpoint_lsn.load(Ordering::SeqCst),
             wal_segments: self.wal.segment_count(),
             checkpoints: self.checkpoints.load(Ordering::Relaxed),
             merges: self.merges.load(Ordering::Relaxed),
@@ -374,14 +392,14 @@ impl Engine {
     }
 }
 
-/// Applies one recovered WAL record to the memtable.
+/// Decodes one recovered WAL record into `recovered` (loaded into the memtable at the end).
 fn replay_record(
     wal_dir: &Path,
-    active: &Memtable,
+    recovered: &mut Vec<Entry>,
     max_ts: &mut Timestamp,
     lsn: Lsn,
     kind: u8,
-    payload: &[u8],
+    payload: &Bytes,
 ) -> Result<(), StorageError> {
     let bad = |reason: String| {
         StorageError::corruption(wal_dir, 0, format!("record at LSN {lsn}: {reason}"))
@@ -393,7 +411,7 @@ fn replay_record(
     if ts <= *max_ts {
         return Err(bad(format!("commit timestamp {ts} does not increase (previous {max_ts})")));
     }
-    active.apply(ts, batch.writes());
+    recovered.extend(batch.into_writes().into_iter().map(|(key, value)| Entry { key, ts, value }));
     *max_ts = (*max_ts).max(ts);
     Ok(())
 }

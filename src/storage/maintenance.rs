@@ -110,6 +110,7 @@ impl Engine {
         }
         next.store(self.fs.as_ref(), &self.dir)?;
         *manifest = next;
+        self.checkpoint_lsn.store(end_lsn, Ordering::SeqCst);
 
         self.publish(|levels| {
             levels.frozen.retain(|t| !Arc::ptr_eq(t, &table));

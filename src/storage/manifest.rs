@@ -77,6 +77,11 @@ impl Manifest {
         let manifest: Manifest = serde_json::from_slice(body).map_err(|e| {
             StorageError::corruption(&path, 4, format!("manifest is not valid: {e}"))
         })?;
+        if manifest.checkpoint_lsn > crate::wal::segment::MAX_LSN {
+            let reason =
+                format!("checkpoint LSN {} is beyond the largest LSN", manifest.checkpoint_lsn);
+            return Err(StorageError::corruption(&path, 4, reason));
+        }
         if manifest.format_version != FORMAT_VERSION {
             let reason = format!("unsupported storage format version {}", manifest.format_version);
             return Err(StorageError::corruption(&path, 4, reason));

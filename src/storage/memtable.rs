@@ -16,8 +16,10 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Rough per-version bookkeeping cost, for the memory limit.
-const VERSION_OVERHEAD: usize = 64;
+/// Per-version bookkeeping cost beyond key and value bytes, for the memory limit: the B-tree
+/// slot (key handle, timestamp, value handle: 72 bytes) with node slack, plus allocator
+/// overhead of the key and value buffers. Measured peak RSS per version is close to this.
+const VERSION_OVERHEAD: usize = 160;
 
 /// A user key at a timestamp; orders by key ascending, then timestamp descending.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -96,6 +98,34 @@ impl Memtable {
         self.bytes.fetch_add(added, Ordering::Relaxed);
     }
 
+    /// Inserts many versions at once, as recovery does: one sort and a bulk build of the
+    /// B-tree instead of a tree insert per version (several times faster for millions of
+    /// versions). Same result as `apply` in the given order: for a repeated (key, ts) the last
+    /// one wins.
+    pub fn bulk_load(&self, versions: Vec<Entry>) {
+        let mut map = self.map.write();
+        let mut added = 0;
+        for entry in &versions {
+            added +=
+                VERSION_OVERHEAD + entry.key.len() + entry.value.as_ref().map_or(0, Bytes::len);
+        }
+        self.bytes.fetch_add(added, Ordering::Relaxed);
+        if !map.is_empty() {
+            for entry in versions {
+                map.insert(VersionKey::new(entry.key, entry.ts), entry.value);
+            }
+            return;
+        }
+        // Comparing an inline 16-byte key prefix first avoids chasing each key's pointer for
+        // most comparisons. The sort is stable, so equal versions keep their order.
+        let mut keyed: Vec<(u128, Entry)> =
+            versions.into_iter().map(|e| (key_prefix(&e.key), e)).collect();
+        keyed.sort_by(|(pa, a), (pb, b)| {
+            pa.cmp(pb).then_with(|| a.key.cmp(&b.key)).then_with(|| b.ts.cmp(&a.ts))
+        });
+        *map = keyed.into_iter().map(|(_, e)| (VersionKey::new(e.key, e.ts), e.value)).collect();
+    }
+
     /// The newest version of `key` with timestamp <= `ts`, if this memtable has one.
     pub fn get(&self, key: &[u8], ts: Timestamp) -> Option<Entry> {
         let map = self.map.read();
@@ -158,6 +188,15 @@ impl Memtable {
     }
 }
 
+/// The first 16 bytes of `key`, zero-padded, as a big-endian number: orders like the key
+/// itself except that ties need a full comparison.
+fn key_prefix(key: &[u8]) -> u128 {
+    let mut buf = [0u8; 16];
+    let len = key.len().min(16);
+    buf[..len].copy_from_slice(&key[..len]);
+    u128::from_be_bytes(buf)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,6 +216,28 @@ mod tests {
         assert_eq!(table.get(b"k", 25).map(|e| e.value), Some(None));
         assert_eq!(table.get(b"k", 99).and_then(|e| e.value), Some(b("v30")));
         assert_eq!(table.get(b"j", 99), None);
+    }
+
+    #[test]
+    fn bulk_load_matches_inserting_one_by_one() {
+        let mut versions = Vec::new();
+        for i in 0..500u64 {
+            let key =
+                Bytes::from(format!("k{:05}{}", (i * 7919) % 300, "x".repeat((i % 20) as usize)));
+            versions.push(Entry {
+                key,
+                ts: i % 37,
+                value: (i % 5 != 0).then(|| Bytes::from(i.to_string())),
+            });
+        }
+        let one_by_one = Memtable::new(0);
+        for e in &versions {
+            one_by_one.apply(e.ts, &[(e.key.clone(), e.value.clone())]);
+        }
+        let bulk = Memtable::new(0);
+        bulk.bulk_load(versions);
+        assert_eq!(bulk.entries(), one_by_one.entries());
+        assert_eq!(bulk.approx_bytes(), one_by_one.approx_bytes());
     }
 
     #[test]

@@ -225,6 +225,7 @@ fn background_checkpointer_bounds_memory_while_writers_continue() -> TestResult 
     assert!(stats.checkpoints >= 2, "{stats:?}");
     assert!(stats.active_memtable_bytes <= opts.memtable_bytes, "{stats:?}");
     assert_eq!(scan_all(&engine, ts)?, model);
+    engine.close();
     drop(engine);
     let engine = Engine::open(Arc::new(crate::vfs::OsFileSystem), dir.path(), opts)?;
     assert_eq!(scan_all(&engine, ts)?, model);

@@ -38,6 +38,7 @@ pub use error::WalError;
 pub use segment::Lsn;
 
 use crate::vfs::{FileSystem, WritableFile};
+use bytes::Bytes;
 use parking_lot::{Condvar, Mutex, MutexGuard};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -138,20 +139,34 @@ pub struct Wal {
 
 impl Wal {
     /// Opens (or creates) the log in `dir` and recovers it. Every record with LSN >=
-    /// `replay_from` is passed to `apply` in order. `replay_from` is where the caller's
+    /// `replay_from` is passed to `apply` in order, as a zero-copy slice of the mapped segment
+    /// (keeping it alive keeps that mapping alive; segments are only ever cut after the
+    /// records handed out, so the slice stays valid). `replay_from` is where the caller's
     /// durable state ends (a checkpoint position); records below it may already be deleted.
     pub fn open<E: From<WalError>>(
         fs: Arc<dyn FileSystem>,
         dir: &Path,
         options: WalOptions,
         replay_from: Lsn,
-        mut apply: impl FnMut(Lsn, u8, &[u8]) -> Result<(), E>,
+        mut apply: impl FnMut(Lsn, u8, &Bytes) -> Result<(), E>,
     ) -> Result<Self, E> {
         fs.create_dir_all(dir).map_err(|e| WalError::io("create dir", dir, e))?;
         let names = fs.list_dir(dir).map_err(|e| WalError::io("list", dir, e))?;
         let mut segments: Vec<Lsn> =
             names.iter().filter_map(|n| segment::parse_file_name(n)).collect();
         segments.sort_unstable();
+        if replay_from > segment::MAX_LSN {
+            return Err(WalError::InvalidPosition {
+                lsn: replay_from,
+                reason: "beyond the largest LSN",
+            }
+            .into());
+        }
+        if let Some(&last) = segments.last().filter(|&&last| last > segment::MAX_LSN) {
+            let file = dir.join(segment::file_name(last));
+            let reason = "segment name is beyond the largest LSN".to_string();
+            return Err(WalError::Corruption { file, offset: 0, reason }.into());
+        }
 
         if segments.is_empty() {
             let path = dir.join(segment::file_name(replay_from));
@@ -180,7 +195,8 @@ impl Wal {
                 return Err(WalError::Corruption { file: path, offset: 0, reason }.into());
             }
             let is_last = i + 1 == segments.len();
-            let bytes = fs.map(&path).map_err(|e| WalError::io("map", &path, e))?;
+            let bytes =
+                Bytes::from_owner(fs.map(&path).map_err(|e| WalError::io("map", &path, e))?);
             let outcome = segment::scan(
                 &path,
                 &bytes,
@@ -188,7 +204,11 @@ impl Wal {
                 options.max_record_bytes,
                 |index, kind, payload| {
                     let lsn = first + index;
-                    if lsn >= replay_from { apply(lsn, kind, payload) } else { Ok(()) }
+                    if lsn >= replay_from {
+                        apply(lsn, kind, &bytes.slice_ref(payload))
+                    } else {
+                        Ok(())
+                    }
                 },
             )?;
             drop(bytes);
@@ -259,6 +279,9 @@ impl Wal {
         if let Some(err) = &queue.poisoned {
             return Err(err.clone());
         }
+        if queue.next_lsn >= segment::MAX_LSN {
+            return Err(WalError::InvalidPosition { lsn: queue.next_lsn, reason: "log is full" });
+        }
         record::encode(&mut queue.buffer, kind, payload);
         let lsn = queue.next_lsn;
         queue.next_lsn += 1;
@@ -323,7 +346,7 @@ impl Wal {
             return Ok(());
         }
         let mut writer = self.writer.lock();
-        if writer.file.len() >= self.options.segment_bytes {
+        if !writer.file.is_empty() && writer.file.len() >= self.options.segment_bytes {
             self.rotate(&mut writer, first)?;
         }
         let active = writer.segments[writer.segments.len() - 1];

@@ -18,6 +18,10 @@ use std::path::Path;
 /// The log sequence number: the position of a record in the log, counting from 0.
 pub type Lsn = u64;
 
+/// The largest LSN a log may reach. Far beyond any real log (2^62 records), it leaves room so
+/// LSN arithmetic can never overflow; a segment name or position beyond it is corruption.
+pub const MAX_LSN: Lsn = 1 << 62;
+
 const SUFFIX: &str = ".wal";
 
 /// The file name of the segment whose first record is `first_lsn`.

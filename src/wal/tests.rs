@@ -214,3 +214,29 @@ fn oversized_record_is_rejected_up_front() -> TestResult {
     assert!(matches!(wal.append(1, &[0; 11]), Err(WalError::RecordTooLarge { .. })));
     Ok(())
 }
+
+#[test]
+fn forged_positions_are_refused_not_overflowed() -> TestResult {
+    let fs = SimFileSystem::new(10);
+    fs.create_dir_all(&dir())?;
+    let mut frames = Vec::new();
+    record::encode(&mut frames, 1, b"a");
+    fs.put_file(&dir().join(segment::file_name(u64::MAX)), &frames)?;
+    assert!(open(&fs, 0).is_err_and(|e| e.is_corruption()));
+    let empty = SimFileSystem::new(11);
+    assert!(matches!(open(&empty, u64::MAX), Err(WalError::InvalidPosition { .. })));
+    Ok(())
+}
+
+#[test]
+fn zero_segment_size_rotates_after_every_batch_without_duplicates() -> TestResult {
+    let fs = SimFileSystem::new(12);
+    let opts = WalOptions { segment_bytes: 0, ..options() };
+    let wal = Wal::open::<WalError>(Arc::new(fs.clone()), &dir(), opts, 0, |_, _, _| Ok(()))?;
+    for i in 0..3 {
+        wal.append(1, &payload(i))?;
+    }
+    assert_eq!(wal.segment_count(), 3);
+    assert_eq!(wal.remove_before(2)?, 2);
+    Ok(())
+}
