@@ -150,7 +150,6 @@ impl Engine {
             files.push(Arc::new(CheckpointFile::open(fs.as_ref(), &path)?));
         }
         let mut max_ts = files.iter().map(|f| f.summary().max_ts).max().unwrap_or(0);
-        let active = Memtable::new(manifest.checkpoint_lsn);
         let wal_dir = data_dir.join("wal");
         let mut recovered = Vec::new();
         let wal = Wal::open(
@@ -162,7 +161,7 @@ impl Engine {
                 replay_record(&wal_dir, &mut recovered, &mut max_ts, lsn, kind, payload)
             },
         )?;
-        active.bulk_load(recovered);
+
         tracing::info!(
             dir = %data_dir.display(),
             checkpoint_lsn = manifest.checkpoint_lsn,
@@ -170,7 +169,16 @@ impl Engine {
             files = files.len(),
             "storage engine recovered"
         );
-        let levels = Levels { active: Arc::new(active), frozen: Vec::new(), files };
+        // A merge may have dropped the newest versions (tombstones below the GC horizon), so
+        // the horizon is also a floor: snapshots and new timestamps must not fall below it.
+        let max_ts = max_ts.max(manifest.gc_horizon);
+        // Replayed data becomes a frozen sorted run; the next checkpoint writes it out.
+        let mut frozen = Vec::new();
+        if !recovered.is_empty() {
+            frozen.push(Arc::new(Memtable::from_recovered(manifest.checkpoint_lsn, recovered)));
+        }
+        let active = Memtable::new(wal.next_lsn());
+        let levels = Levels { active: Arc::new(active), frozen, files };
         let background = options.background.then(Background::new);
         let gc_horizon = manifest.gc_horizon;
         let checkpoint_lsn = manifest.checkpoint_lsn;

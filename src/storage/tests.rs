@@ -243,3 +243,29 @@ fn second_open_of_a_directory_in_use_is_refused() -> TestResult {
     assert!(err.to_string().contains("another QuorumDB process"), "{err}");
     Ok(())
 }
+
+#[test]
+fn restart_after_compaction_dropped_the_newest_tombstone_still_reads() -> TestResult {
+    let fs = SimFileSystem::new(7);
+    let engine = open(&fs)?;
+    let mut batch = WriteBatch::new();
+    batch.put("k", "v");
+    engine.write(10, batch)?;
+    let mut batch = WriteBatch::new();
+    batch.delete("k");
+    engine.write(20, batch)?;
+    engine.checkpoint()?;
+    engine.collect_garbage(20);
+    engine.compact()?;
+    assert_eq!(engine.stats().file_versions, 0, "the tombstone and what it shadowed are gone");
+    drop(engine);
+    let engine = open(&fs)?;
+    assert!(engine.max_committed_ts() >= engine.gc_horizon());
+    assert_eq!(engine.get(b"k", engine.max_committed_ts())?, None);
+    let mut batch = WriteBatch::new();
+    batch.put("k", "again");
+    assert!(engine.write(15, batch.clone()).is_err(), "timestamps below the horizon are refused");
+    engine.write(21, batch)?;
+    assert_eq!(engine.get(b"k", 21)?, Some(Bytes::from("again")));
+    Ok(())
+}
