@@ -4,6 +4,10 @@
 //! versions of one key are adjacent and the newest comes first: a read at snapshot `ts` seeks
 //! to `(key, ts)` and takes the first entry it finds for `key`.
 //!
+//! Normally the versions live in a B-tree. Recovery instead builds an immutable sorted run
+//! ([`Memtable::from_recovered`]): one sort over compact handles instead of millions of tree
+//! inserts, which is what makes replay fast.
+//!
 //! A memtable receives the commits whose WAL position is at or after its `first_lsn`. When
 //! the engine checkpoints, it freezes the active memtable (no more writes start going to it),
 //! writes it to a checkpoint file, and drops it.

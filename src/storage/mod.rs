@@ -18,7 +18,8 @@
 //! * Checkpoint files are merged when there are too many (size-tiered); merges and flushes
 //!   drop versions below the garbage-collection horizon.
 //! * Recovery = open the files the manifest names (fully verified) + replay the WAL from the
-//!   manifest's checkpoint position.
+//!   manifest's checkpoint position. Replayed versions are sorted once into a frozen, immutable
+//!   run (no per-version tree insert), which the first checkpoint after startup writes out.
 //!
 //! Invariant that keeps reads simple: commit timestamps increase with WAL position (the
 //! caller submits in timestamp order; [`Engine::submit`] checks it), so every version in a
