@@ -370,17 +370,24 @@ impl Engine {
         (self.options.memtable_bytes / 2).max(1)
     }
 
-    /// Backpressure: wait while memory is at the limit and a checkpoint is catching up.
+    /// Backpressure: wait while memory is at the limit and the checkpointer is catching up.
+    /// Two cases block a writer: a frozen memtable is still being written out and the active
+    /// one has already reached its half of the budget, or the checkpointer has not yet
+    /// frozen an active memtable that reached the whole budget (it may be slow to get a CPU).
     fn wait_for_memory(&self) {
-        if self.background.is_none() {
+        let Some(background) = &self.background else {
             return;
-        }
+        };
         let mut guard = self.memory_wait.lock();
         loop {
             let levels = self.current_levels();
-            if levels.frozen.is_empty() || levels.active.approx_bytes() < self.freeze_threshold() {
+            let active = levels.active.approx_bytes();
+            let checkpoint_behind = !levels.frozen.is_empty() && active >= self.freeze_threshold();
+            let over_budget = active >= self.options.memtable_bytes;
+            if !checkpoint_behind && !over_budget {
                 return;
             }
+            background.wake();
             self.memory_freed.wait_for(&mut guard, Duration::from_millis(50));
         }
     }

@@ -223,7 +223,9 @@ fn background_checkpointer_bounds_memory_while_writers_continue() -> TestResult 
     let model = fill(&engine, 3000, 4, &mut ts)?;
     let stats = engine.stats();
     assert!(stats.checkpoints >= 2, "{stats:?}");
-    assert!(stats.active_memtable_bytes <= opts.memtable_bytes, "{stats:?}");
+    // The budget may be overshot by the one batch that was admitted just below it.
+    let one_batch_slack = 4 << 10;
+    assert!(stats.active_memtable_bytes <= opts.memtable_bytes + one_batch_slack, "{stats:?}");
     assert_eq!(scan_all(&engine, ts)?, model);
     engine.close();
     drop(engine);
