@@ -9,12 +9,16 @@
 //! * [`wal`]: the segmented, checksummed, group-committed write-ahead log.
 //! * [`storage`]: the MVCC key-value engine (memtables + checkpoint files) and its recovery.
 //! * [`txn`]: transactions on one shard: HLC timestamps, snapshot reads, conflict detection.
+//! * [`sql`]: sessions, catalog, types, planning and execution of SQL statements.
+//! * [`pg`]: the PostgreSQL wire protocol server (pgwire codec, tokio).
 //!
 //! Still to come, per docs/architecture.md: `replication` (Raft), `coordinator` (shards and
-//! 2PC), `sql`, `pg` (wire protocol) and `backup`.
+//! 2PC) and `backup`.
 
 pub mod encoding;
+pub mod pg;
 pub mod sim;
+pub mod sql;
 pub mod storage;
 pub mod txn;
 pub mod util;
