@@ -1,5 +1,10 @@
 //! Implementations of the command-line subcommands.
+//!
+//! Depends on: `quorumdb::sql` (Database), `quorumdb::pg` (the wire server); the debug
+//! commands use `storage`/`txn` directly.
 
+use quorumdb::pg::ServerConfig;
+use quorumdb::sql::{Database, DatabaseOptions};
 use quorumdb::storage::{Engine, EngineOptions};
 use quorumdb::txn::{IsolationLevel, TxnStore};
 use quorumdb::util::clock::SystemClock;
@@ -21,31 +26,33 @@ fn engine_options(memtable_bytes: usize, unsafe_no_sync: bool) -> EngineOptions 
     }
 }
 
-/// `quorumdb start`: opens (recovering) the store and serves until SIGTERM or SIGINT.
-pub fn start(data_dir: &Path, memtable_bytes: usize, unsafe_no_sync: bool) -> CommandResult {
-    use signal_hook::consts::{SIGINT, SIGTERM};
+/// `quorumdb start`: opens (recovering) the database and serves PostgreSQL clients until
+/// SIGTERM or SIGINT, then shuts down gracefully and closes the database.
+pub fn start(
+    data_dir: &Path,
+    memory_limit_bytes: usize,
+    unsafe_no_sync: bool,
+    server: ServerConfig,
+) -> CommandResult {
     if unsafe_no_sync {
         tracing::warn!("--wal-sync off: acknowledged commits can be lost on a crash; tests only");
     }
-    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT])?;
-    let engine = Engine::open(
-        Arc::new(OsFileSystem),
-        data_dir,
-        engine_options(memtable_bytes, unsafe_no_sync),
-    )?;
-    let store = TxnStore::new(engine.clone(), Arc::new(SystemClock));
-    tracing::info!(
-        data_dir = %data_dir.display(),
-        "storage engine ready; the SQL listener (psql, drivers) is not implemented yet"
-    );
-    let signal = signals.forever().next();
-    tracing::info!(?signal, "shutting down: writing a final checkpoint");
-    drop(store);
-    engine.close();
-    engine.checkpoint()?;
+    if server.max_message_bytes < MIN_MESSAGE_LIMIT {
+        return Err(format!("--max-message-bytes must be at least {MIN_MESSAGE_LIMIT}").into());
+    }
+    let options = DatabaseOptions { memory_limit_bytes, wal_sync_off: unsafe_no_sync };
+    let db = Database::open(data_dir, options)?;
+    tracing::info!(data_dir = %data_dir.display(), "database open");
+    let served = quorumdb::pg::serve(db.clone(), server);
+    tracing::info!("closing the database");
+    db.close();
+    served?;
     tracing::info!("shutdown complete");
     Ok(())
 }
+
+/// Smallest `--max-message-bytes`: enough for any startup-phase and control message.
+const MIN_MESSAGE_LIMIT: usize = 256;
 
 /// `quorumdb debug-commit-loop`: `threads` threads commit transactions forever, each writing
 /// `keys` keys `r{run}/t{thread}/s{seq}/k{j}` = `{seq}`, and print `ack {thread} {seq}` on

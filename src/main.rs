@@ -1,6 +1,6 @@
 //! The `quorumdb` command line: `start` runs a node; hidden `debug-*` commands serve tests.
 //!
-//! Depends on: the `quorumdb` library (storage, txn, vfs).
+//! Depends on: the `quorumdb` library (sql, pg; storage and txn for the debug commands).
 
 mod commands;
 
@@ -32,6 +32,18 @@ enum Command {
         /// Where data lives.
         #[arg(long, default_value = "./quorumdb-data")]
         data_dir: PathBuf,
+        /// Address for PostgreSQL clients, HOST:PORT (port 0 picks a free port; the bound
+        /// address is logged as `listening on ...`).
+        #[arg(long, default_value = "127.0.0.1:5433")]
+        listen: String,
+        /// Require SCRAM-SHA-256 authentication with this password for user `quorumdb`
+        /// (default: the QUORUMDB_PASSWORD environment variable; unset = trust).
+        #[arg(long)]
+        password: Option<String>,
+        /// Largest accepted client message in bytes (PostgreSQL's limit: 1 GiB - 1).
+        #[arg(long, default_value_t = quorumdb::pg::frame::DEFAULT_MAX_MESSAGE,
+              value_parser = clap::value_parser!(usize))]
+        max_message_bytes: usize,
         /// Memory limit for in-memory tables, in MiB; colder data stays in checkpoint files.
         #[arg(long, default_value_t = 64)]
         memory_limit_mb: usize,
@@ -71,8 +83,21 @@ fn main() -> ExitCode {
         )
         .init();
     let result = match Cli::parse().command {
-        Command::Start { data_dir, memory_limit_mb, wal_sync } => {
-            commands::start(&data_dir, memory_limit_mb << 20, wal_sync == WalSync::Off)
+        Command::Start {
+            data_dir,
+            listen,
+            password,
+            max_message_bytes,
+            memory_limit_mb,
+            wal_sync,
+        } => {
+            let password = password.or_else(|| std::env::var("QUORUMDB_PASSWORD").ok());
+            let server = quorumdb::pg::ServerConfig {
+                listen,
+                password: password.filter(|p| !p.is_empty()),
+                max_message_bytes,
+            };
+            commands::start(&data_dir, memory_limit_mb << 20, wal_sync == WalSync::Off, server)
         }
         Command::DebugCommitLoop { data_dir, run, threads, keys, memtable_bytes } => {
             commands::commit_loop(&data_dir, run, threads, keys, memtable_bytes)

@@ -9,12 +9,26 @@
 //! values, planning and execution. Depends on: `txn`, `storage`, `encoding`. Knows nothing of
 //! the wire protocol: `pg` drives a [`Session`] and encodes what it returns.
 
+mod binder;
+pub mod catalog;
+mod copy;
+mod database;
 pub mod error;
+mod exec;
+mod expr;
+mod functions;
+pub mod parser;
+mod plan;
 mod session;
+mod settings;
 pub mod types;
 
+pub use database::{Database, DatabaseOptions};
 pub use error::{SqlError, sqlstate};
 pub use session::{
-    Column, CopyFormat, CopyIn, Database, DatabaseOptions, Outcome, Prepared, RowStream, Session,
-    Statement, TxnStatus, completion_tag,
+    Column, CopyFormat, CopyIn, Outcome, Prepared, RowStream, Session, Statement, TxnStatus,
+    completion_tag,
 };
+
+#[cfg(test)]
+mod tests;

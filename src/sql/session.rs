@@ -1,46 +1,45 @@
-//! [`Database`] (shared by all connections) and [`Session`] (one per connection): the
-//! interface the wire layer drives.
+//! [`Session`] (one per connection): transaction state, settings, prepared statements, and the
+//! statement lifecycle the wire layer drives: parse → prepare (bind) → execute.
+//!
+//! Transactions: outside BEGIN each statement runs in its own implicit transaction, committed
+//! when it succeeds. Inside BEGIN the block's transaction is kept; an error puts the block into
+//! the failed state, where everything but ROLLBACK (or COMMIT, which then rolls back) is
+//! refused with 25P02.
+//!
+//! Depends on: `sql::binder`, `sql::exec`, `sql::database`, `sql::settings`, `txn`.
 
-use super::error::SqlError;
+use super::binder::{Binder, bind_statement};
+use super::catalog::{self, SequenceDef, TableDef};
+use super::copy::CopyParser;
+use super::database::Database;
+use super::error::{SqlError, sqlstate};
+use super::exec;
+use super::expr::{Env, Expr, SequenceSource};
+use super::parser;
+use super::plan::Plan;
+use super::settings::Settings;
 use super::types::{DataType, Value};
+use crate::txn::{IsolationLevel, Savepoint, Transaction};
+use parking_lot::Mutex;
+use sqlparser::ast;
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
-
-/// Options for opening a database directory.
-#[derive(Debug, Clone)]
-pub struct DatabaseOptions {
-    /// Memory for in-memory tables before checkpoints write data out.
-    pub memory_limit_bytes: usize,
-    /// Skip fsync (UNSAFE, tests only).
-    pub wal_sync_off: bool,
-}
-
-impl Default for DatabaseOptions {
-    fn default() -> Self {
-        Self { memory_limit_bytes: 64 << 20, wal_sync_off: false }
-    }
-}
-
-/// One open database: the storage engine, transactions and the catalog. Shared by sessions.
-#[derive(Debug)]
-pub struct Database {}
-
-impl Database {
-    /// Opens (recovering) or creates the database in `data_dir`.
-    pub fn open(data_dir: &Path, options: DatabaseOptions) -> Result<Arc<Database>, SqlError> {
-        let _ = (data_dir, options);
-        todo!()
-    }
-
-    /// Stops background work and syncs; call once no session runs statements any more.
-    pub fn close(&self) {}
-}
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 /// A parsed but not yet bound statement (one of possibly several in a simple Query).
 #[derive(Debug, Clone)]
-pub struct Statement {}
+pub struct Statement {
+    /// The statement's own text.
+    pub text: String,
+    kind: StatementKind,
+}
+
+#[derive(Debug, Clone)]
+enum StatementKind {
+    Ast(Box<ast::Statement>),
+    /// Statements sqlparser does not know, handled directly.
+    Special(Plan),
+}
 
 /// Result column metadata (RowDescription).
 #[derive(Debug, Clone, PartialEq)]
@@ -53,6 +52,18 @@ pub struct Column {
     pub column_number: i16,
 }
 
+impl Column {
+    /// A computed column of type `ty`.
+    pub fn new(name: &str, ty: DataType) -> Self {
+        Self { name: name.to_string(), ty, table_oid: 0, column_number: 0 }
+    }
+
+    /// A text column.
+    pub fn text(name: &str) -> Self {
+        Self::new(name, DataType::Text)
+    }
+}
+
 /// A statement bound against the catalog: what Parse / Describe need.
 #[derive(Debug)]
 pub struct Prepared {
@@ -62,6 +73,7 @@ pub struct Prepared {
     pub param_types: Vec<DataType>,
     /// Result columns; empty when the statement returns no rows.
     pub columns: Vec<Column>,
+    statement: Statement,
 }
 
 /// Rows produced lazily: large results are never materialised.
@@ -76,12 +88,28 @@ pub enum CopyFormat {
 }
 
 /// An in-progress COPY ... FROM STDIN: feed it CopyData, then finish it.
-#[derive(Debug)]
 pub struct CopyIn {
     /// Format of the incoming data.
     pub format: CopyFormat,
     /// Number of columns (CopyInResponse announces one format code per column).
     pub column_count: usize,
+    table: TableDef,
+    columns: Vec<usize>,
+    parser: CopyParser,
+    defaults: Vec<Option<Expr>>,
+    checks: Vec<(String, Expr)>,
+    env: Arc<Env>,
+    rows: u64,
+    implicit: bool,
+}
+
+impl std::fmt::Debug for CopyIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CopyIn")
+            .field("format", &self.format)
+            .field("table", &self.table.name)
+            .finish()
+    }
 }
 
 /// What executing a statement produced.
@@ -116,11 +144,81 @@ pub enum TxnStatus {
     Failed,
 }
 
+static NEXT_BACKEND_PID: AtomicI32 = AtomicI32::new(1000);
+
+/// Sequence access for one session: definitions created in the open transaction are visible
+/// before they commit.
+struct SessionSequences {
+    db: Arc<Database>,
+    pending: Vec<SequenceDef>,
+    current: Arc<Mutex<HashMap<String, i64>>>,
+}
+
+impl SessionSequences {
+    fn lookup(&self, name: &str) -> Result<SequenceDef, SqlError> {
+        if let Some(def) = self.pending.iter().find(|s| s.name == name) {
+            return Ok(def.clone());
+        }
+        let mut txn = self.db.store().begin(IsolationLevel::Snapshot);
+        catalog::get_sequence(&mut txn, name)?.ok_or_else(|| {
+            SqlError::new(sqlstate::UNDEFINED_TABLE, format!("relation \"{name}\" does not exist"))
+        })
+    }
+}
+
+impl SequenceSource for SessionSequences {
+    fn nextval(&self, name: &str) -> Result<i64, SqlError> {
+        let def = self.lookup(name)?;
+        let value = self.db.next_value(&def)?;
+        self.current.lock().insert(name.to_string(), value);
+        Ok(value)
+    }
+
+    fn currval(&self, name: &str) -> Result<i64, SqlError> {
+        self.lookup(name)?;
+        self.current.lock().get(name).copied().ok_or_else(|| {
+            SqlError::new(
+                "55000",
+                format!("currval of sequence \"{name}\" is not yet defined in this session"),
+            )
+        })
+    }
+
+    fn setval(&self, name: &str, value: i64, is_called: bool) -> Result<i64, SqlError> {
+        let def = self.lookup(name)?;
+        self.db.set_value(&def, value, is_called)?;
+        if is_called {
+            self.current.lock().insert(name.to_string(), value);
+        }
+        Ok(value)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Block {
+    None,
+    Open,
+    Failed,
+}
+
 /// One client's session: transaction state, settings, prepared statements.
 pub struct Session {
-    /// Set by a cancel request; checked between rows.
+    db: Arc<Database>,
+    user: String,
+    database: String,
+    settings: Settings,
+    txn: Option<Transaction>,
+    block: Block,
+    txn_started: chrono::DateTime<chrono::Utc>,
+    savepoints: Vec<(String, Savepoint)>,
+    pending_sequences: Vec<SequenceDef>,
+    current_values: Arc<Mutex<HashMap<String, i64>>>,
+    default_isolation: IsolationLevel,
+    next_isolation: Option<IsolationLevel>,
+    read_only: bool,
     cancel: Arc<AtomicBool>,
     prepared: HashMap<String, Arc<Prepared>>,
+    backend_pid: i32,
 }
 
 impl Session {
@@ -131,38 +229,109 @@ impl Session {
         user: &str,
         startup: &[(String, String)],
     ) -> Result<Session, SqlError> {
-        let _ = (db, user, startup);
-        Ok(Session { cancel: Arc::new(AtomicBool::new(false)), prepared: HashMap::new() })
+        let mut settings = Settings::new(user);
+        let mut database = user.to_string();
+        for (name, value) in startup {
+            if name == "database" {
+                database = value.clone();
+            }
+            settings.apply_startup(name, value);
+        }
+        Ok(Session {
+            db,
+            user: user.to_string(),
+            database,
+            settings,
+            txn: None,
+            block: Block::None,
+            txn_started: chrono::Utc::now(),
+            savepoints: Vec::new(),
+            pending_sequences: Vec::new(),
+            current_values: Arc::new(Mutex::new(HashMap::new())),
+            default_isolation: IsolationLevel::Serializable,
+            next_isolation: None,
+            read_only: false,
+            cancel: Arc::new(AtomicBool::new(false)),
+            prepared: HashMap::new(),
+            backend_pid: NEXT_BACKEND_PID.fetch_add(1, Ordering::Relaxed),
+        })
     }
 
-    /// The ParameterStatus values to report after authentication (server_version,
-    /// client_encoding, DateStyle, TimeZone, integer_datetimes, ...).
+    /// The ParameterStatus values to report after authentication.
     pub fn parameter_statuses(&self) -> Vec<(String, String)> {
-        todo!()
+        self.settings.reported()
     }
 
-    /// Reported parameters changed since the last call (after SET/RESET), to send as
-    /// ParameterStatus before ReadyForQuery.
+    /// Reported parameters changed since the last call (after SET/RESET).
     pub fn take_parameter_changes(&mut self) -> Vec<(String, String)> {
-        Vec::new()
+        self.settings.take_changes()
     }
 
     /// Splits and parses statement text. An empty or all-comment string gives no statements.
     pub fn parse(&self, sql: &str) -> Result<Vec<Statement>, SqlError> {
-        let _ = sql;
-        todo!()
+        let mut statements = Vec::new();
+        for text in parser::split_statements(sql)? {
+            if let Some(plan) = special_statement(&text) {
+                statements.push(Statement { text, kind: StatementKind::Special(plan) });
+                continue;
+            }
+            let mut parsed = parser::parse_statements(&text)?;
+            match (parsed.pop(), parsed.is_empty()) {
+                (Some(ast), true) => {
+                    statements.push(Statement { text, kind: StatementKind::Ast(Box::new(ast)) })
+                }
+                (None, _) => {}
+                (Some(_), false) => return Err(SqlError::syntax("cannot parse statement")),
+            }
+        }
+        Ok(statements)
     }
 
-    /// Binds one statement: resolves names and infers parameter types. `param_types[i]` is
-    /// the type the client declared for `$i+1`, or `None` (OID 0) to infer.
+    /// Binds one statement: resolves names and infers parameter types.
     pub fn prepare(
         &mut self,
         sql: &str,
         statement: Statement,
         param_types: &[Option<DataType>],
     ) -> Result<Prepared, SqlError> {
-        let _ = (sql, statement, param_types);
-        todo!()
+        if self.block == Block::Failed && !is_transaction_end(&statement) {
+            return Err(aborted());
+        }
+        let (plan, params) = self.with_txn_for_binding(
+            |binder_txn, sql_text| {
+                let mut binder =
+                    Binder { sql: sql_text, params: param_types.to_vec(), txn: binder_txn };
+                let plan = match &statement.kind {
+                    StatementKind::Ast(ast) => bind_statement(&mut binder, ast)?,
+                    StatementKind::Special(plan) => plan.clone(),
+                };
+                Ok((plan, binder.params))
+            },
+            &statement.text,
+        )?;
+        let param_types = params.into_iter().map(|t| t.unwrap_or(DataType::Text)).collect();
+        let _ = sql;
+        Ok(Prepared {
+            sql: statement.text.clone(),
+            param_types,
+            columns: plan.columns(),
+            statement,
+        })
+    }
+
+    /// Runs `f` with the block's transaction, or a temporary one for binding only.
+    fn with_txn_for_binding<T>(
+        &mut self,
+        f: impl FnOnce(&mut Transaction, &str) -> Result<T, SqlError>,
+        sql: &str,
+    ) -> Result<T, SqlError> {
+        match self.txn.as_mut() {
+            Some(txn) => f(txn, sql),
+            None => {
+                let mut txn = self.db.store().begin(IsolationLevel::Snapshot);
+                f(&mut txn, sql)
+            }
+        }
     }
 
     /// Executes a bound statement with parameter values (already decoded to the parameter
@@ -173,33 +342,703 @@ impl Session {
         prepared: &Prepared,
         params: Vec<Value>,
     ) -> Result<Outcome, SqlError> {
-        let _ = (prepared, params);
-        todo!()
+        self.cancel.store(false, Ordering::SeqCst);
+        if self.block == Block::Failed && !is_transaction_end(&prepared.statement) {
+            return Err(aborted());
+        }
+        let implicit = self.txn.is_none();
+        if implicit {
+            self.begin_txn(None);
+        }
+        let result = self.execute_in_txn(prepared, params, implicit);
+        match result {
+            Ok(outcome) => Ok(outcome),
+            Err(err) => {
+                self.statement_failed();
+                Err(err)
+            }
+        }
+    }
+
+    fn begin_txn(&mut self, isolation: Option<IsolationLevel>) {
+        let isolation = isolation.or(self.next_isolation).unwrap_or(self.default_isolation);
+        self.txn = Some(self.db.store().begin(isolation));
+        self.txn_started = chrono::Utc::now();
+    }
+
+    fn env(&self, params: Vec<Value>) -> Arc<Env> {
+        Arc::new(Env {
+            params,
+            user: self.user.clone(),
+            database: self.database.clone(),
+            now: self.txn_started,
+            settings: self.settings.all(),
+            sequences: Arc::new(SessionSequences {
+                db: self.db.clone(),
+                pending: self.pending_sequences.clone(),
+                current: self.current_values.clone(),
+            }),
+            cancel: self.cancel.clone(),
+            setting_changes: Mutex::new(Vec::new()),
+            backend_pid: self.backend_pid,
+        })
+    }
+
+    fn bind(&mut self, prepared: &Prepared) -> Result<Plan, SqlError> {
+        let declared: Vec<Option<DataType>> =
+            prepared.param_types.iter().cloned().map(Some).collect();
+        let txn = self.txn.as_mut().ok_or_else(|| SqlError::internal("no transaction"))?;
+        let mut binder = Binder { sql: &prepared.sql, params: declared, txn };
+        match &prepared.statement.kind {
+            StatementKind::Ast(ast) => bind_statement(&mut binder, ast),
+            StatementKind::Special(plan) => Ok(plan.clone()),
+        }
+    }
+
+    fn execute_in_txn(
+        &mut self,
+        prepared: &Prepared,
+        params: Vec<Value>,
+        implicit: bool,
+    ) -> Result<Outcome, SqlError> {
+        if params.len() != prepared.param_types.len() {
+            return Err(SqlError::new(
+                sqlstate::PROTOCOL_VIOLATION,
+                format!(
+                    "bind message supplies {} parameters, but prepared statement requires {}",
+                    params.len(),
+                    prepared.param_types.len()
+                ),
+            ));
+        }
+        let plan = self.bind(prepared)?;
+        if self.read_only
+            && !plan.is_read_only()
+            && matches!(
+                plan,
+                Plan::Insert(_)
+                    | Plan::Update(_)
+                    | Plan::Delete(_)
+                    | Plan::CreateTable { .. }
+                    | Plan::DropTables { .. }
+                    | Plan::Truncate { .. }
+                    | Plan::CopyFrom { .. }
+            )
+        {
+            return Err(SqlError::new(
+                sqlstate::READ_ONLY_SQL_TRANSACTION,
+                "cannot execute statement in a read-only transaction",
+            ));
+        }
+        let env = self.env(params);
+        let outcome = self.run(plan, env.clone(), implicit)?;
+        for (name, value) in env.setting_changes.lock().drain(..) {
+            self.settings.set(&name, Some(&value))?;
+        }
+        Ok(outcome)
+    }
+
+    fn txn(&mut self) -> Result<&mut Transaction, SqlError> {
+        self.txn.as_mut().ok_or_else(|| SqlError::internal("no transaction"))
+    }
+
+    /// Commits the implicit transaction of a successful statement.
+    fn finish_implicit(&mut self, implicit: bool) -> Result<(), SqlError> {
+        if implicit && let Some(txn) = self.txn.take() {
+            self.pending_sequences.clear();
+            txn.commit()?;
+        }
+        Ok(())
+    }
+
+    fn run(&mut self, plan: Plan, env: Arc<Env>, implicit: bool) -> Result<Outcome, SqlError> {
+        let db = self.db.clone();
+        let row_ids = move |table: &TableDef| -> Result<i64, SqlError> {
+            let id = table
+                .row_id_sequence
+                .ok_or_else(|| SqlError::internal("table without key has no row-id sequence"))?;
+            db.next_value(&SequenceDef {
+                id,
+                name: format!("{}_rowid", table.name),
+                start: 1,
+                increment: 1,
+                min_value: 1,
+                max_value: i64::MAX,
+                owned_by: None,
+            })
+        };
+        Ok(match plan {
+            Plan::Select(select) => {
+                let columns: Arc<[Column]> = select.columns.clone().into();
+                let rows = exec::select(self.txn()?, select, env)?;
+                self.finish_implicit(implicit)?;
+                Outcome::Rows { columns, rows, verb: "SELECT" }
+            }
+            Plan::Insert(insert) => {
+                let columns: Arc<[Column]> = insert.columns.clone().into();
+                let has_returning = insert.returning.is_some();
+                let (rows, count) = exec::insert(self.txn()?, insert, env, &row_ids)?;
+                self.finish_implicit(implicit)?;
+                dml_outcome("INSERT", columns, has_returning, rows, count)
+            }
+            Plan::Update(update) => {
+                let columns: Arc<[Column]> = update.columns.clone().into();
+                let has_returning = update.returning.is_some();
+                let (rows, count) = exec::update(self.txn()?, update, env)?;
+                self.finish_implicit(implicit)?;
+                dml_outcome("UPDATE", columns, has_returning, rows, count)
+            }
+            Plan::Delete(delete) => {
+                let columns: Arc<[Column]> = delete.columns.clone().into();
+                let has_returning = delete.returning.is_some();
+                let (rows, count) = exec::delete(self.txn()?, delete, env)?;
+                self.finish_implicit(implicit)?;
+                dml_outcome("DELETE", columns, has_returning, rows, count)
+            }
+            Plan::CreateTable { table, sequences, if_not_exists } => {
+                let outcome = self.create_table(table, sequences, if_not_exists)?;
+                self.finish_implicit(implicit)?;
+                outcome
+            }
+            Plan::DropTables { names, if_exists } => {
+                let outcome = self.drop_tables(&names, if_exists)?;
+                self.finish_implicit(implicit)?;
+                outcome
+            }
+            Plan::Truncate { tables } => {
+                let txn = self.txn()?;
+                for table in &tables {
+                    exec::delete_all(txn, table)?;
+                }
+                self.finish_implicit(implicit)?;
+                Outcome::Done("TRUNCATE TABLE".into())
+            }
+            Plan::Begin { isolation, read_only } => {
+                if !implicit {
+                    let mut warning = SqlError::new(
+                        sqlstate::ACTIVE_SQL_TRANSACTION,
+                        "there is already a transaction in progress",
+                    );
+                    warning.detail = None;
+                    return Ok(Outcome::DoneWithNotice {
+                        tag: "BEGIN".into(),
+                        notices: vec![warning],
+                    });
+                }
+                if isolation.is_some() {
+                    self.begin_txn(isolation);
+                }
+                self.block = Block::Open;
+                self.read_only = read_only;
+                Outcome::Done("BEGIN".into())
+            }
+            Plan::Commit => {
+                if implicit {
+                    self.txn = None;
+                    return Ok(Outcome::DoneWithNotice {
+                        tag: "COMMIT".into(),
+                        notices: vec![SqlError::new(
+                            sqlstate::NO_ACTIVE_SQL_TRANSACTION,
+                            "there is no transaction in progress",
+                        )],
+                    });
+                }
+                if self.block == Block::Failed {
+                    self.end_block();
+                    return Ok(Outcome::Done("ROLLBACK".into()));
+                }
+                let txn = self.txn.take();
+                self.end_block();
+                if let Some(txn) = txn {
+                    txn.commit()?;
+                }
+                Outcome::Done("COMMIT".into())
+            }
+            Plan::Rollback => {
+                let was_implicit = implicit;
+                self.end_block();
+                if was_implicit {
+                    return Ok(Outcome::DoneWithNotice {
+                        tag: "ROLLBACK".into(),
+                        notices: vec![SqlError::new(
+                            sqlstate::NO_ACTIVE_SQL_TRANSACTION,
+                            "there is no transaction in progress",
+                        )],
+                    });
+                }
+                Outcome::Done("ROLLBACK".into())
+            }
+            Plan::Savepoint(name) => {
+                if implicit {
+                    self.txn = None;
+                    return Err(SqlError::new(
+                        sqlstate::NO_ACTIVE_SQL_TRANSACTION,
+                        "SAVEPOINT can only be used in transaction blocks",
+                    ));
+                }
+                let savepoint = self.txn()?.savepoint();
+                self.savepoints.push((name, savepoint));
+                Outcome::Done("SAVEPOINT".into())
+            }
+            Plan::ReleaseSavepoint(name) => {
+                let position = self.savepoint_position(&name, implicit)?;
+                self.savepoints.truncate(position);
+                Outcome::Done("RELEASE".into())
+            }
+            Plan::RollbackToSavepoint(name) => {
+                let position = self.savepoint_position(&name, implicit)?;
+                self.savepoints.truncate(position + 1);
+                if let Some((_, savepoint)) = self.savepoints.last().cloned() {
+                    self.txn()?.rollback_to(&savepoint);
+                }
+                self.block = Block::Open;
+                Outcome::Done("ROLLBACK".into())
+            }
+            Plan::Set { name, value } => {
+                self.settings.set(&name, value.as_deref())?;
+                if name == "default_transaction_isolation" {
+                    self.default_isolation =
+                        isolation_from(self.settings.get(&name).unwrap_or("serializable"));
+                }
+                self.finish_implicit(implicit)?;
+                Outcome::Done("SET".into())
+            }
+            Plan::SetIsolation { isolation, session } => {
+                if session {
+                    self.default_isolation = isolation;
+                } else {
+                    self.next_isolation = Some(isolation);
+                }
+                self.finish_implicit(implicit)?;
+                Outcome::Done("SET".into())
+            }
+            Plan::Show { name } => {
+                let key = name.to_lowercase();
+                let value =
+                    match key.as_str() {
+                        "transaction_isolation" | "transaction isolation level" => Some(match self
+                            .txn
+                            .as_ref()
+                            .map(|_| self.next_isolation.unwrap_or(self.default_isolation))
+                            .unwrap_or(self.default_isolation)
+                        {
+                            IsolationLevel::Serializable => "serializable".to_string(),
+                            IsolationLevel::Snapshot => "repeatable read".to_string(),
+                        }),
+                        _ => self.settings.get(&key).map(str::to_string),
+                    };
+                let value = value.ok_or_else(|| {
+                    SqlError::new(
+                        sqlstate::UNDEFINED_OBJECT,
+                        format!("unrecognized configuration parameter \"{name}\""),
+                    )
+                })?;
+                self.finish_implicit(implicit)?;
+                let columns: Arc<[Column]> = vec![Column::text(&name)].into();
+                Outcome::Rows {
+                    columns,
+                    rows: Box::new(std::iter::once(Ok(vec![Value::Text(value)]))),
+                    verb: "SHOW",
+                }
+            }
+            Plan::ShowAll => {
+                let rows: Vec<Result<Vec<Value>, SqlError>> = self
+                    .settings
+                    .all()
+                    .into_iter()
+                    .map(|(k, v)| {
+                        Ok(vec![Value::Text(k), Value::Text(v), Value::Text(String::new())])
+                    })
+                    .collect();
+                self.finish_implicit(implicit)?;
+                let columns: Arc<[Column]> = vec![
+                    Column::text("name"),
+                    Column::text("setting"),
+                    Column::text("description"),
+                ]
+                .into();
+                Outcome::Rows { columns, rows: Box::new(rows.into_iter()), verb: "SHOW" }
+            }
+            Plan::Reset { name } => {
+                match name {
+                    Some(name) => self.settings.set(&name, None)?,
+                    None => {
+                        let user = self.user.clone();
+                        let before = self.settings.reported();
+                        self.settings = Settings::new(&user);
+                        for (name, value) in self.settings.reported() {
+                            if !before.contains(&(name.clone(), value.clone())) {
+                                self.settings.set(&name, Some(&value))?;
+                            }
+                        }
+                    }
+                }
+                self.finish_implicit(implicit)?;
+                Outcome::Done("RESET".into())
+            }
+            Plan::Prepare { name, sql, statement, param_types } => {
+                if self.prepared.contains_key(&name) {
+                    return Err(SqlError::new(
+                        sqlstate::DUPLICATE_PREPARED_STATEMENT,
+                        format!("prepared statement \"{name}\" already exists"),
+                    ));
+                }
+                let statement =
+                    Statement { text: sql.clone(), kind: StatementKind::Ast(statement) };
+                let txn = self.txn()?;
+                let mut binder = Binder { sql: &sql, params: param_types, txn };
+                let plan = match &statement.kind {
+                    StatementKind::Ast(ast) => bind_statement(&mut binder, ast)?,
+                    StatementKind::Special(plan) => plan.clone(),
+                };
+                let param_types =
+                    binder.params.into_iter().map(|t| t.unwrap_or(DataType::Text)).collect();
+                let prepared = Prepared { sql, param_types, columns: plan.columns(), statement };
+                self.prepared.insert(name, Arc::new(prepared));
+                self.finish_implicit(implicit)?;
+                Outcome::Done("PREPARE".into())
+            }
+            Plan::ExecutePrepared { name, params } => {
+                let prepared = self.prepared.get(&name).cloned().ok_or_else(|| {
+                    SqlError::new(
+                        sqlstate::INVALID_SQL_STATEMENT_NAME,
+                        format!("prepared statement \"{name}\" does not exist"),
+                    )
+                })?;
+                if params.len() != prepared.param_types.len() {
+                    return Err(SqlError::syntax(format!(
+                        "wrong number of parameters for prepared statement \"{name}\"",
+                    ))
+                    .with_detail(format!(
+                        "Expected {} parameters but got {}.",
+                        prepared.param_types.len(),
+                        params.len()
+                    )));
+                }
+                let mut values = Vec::with_capacity(params.len());
+                for (expr, ty) in params.iter().zip(&prepared.param_types) {
+                    values.push(expr.eval(&[], &env)?.cast(ty, false)?);
+                }
+                let plan = {
+                    let txn = self.txn()?;
+                    let declared = prepared.param_types.iter().cloned().map(Some).collect();
+                    let mut binder = Binder { sql: &prepared.sql, params: declared, txn };
+                    match &prepared.statement.kind {
+                        StatementKind::Ast(ast) => bind_statement(&mut binder, ast)?,
+                        StatementKind::Special(plan) => plan.clone(),
+                    }
+                };
+                let env = self.env(values);
+                return self.run(plan, env, implicit);
+            }
+            Plan::Deallocate { name } => {
+                match name {
+                    Some(name) => {
+                        if self.prepared.remove(&name).is_none() {
+                            return Err(SqlError::new(
+                                sqlstate::INVALID_SQL_STATEMENT_NAME,
+                                format!("prepared statement \"{name}\" does not exist"),
+                            ));
+                        }
+                    }
+                    None => self.prepared.clear(),
+                }
+                self.finish_implicit(implicit)?;
+                Outcome::Done(if implicit { "DEALLOCATE".into() } else { "DEALLOCATE".into() })
+            }
+            Plan::CopyFrom { table, columns, format, options } => {
+                if format == CopyFormat::Binary {
+                    return Err(SqlError::unsupported(
+                        "COPY FROM with FORMAT binary is not supported yet",
+                    ));
+                }
+                let (defaults, checks) = self.table_defaults(&table)?;
+                let parser = CopyParser::new(format == CopyFormat::Csv, options);
+                Outcome::CopyIn(CopyIn {
+                    format,
+                    column_count: columns.len(),
+                    table,
+                    columns,
+                    parser,
+                    defaults,
+                    checks,
+                    env,
+                    rows: 0,
+                    implicit,
+                })
+            }
+            Plan::CopyTo { query, format, options } => {
+                if format == CopyFormat::Binary {
+                    return Err(SqlError::unsupported(
+                        "COPY TO with FORMAT binary is not supported yet",
+                    ));
+                }
+                let column_count = query.columns.len();
+                let rows = exec::select(self.txn()?, query, env)?;
+                self.finish_implicit(implicit)?;
+                let _ = options;
+                Outcome::CopyOut { format, column_count, rows }
+            }
+            Plan::Noop(tag) => {
+                self.finish_implicit(implicit)?;
+                Outcome::Done(tag.to_string())
+            }
+        })
+    }
+
+    fn table_defaults(
+        &mut self,
+        table: &TableDef,
+    ) -> Result<(Vec<Option<Expr>>, Vec<(String, Expr)>), SqlError> {
+        // Bind an INSERT with no columns to reuse the binder's default/check handling.
+        let sql = format!("INSERT INTO \"{}\" DEFAULT VALUES", table.name.replace('"', "\"\""));
+        let ast =
+            parser::parse_statements(&sql)?.pop().ok_or_else(|| SqlError::internal("empty"))?;
+        let txn = self.txn()?;
+        let mut binder = Binder { sql: &sql, params: Vec::new(), txn };
+        match bind_statement(&mut binder, &ast)? {
+            Plan::Insert(insert) => Ok((insert.defaults, insert.checks)),
+            _ => Err(SqlError::internal("COPY target did not bind as an INSERT")),
+        }
+    }
+
+    fn savepoint_position(&mut self, name: &str, implicit: bool) -> Result<usize, SqlError> {
+        if implicit {
+            self.txn = None;
+            return Err(SqlError::new(
+                sqlstate::NO_ACTIVE_SQL_TRANSACTION,
+                "ROLLBACK TO SAVEPOINT can only be used in transaction blocks",
+            ));
+        }
+        self.savepoints.iter().rposition(|(n, _)| n == name).ok_or_else(|| {
+            SqlError::new(
+                sqlstate::INVALID_SAVEPOINT,
+                format!("savepoint \"{name}\" does not exist"),
+            )
+        })
+    }
+
+    fn create_table(
+        &mut self,
+        mut table: TableDef,
+        sequences: Vec<SequenceDef>,
+        if_not_exists: bool,
+    ) -> Result<Outcome, SqlError> {
+        let txn = self.txn()?;
+        if catalog::get_table(txn, &table.name)?.is_some() {
+            let err = SqlError::new(
+                sqlstate::DUPLICATE_TABLE,
+                format!("relation \"{}\" already exists", table.name),
+            );
+            if if_not_exists {
+                let notice = SqlError {
+                    message: format!("relation \"{}\" already exists, skipping", table.name),
+                    ..err
+                };
+                return Ok(Outcome::DoneWithNotice {
+                    tag: "CREATE TABLE".into(),
+                    notices: vec![notice],
+                });
+            }
+            return Err(err);
+        }
+        let mut created = Vec::new();
+        for mut sequence in sequences {
+            if catalog::get_sequence(txn, &sequence.name)?.is_some() {
+                return Err(SqlError::new(
+                    sqlstate::DUPLICATE_TABLE,
+                    format!("relation \"{}\" already exists", sequence.name),
+                ));
+            }
+            sequence.id = catalog::allocate_id(txn)?;
+            catalog::put_sequence(txn, &sequence)?;
+            created.push(sequence);
+        }
+        table.id = catalog::allocate_id(txn)?;
+        if table.primary_key.is_empty() {
+            table.row_id_sequence = Some(catalog::allocate_id(txn)?);
+        }
+        catalog::put_table(txn, &table)?;
+        self.pending_sequences.extend(created);
+        Ok(Outcome::Done("CREATE TABLE".into()))
+    }
+
+    fn drop_tables(&mut self, names: &[String], if_exists: bool) -> Result<Outcome, SqlError> {
+        let mut notices = Vec::new();
+        let db = self.db.clone();
+        let txn = self.txn()?;
+        let mut found = Vec::new();
+        for name in names {
+            match catalog::get_table(txn, name)? {
+                Some(table) => found.push(table),
+                None if if_exists => notices.push(SqlError::new(
+                    sqlstate::SUCCESSFUL_COMPLETION,
+                    format!("table \"{name}\" does not exist, skipping"),
+                )),
+                None => {
+                    return Err(SqlError::new(
+                        sqlstate::UNDEFINED_TABLE,
+                        format!("table \"{name}\" does not exist"),
+                    ));
+                }
+            }
+        }
+        for table in found {
+            exec::delete_all(txn, &table)?;
+            for column in &table.columns {
+                let owned = match (&column.identity, &column.default) {
+                    (
+                        Some(
+                            catalog::Generated::AlwaysIdentity { sequence }
+                            | catalog::Generated::DefaultIdentity { sequence },
+                        ),
+                        _,
+                    ) => Some(sequence.clone()),
+                    (None, Some(default)) => default
+                        .strip_prefix("nextval('")
+                        .and_then(|s| s.strip_suffix("')"))
+                        .map(str::to_string),
+                    _ => None,
+                };
+                if let Some(sequence) = owned
+                    && let Some(def) = catalog::get_sequence(txn, &sequence)?
+                    && def.owned_by.as_ref().is_some_and(|(t, _)| *t == table.name)
+                {
+                    catalog::delete_sequence(txn, &sequence);
+                    db.forget_sequence(def.id);
+                }
+            }
+            catalog::delete_table(txn, &table.name);
+        }
+        let tag = "DROP TABLE".to_string();
+        Ok(if notices.is_empty() {
+            Outcome::Done(tag)
+        } else {
+            Outcome::DoneWithNotice { tag, notices }
+        })
+    }
+
+    fn end_block(&mut self) {
+        self.txn = None;
+        self.block = Block::None;
+        self.savepoints.clear();
+        self.pending_sequences.clear();
+        self.next_isolation = None;
+        self.read_only = false;
+    }
+
+    /// The current statement failed: a block becomes Failed; an implicit transaction rolls
+    /// back.
+    fn statement_failed(&mut self) {
+        match self.block {
+            Block::Open | Block::Failed => self.block = Block::Failed,
+            Block::None => {
+                self.txn = None;
+                self.pending_sequences.clear();
+            }
+        }
     }
 
     /// Feeds COPY FROM STDIN data (any chunking; rows may span chunks).
     pub fn copy_in_data(&mut self, copy: &mut CopyIn, data: &[u8]) -> Result<(), SqlError> {
-        let _ = (copy, data);
-        todo!()
+        let rows = copy.parser.feed(data).and_then(|rows| self.copy_rows(copy, rows));
+        if rows.is_err() {
+            self.statement_failed();
+        }
+        rows
+    }
+
+    fn copy_rows(
+        &mut self,
+        copy: &mut CopyIn,
+        rows: Vec<Vec<Option<String>>>,
+    ) -> Result<(), SqlError> {
+        let db = self.db.clone();
+        let row_ids = move |table: &TableDef| -> Result<i64, SqlError> {
+            let id = table
+                .row_id_sequence
+                .ok_or_else(|| SqlError::internal("table without key has no row-id sequence"))?;
+            db.next_value(&SequenceDef {
+                id,
+                name: format!("{}_rowid", table.name),
+                start: 1,
+                increment: 1,
+                min_value: 1,
+                max_value: i64::MAX,
+                owned_by: None,
+            })
+        };
+        let txn =
+            self.txn.as_mut().ok_or_else(|| SqlError::internal("COPY without a transaction"))?;
+        for fields in rows {
+            copy.env.check_cancel()?;
+            let line = copy.rows + 1;
+            if fields.len() != copy.columns.len() {
+                let what = if fields.len() < copy.columns.len() {
+                    "missing data for column"
+                } else {
+                    "extra data after last expected column"
+                };
+                return Err(SqlError::new(sqlstate::BAD_COPY_FILE_FORMAT, what.to_string())
+                    .with_detail(format!("COPY {}, line {line}", copy.table.name)));
+            }
+            let mut values = Vec::with_capacity(fields.len());
+            for (field, &column) in fields.into_iter().zip(&copy.columns) {
+                let ty =
+                    copy.table.columns.get(column).map(|c| c.ty.clone()).unwrap_or(DataType::Text);
+                values.push(match field {
+                    None => Value::Null,
+                    Some(text) => Value::parse_text(&ty, &text).map_err(|e| {
+                        e.with_detail(format!("COPY {}, line {line}", copy.table.name))
+                    })?,
+                });
+            }
+            exec::copy_row(
+                txn,
+                &copy.table,
+                &copy.columns,
+                values,
+                &copy.defaults,
+                &copy.checks,
+                &copy.env,
+                &row_ids,
+            )?;
+            copy.rows += 1;
+        }
+        Ok(())
     }
 
     /// Ends COPY FROM STDIN (CopyDone): inserts what remains and returns the tag `COPY n`.
-    pub fn copy_in_done(&mut self, copy: CopyIn) -> Result<String, SqlError> {
-        let _ = copy;
-        todo!()
+    pub fn copy_in_done(&mut self, mut copy: CopyIn) -> Result<String, SqlError> {
+        let result = copy.parser.finish().and_then(|rows| self.copy_rows(&mut copy, rows));
+        match result.and_then(|()| self.finish_implicit(copy.implicit)) {
+            Ok(()) => Ok(format!("COPY {}", copy.rows)),
+            Err(err) => {
+                self.statement_failed();
+                Err(err)
+            }
+        }
     }
 
     /// Marks the current statement failed from outside (a Bind that could not decode a
-    /// parameter, CopyFail, a vanished client): a transaction block becomes Failed; an
-    /// implicit transaction rolls back.
-    pub fn fail_statement(&mut self) {}
+    /// parameter, CopyFail, an error while streaming rows, a vanished client): a transaction
+    /// block becomes Failed; an implicit transaction rolls back.
+    pub fn fail_statement(&mut self) {
+        self.statement_failed();
+    }
 
     /// Ends the session: rolls back any open transaction.
-    pub fn terminate(&mut self) {}
+    pub fn terminate(&mut self) {
+        self.end_block();
+    }
 
     /// ReadyForQuery status.
     pub fn txn_status(&self) -> TxnStatus {
-        TxnStatus::Idle
+        match self.block {
+            Block::None => TxnStatus::Idle,
+            Block::Open => TxnStatus::InBlock,
+            Block::Failed => TxnStatus::Failed,
+        }
     }
 
     /// Flag a CancelRequest sets; the running statement then fails with 57014.
@@ -212,4 +1051,63 @@ impl Session {
     pub fn prepared_statements(&mut self) -> &mut HashMap<String, Arc<Prepared>> {
         &mut self.prepared
     }
+}
+
+fn dml_outcome(
+    verb: &'static str,
+    columns: Arc<[Column]>,
+    has_returning: bool,
+    rows: Vec<Vec<Value>>,
+    count: u64,
+) -> Outcome {
+    if has_returning {
+        Outcome::Rows { columns, rows: Box::new(rows.into_iter().map(Ok)), verb }
+    } else {
+        Outcome::Done(completion_tag(verb, count))
+    }
+}
+
+fn aborted() -> SqlError {
+    SqlError::new(
+        sqlstate::IN_FAILED_SQL_TRANSACTION,
+        "current transaction is aborted, commands ignored until end of transaction block",
+    )
+}
+
+fn isolation_from(text: &str) -> IsolationLevel {
+    if text.eq_ignore_ascii_case("serializable") {
+        IsolationLevel::Serializable
+    } else {
+        IsolationLevel::Snapshot
+    }
+}
+
+fn is_transaction_end(statement: &Statement) -> bool {
+    match &statement.kind {
+        StatementKind::Ast(ast) => {
+            matches!(ast.as_ref(), ast::Statement::Rollback { .. } | ast::Statement::Commit { .. })
+        }
+        StatementKind::Special(_) => false,
+    }
+}
+
+/// Statements sqlparser does not parse (or parses differently), recognised by their words.
+fn special_statement(text: &str) -> Option<Plan> {
+    let words: Vec<String> =
+        text.split_whitespace().take(3).map(|w| w.trim_end_matches(';').to_lowercase()).collect();
+    let first = words.first()?.as_str();
+    let second = words.get(1).map(String::as_str);
+    Some(match (first, second) {
+        ("vacuum", _) => Plan::Noop("VACUUM"),
+        ("analyze" | "analyse", _) => Plan::Noop("ANALYZE"),
+        ("checkpoint", None) => Plan::Noop("CHECKPOINT"),
+        ("discard", Some("all")) => Plan::Noop("DISCARD ALL"),
+        ("unlisten", _) => Plan::Noop("UNLISTEN"),
+        ("close", Some("all")) => Plan::Noop("CLOSE CURSOR ALL"),
+        ("reset", Some("all")) => Plan::Reset { name: None },
+        ("reset", Some(name)) if words.len() == 2 => Plan::Reset { name: Some(name.to_string()) },
+        ("end", None) | ("end", Some("transaction" | "work")) => Plan::Commit,
+        ("abort", None) | ("abort", Some("transaction" | "work")) => Plan::Rollback,
+        _ => return None,
+    })
 }

@@ -33,7 +33,7 @@ mod store;
 pub use error::{ConflictKind, TxnError};
 pub use hlc::Hlc;
 pub use oracle::{IsolationLevel, Oracle, ReadSet};
-pub use store::{Transaction, TxnScan, TxnStore};
+pub use store::{OwnedTxnScan, Savepoint, SnapshotPin, Transaction, TxnScan, TxnStore};
 
 #[cfg(test)]
 mod tests;

@@ -117,6 +117,12 @@ impl Oracle {
         self.visible
     }
 
+    /// Registers one more user of an existing snapshot (a scan that outlives its statement);
+    /// release it with [`Oracle::end`].
+    pub fn pin(&mut self, snapshot: Timestamp) {
+        *self.active.entry(snapshot).or_default() += 1;
+    }
+
     /// Unregisters a running transaction (after commit, abort or drop).
     pub fn end(&mut self, snapshot: Timestamp) {
         if let Some(count) = self.active.get_mut(&snapshot) {

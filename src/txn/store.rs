@@ -55,6 +55,16 @@ impl TxnStore {
     pub fn running(&self) -> usize {
         self.oracle.lock().running()
     }
+
+    /// Registers `snapshot` as in use until the returned pin is dropped.
+    fn pin(self: &Arc<Self>, snapshot: Timestamp) -> SnapshotPin {
+        self.oracle.lock().pin(snapshot);
+        SnapshotPin { store: self.clone(), snapshot }
+    }
+}
+
+fn clone_entry((key, value): (&Bytes, &Option<Bytes>)) -> (Bytes, Option<Bytes>) {
+    (key.clone(), value.clone())
 }
 
 /// One transaction. Dropping it without committing rolls it back.
@@ -94,8 +104,38 @@ impl Transaction {
     ) -> Result<TxnScan<'_>, TxnError> {
         self.reads.add_range(start.clone(), end.clone());
         let stored = self.store.engine.scan(start.clone(), end.clone(), self.snapshot)?.peekable();
-        let own = self.writes.range((start, end)).peekable();
-        Ok(TxnScan { stored, own })
+        let own = self.writes.range((start, end)).map(clone_entry as fn(_) -> _).peekable();
+        Ok(MergedScan { stored, own, _pin: None })
+    }
+
+    /// Like [`Transaction::scan`] but the result borrows nothing: own writes in the range
+    /// are copied, and the snapshot stays pinned until the scan is dropped.
+    pub fn scan_owned(
+        &mut self,
+        start: Bound<Bytes>,
+        end: Bound<Bytes>,
+    ) -> Result<OwnedTxnScan, TxnError> {
+        self.reads.add_range(start.clone(), end.clone());
+        let stored = self.store.engine.scan(start.clone(), end.clone(), self.snapshot)?.peekable();
+        let own: Vec<(Bytes, Option<Bytes>)> =
+            self.writes.range((start, end)).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let pin = self.store.pin(self.snapshot);
+        Ok(MergedScan { stored, own: own.into_iter().peekable(), _pin: Some(pin) })
+    }
+
+    /// Captures the buffered writes so [`Transaction::rollback_to`] can restore them.
+    pub fn savepoint(&self) -> Savepoint {
+        Savepoint { writes: self.writes.clone() }
+    }
+
+    /// Forgets every write buffered since `savepoint` was taken.
+    pub fn rollback_to(&mut self, savepoint: &Savepoint) {
+        self.writes = savepoint.writes.clone();
+    }
+
+    /// Whether the transaction has buffered writes.
+    pub fn has_writes(&self) -> bool {
+        !self.writes.is_empty()
     }
 
     /// Buffers a write of `value` to `key`.
@@ -164,12 +204,24 @@ impl Drop for Transaction {
 }
 
 /// Rows of a [`Transaction::scan`]: stored rows at the snapshot overlaid with own writes.
-pub struct TxnScan<'a> {
+pub type TxnScan<'a> = MergedScan<std::iter::Map<
+    btree_map::Range<'a, Bytes, Option<Bytes>>,
+    fn((&'a Bytes, &'a Option<Bytes>)) -> (Bytes, Option<Bytes>),
+>>;
+
+/// Rows of a [`Transaction::scan_owned`]: like [`TxnScan`] but borrowing nothing, so it can
+/// outlive the statement that started it (a streaming result, a suspended portal). It keeps
+/// its snapshot pinned so garbage collection cannot remove versions it still needs.
+pub type OwnedTxnScan = MergedScan<std::vec::IntoIter<(Bytes, Option<Bytes>)>>;
+
+/// Stored rows merged with a transaction's own writes (`None` = own delete), in key order.
+pub struct MergedScan<I: Iterator<Item = (Bytes, Option<Bytes>)>> {
     stored: Peekable<Scan>,
-    own: Peekable<btree_map::Range<'a, Bytes, Option<Bytes>>>,
+    own: Peekable<I>,
+    _pin: Option<SnapshotPin>,
 }
 
-impl Iterator for TxnScan<'_> {
+impl<I: Iterator<Item = (Bytes, Option<Bytes>)>> Iterator for MergedScan<I> {
     type Item = Result<(Bytes, Bytes), TxnError>;
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -179,7 +231,7 @@ impl Iterator for TxnScan<'_> {
                 Some(Err(_)) => return self.stored.next().map(|r| r.map_err(TxnError::from)),
                 None => None,
             };
-            let own_key = self.own.peek().map(|(key, _)| (*key).clone());
+            let own_key = self.own.peek().map(|(key, _)| key.clone());
             let take_own = match (&stored_key, &own_key) {
                 (None, None) => return None,
                 (Some(_), None) => false,
@@ -196,9 +248,28 @@ impl Iterator for TxnScan<'_> {
             }
             let (key, value) = self.own.next()?;
             if let Some(value) = value {
-                return Some(Ok((key.clone(), value.clone())));
+                return Some(Ok((key, value)));
             }
             // Our own delete: skip the key.
         }
     }
+}
+
+/// Keeps a snapshot timestamp registered as running while alive (see [`Oracle::pin`]).
+#[derive(Debug)]
+pub struct SnapshotPin {
+    store: Arc<TxnStore>,
+    snapshot: Timestamp,
+}
+
+impl Drop for SnapshotPin {
+    fn drop(&mut self) {
+        self.store.oracle.lock().end(self.snapshot);
+    }
+}
+
+/// A transaction's buffered writes at a savepoint (see [`Transaction::savepoint`]).
+#[derive(Debug, Clone)]
+pub struct Savepoint {
+    writes: BTreeMap<Bytes, Option<Bytes>>,
 }

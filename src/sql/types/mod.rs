@@ -7,7 +7,41 @@
 //! BY and indexes, arithmetic and comparison operators, the row codec used for storage and
 //! the order-preserving key codec used for primary keys.
 //!
+//! Files, one job each: `value` (the enums), `datatype` (OIDs, typmods, names), `text_in` /
+//! `text_out` (text formats), `binary_io` (binary wire format), `cast` (conversions),
+//! `compare` (SQL comparison and sort order), `ops` (operators), `row_codec` (storage rows),
+//! `key_codec` (memcomparable keys); helpers `numeric`, `float_fmt`, `datetime`, `interval`,
+//! `json`, `errors`.
+//!
 //! Depends on: `encoding` (key codec), `sql::error`. Knows nothing of tables or the wire.
 
+// `SqlError` (owned by `sql::error`) is large by design; every fallible function here
+// returns it, as the public contract requires.
+#![allow(clippy::result_large_err)]
+
+mod binary_io;
+mod cast;
+mod compare;
+mod datatype;
+mod datetime;
+mod errors;
+mod float_fmt;
+mod interval;
+mod json;
+mod key_codec;
+mod numeric;
+mod ops;
+mod row_codec;
+mod text_in;
+mod text_out;
 mod value;
+
+#[cfg(test)]
+mod tests;
+
+pub use cast::{CastContext, cast_context};
+pub use ops::op_symbol;
+pub use ops::{binary_op, binary_op_type, unary_op};
+pub use row_codec::{ROW_FORMAT_V1, decode_row, encode_row};
+pub use text_in::bpchar_trim;
 pub use value::*;

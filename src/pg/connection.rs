@@ -1,0 +1,314 @@
+//! One client connection after startup: the protocol loop that dispatches frontend messages,
+//! the simple query protocol, and row streaming shared by simple query, Execute and COPY TO.
+//!
+//! Session methods are synchronous and may block (a commit waits for fsync), so every call
+//! runs inside [`tokio::task::block_in_place`] on the multi-thread runtime. Rows are pulled
+//! from the session's lazy [`RowStream`] in chunks (≤ [`CHUNK_ROWS`] rows or until the output
+//! buffer holds ~64 KiB), written, and pulled again: a large result is never materialised.
+//!
+//! Owns: [`Connection`], [`Fail`], the message dispatch. Depends on: `wire`, `startup`,
+//! `extended` (statements and portals), `copy`, `encode`, `sql::Session`.
+
+use super::copy::{self, CopyEncoding};
+use super::encode::{self, Severity};
+use super::extended::Extended;
+use super::frame::Frontend;
+use super::server::Shared;
+use super::startup::{self, Opened};
+use super::wire::{OUT_HIGH_WATER, Stop, Wire};
+use crate::sql::types::Value;
+use crate::sql::{Column, Outcome, RowStream, Session, SqlError, TxnStatus, completion_tag};
+use bytes::BytesMut;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+
+/// Rows pulled from a stream per blocking step at most.
+pub const CHUNK_ROWS: u64 = 512;
+
+/// How a message handler failed.
+#[derive(Debug)]
+pub enum Fail {
+    /// The statement failed outside `Session::execute` (parse, bind, a row stream, COPY
+    /// data...): report it and call `Session::fail_statement`.
+    Sql(SqlError),
+    /// `Session::execute` failed and has already marked the statement failed: report only.
+    Marked(SqlError),
+    /// The connection ends.
+    Stop(Stop),
+}
+
+impl From<SqlError> for Fail {
+    fn from(err: SqlError) -> Self {
+        Fail::Sql(err)
+    }
+}
+
+impl From<Stop> for Fail {
+    fn from(stop: Stop) -> Self {
+        Fail::Stop(stop)
+    }
+}
+
+/// Runs a blocking session call off the async scheduler's hot path.
+pub fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    tokio::task::block_in_place(f)
+}
+
+/// The 57014 error of a cancelled statement.
+pub fn canceled() -> SqlError {
+    SqlError::new(crate::sql::sqlstate::QUERY_CANCELED, "canceling statement due to user request")
+}
+
+/// An authenticated connection.
+pub struct Connection {
+    pub(super) wire: Wire,
+    pub(super) session: Box<Session>,
+    /// The session's cancel flag (also in the server's registry).
+    pub(super) cancel: Arc<AtomicBool>,
+    pub(super) ext: Extended,
+}
+
+/// Serves one accepted socket until it closes; never panics on client input. When the
+/// connection ends for any reason its session is terminated (open transaction rolled back).
+pub async fn run(stream: TcpStream, shared: Arc<Shared>, shutdown: watch::Receiver<bool>) {
+    let mut wire = Wire::new(stream, shared.max_message, shutdown);
+    let (session, registration) = match startup::open(&mut wire, &shared).await {
+        Ok(Opened::Session(session, registration)) => (session, registration),
+        Ok(Opened::Cancel) => return,
+        Err(stop) => {
+            log_stop(&stop);
+            wire.close(&stop).await;
+            return;
+        }
+    };
+    let cancel = session.cancel_flag();
+    let mut conn = Connection { wire, session, cancel, ext: Extended::default() };
+    let stop = conn.serve().await;
+    log_stop(&stop);
+    let Connection { wire, mut session, .. } = conn;
+    // Dropping portals first releases their row streams before the rollback.
+    blocking(|| session.terminate());
+    drop(session);
+    drop(registration);
+    wire.close(&stop).await;
+}
+
+fn log_stop(stop: &Stop) {
+    match stop {
+        Stop::Fatal(err) => tracing::info!(code = err.code, "closing connection: {}", err.message),
+        Stop::Io(err) => tracing::debug!(%err, "connection lost"),
+        Stop::Eof | Stop::Terminate | Stop::Shutdown => {}
+    }
+}
+
+impl Connection {
+    async fn serve(&mut self) -> Stop {
+        loop {
+            let result = match self.wire.read().await {
+                Ok(Ok(msg)) => self.dispatch(msg).await,
+                Ok(Err((tag, err))) => self.bad_message(tag, err).await,
+                Err(stop) => return stop,
+            };
+            if let Err(stop) = result {
+                return stop;
+            }
+        }
+    }
+
+    async fn dispatch(&mut self, msg: Frontend) -> Result<(), Stop> {
+        match msg {
+            Frontend::Terminate => return Err(Stop::Terminate),
+            Frontend::Sync => return self.sync().await,
+            // Left over from a COPY FROM STDIN that failed: ignored, as PostgreSQL does.
+            Frontend::CopyData(_) | Frontend::CopyDone | Frontend::CopyFail(_) => {}
+            Frontend::Password(_) => {
+                return Err(Stop::Fatal(SqlError::new(
+                    crate::sql::sqlstate::PROTOCOL_VIOLATION,
+                    "unexpected password message",
+                )));
+            }
+            // After an error in extended mode everything up to Sync is discarded.
+            _ if self.ext.skipping => {}
+            Frontend::Query(sql) => return self.simple_query(&sql).await,
+            Frontend::Flush => return self.wire.flush().await,
+            other => {
+                let result = self.extended(other).await;
+                return self.extended_result(result);
+            }
+        }
+        Ok(())
+    }
+
+    /// A message whose strings were not UTF-8: an ordinary error for that message.
+    async fn bad_message(&mut self, tag: u8, err: SqlError) -> Result<(), Stop> {
+        if self.ext.skipping || matches!(tag, b'd' | b'c' | b'f') {
+            return Ok(());
+        }
+        if tag == b'Q' {
+            self.report(Fail::Sql(err))?;
+            return self.ready().await;
+        }
+        self.extended_result(Err(Fail::Sql(err)))
+    }
+
+    /// Sends an ErrorResponse for `fail` (marking the statement failed when the session
+    /// does not know yet), or passes a [`Stop`] on.
+    pub(super) fn report(&mut self, fail: Fail) -> Result<(), Stop> {
+        match fail {
+            Fail::Stop(stop) => return Err(stop),
+            Fail::Sql(err) => {
+                encode::error(&mut self.wire.out, &err, Severity::Error);
+                blocking(|| self.session.fail_statement());
+            }
+            Fail::Marked(err) => encode::error(&mut self.wire.out, &err, Severity::Error),
+        }
+        Ok(())
+    }
+
+    /// Parameter changes, then ReadyForQuery with the transaction status; flushes.
+    pub(super) async fn ready(&mut self) -> Result<(), Stop> {
+        for (name, value) in self.session.take_parameter_changes() {
+            encode::parameter_status(&mut self.wire.out, &name, &value);
+        }
+        encode::ready(&mut self.wire.out, self.session.txn_status());
+        self.wire.flush().await
+    }
+
+    async fn simple_query(&mut self, sql: &str) -> Result<(), Stop> {
+        self.ext.forget_unnamed();
+        self.cancel.store(false, Ordering::SeqCst);
+        let result = self.run_simple(sql).await;
+        if let Err(fail) = result {
+            self.report(fail)?;
+        }
+        if self.session.txn_status() == TxnStatus::Idle {
+            self.ext.end_of_transaction();
+        }
+        self.ready().await
+    }
+
+    async fn run_simple(&mut self, sql: &str) -> Result<(), Fail> {
+        let statements = blocking(|| self.session.parse(sql))?;
+        if statements.is_empty() {
+            encode::empty(&mut self.wire.out, encode::EMPTY_QUERY);
+            return Ok(());
+        }
+        for statement in statements {
+            let prepared = blocking(|| self.session.prepare(sql, statement, &[]))?;
+            let outcome =
+                blocking(|| self.session.execute(&prepared, Vec::new())).map_err(Fail::Marked)?;
+            self.simple_outcome(outcome).await?;
+            self.wire.flush_if_full().await?;
+        }
+        Ok(())
+    }
+
+    async fn simple_outcome(&mut self, outcome: Outcome) -> Result<(), Fail> {
+        match outcome {
+            Outcome::Rows { columns, mut rows, verb } => {
+                encode::row_description(&mut self.wire.out, &columns, &[]);
+                let (sent, _) =
+                    self.send_rows(&mut rows, &columns, &[], 0, RowEncoding::DataRow).await?;
+                encode::command_complete(&mut self.wire.out, &completion_tag(verb, sent));
+            }
+            other => self.finish_outcome(other).await?,
+        }
+        Ok(())
+    }
+
+    /// Completes an outcome that is not a row set (the same in simple and extended mode).
+    pub(super) async fn finish_outcome(&mut self, outcome: Outcome) -> Result<(), Fail> {
+        let tag = match outcome {
+            Outcome::Rows { .. } => {
+                return Err(Fail::Sql(SqlError::internal("row outcome in finish_outcome")));
+            }
+            Outcome::Done(tag) => tag,
+            Outcome::DoneWithNotice { tag, notices } => {
+                for notice in &notices {
+                    encode::notice(&mut self.wire.out, notice);
+                }
+                tag
+            }
+            Outcome::Empty => {
+                encode::empty(&mut self.wire.out, encode::EMPTY_QUERY);
+                return Ok(());
+            }
+            Outcome::CopyIn(copy) => self.copy_in(copy).await?,
+            Outcome::CopyOut { format, column_count, rows } => {
+                self.copy_out(format, column_count, rows).await?
+            }
+        };
+        encode::command_complete(&mut self.wire.out, &tag);
+        Ok(())
+    }
+
+    /// Streams up to `limit` rows (0 = all) of `rows` into the output, flushing as it grows.
+    /// Returns the rows sent and whether the stream is exhausted. Checks the cancel flag
+    /// between chunks (the session also checks it between rows).
+    pub(super) async fn send_rows(
+        &mut self,
+        rows: &mut RowStream,
+        columns: &[Column],
+        binary: &[bool],
+        limit: u64,
+        encoding: RowEncoding,
+    ) -> Result<(u64, bool), Fail> {
+        let mut sent = 0u64;
+        let mut scratch = BytesMut::new();
+        loop {
+            if self.cancel.load(Ordering::SeqCst) {
+                return Err(Fail::Sql(canceled()));
+            }
+            let out = &mut self.wire.out;
+            let step = blocking(|| -> Result<(u64, bool), SqlError> {
+                let mut n = 0;
+                while n < CHUNK_ROWS && out.len() < OUT_HIGH_WATER {
+                    if limit > 0 && sent + n >= limit {
+                        break;
+                    }
+                    match rows.next() {
+                        None => return Ok((n, true)),
+                        Some(row) => {
+                            encoding.encode(out, &mut scratch, &row?, columns, binary)?;
+                            n += 1;
+                        }
+                    }
+                }
+                Ok((n, false))
+            });
+            let (n, exhausted) = step?;
+            sent += n;
+            if exhausted || (limit > 0 && sent >= limit) {
+                return Ok((sent, exhausted));
+            }
+            self.wire.flush_if_full().await?;
+        }
+    }
+}
+
+/// How a row is written to the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowEncoding {
+    /// A DataRow message (text or binary per column).
+    DataRow,
+    /// A CopyData message holding one line of COPY text or CSV.
+    Copy(CopyEncoding),
+}
+
+impl RowEncoding {
+    fn encode(
+        self,
+        out: &mut BytesMut,
+        scratch: &mut BytesMut,
+        row: &[Value],
+        columns: &[Column],
+        binary: &[bool],
+    ) -> Result<(), SqlError> {
+        match self {
+            RowEncoding::DataRow => encode::data_row(out, row, columns, binary),
+            RowEncoding::Copy(encoding) => copy::copy_data_row(out, scratch, row, encoding),
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! The binder: sqlparser AST → bound [`Plan`]. Resolves table and column names against the
+//! catalog (as the current transaction sees it), types every expression, infers parameter
+//! types from context, and picks the access path (a primary-key equality is a point read).
+//!
+//! Depends on: `sql::parser` (positions), `sql::catalog`, `sql::expr`, `sql::functions`,
+//! `sql::plan`, `sql::types`, `txn`.
+
+mod ddl;
+mod expr;
+mod query;
+mod statement;
+
+pub use statement::bind_statement;
+
+use super::error::{SqlError, sqlstate};
+use super::types::DataType;
+use sqlparser::ast;
+
+/// Binding state shared by one statement: parameter types (declared or inferred), the
+/// statement text for error positions.
+pub struct Binder<'a> {
+    pub sql: &'a str,
+    pub params: Vec<Option<DataType>>,
+    pub txn: &'a mut crate::txn::Transaction,
+}
+
+/// Columns visible to an expression: (table alias, column name, type).
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    pub columns: Vec<ScopeColumn>,
+}
+
+/// One visible column.
+#[derive(Debug, Clone)]
+pub struct ScopeColumn {
+    pub table: Option<String>,
+    pub name: String,
+    pub ty: DataType,
+    pub table_oid: u32,
+    pub column_number: i16,
+}
+
+impl Scope {
+    /// Finds a column by (optional) qualifier and name.
+    pub fn resolve(&self, qualifier: Option<&str>, name: &str) -> Result<Option<usize>, SqlError> {
+        let mut found = None;
+        for (i, column) in self.columns.iter().enumerate() {
+            let table_ok = qualifier.is_none_or(|q| column.table.as_deref() == Some(q));
+            if table_ok && column.name == name {
+                if found.is_some() {
+                    return Err(SqlError::new(
+                        sqlstate::AMBIGUOUS_COLUMN,
+                        format!("column reference \"{name}\" is ambiguous"),
+                    ));
+                }
+                found = Some(i);
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// An identifier as PostgreSQL folds it: unquoted → lower case.
+pub fn ident_name(ident: &ast::Ident) -> String {
+    if ident.quote_style.is_some() { ident.value.clone() } else { ident.value.to_lowercase() }
+}
+
+/// The table name of an object name (`t`, `public.t`, `db.public.t`).
+pub fn object_name(name: &ast::ObjectName) -> Result<String, SqlError> {
+    let parts: Vec<String> = name
+        .0
+        .iter()
+        .map(|part| part.as_ident().map(ident_name).unwrap_or_else(|| part.to_string()))
+        .collect();
+    match parts.as_slice() {
+        [table] => Ok(table.clone()),
+        [schema, table] if schema == "public" => Ok(table.clone()),
+        [_, schema, table] if schema == "public" => Ok(table.clone()),
+        [schema, table] if schema == "pg_catalog" || schema == "information_schema" => {
+            Err(SqlError::new(
+                sqlstate::UNDEFINED_TABLE,
+                format!("relation \"{schema}.{table}\" does not exist"),
+            ))
+        }
+        [schema, _] => Err(SqlError::new("3F000", format!("schema \"{schema}\" does not exist"))),
+        _ => Err(SqlError::syntax(format!(
+            "improper qualified name (too many dotted names): {name}"
+        ))),
+    }
+}
+
+impl Binder<'_> {
+    /// Position of an identifier in the statement text, for error reports.
+    pub fn position(&self, span: sqlparser::tokenizer::Span) -> Option<u32> {
+        super::parser::position_of(self.sql, span.start)
+    }
+
+    /// Attaches the position of `span` to `err` if it has none.
+    pub fn at(&self, err: SqlError, span: sqlparser::tokenizer::Span) -> SqlError {
+        match (err.position, self.position(span)) {
+            (None, Some(position)) => err.with_position(position),
+            _ => err,
+        }
+    }
+
+    /// Records the type of parameter `$index` (0-based) if not yet known.
+    pub fn infer_param(&mut self, index: usize, ty: &DataType) {
+        if self.params.len() <= index {
+            self.params.resize(index + 1, None);
+        }
+        if let Some(slot) = self.params.get_mut(index)
+            && slot.is_none()
+            && *ty != DataType::Unknown
+        {
+            *slot = Some(ty.clone());
+        }
+    }
+}

@@ -1,0 +1,675 @@
+//! Binding of expressions: names → column positions, literals → values, operators and
+//! functions → typed [`Expr`] nodes, with parameter types inferred from their context.
+
+use super::{Binder, Scope, ident_name};
+use crate::sql::error::{SqlError, sqlstate};
+use crate::sql::expr::Expr;
+use crate::sql::functions;
+use crate::sql::plan::{Aggregate, AggregateFunction};
+use crate::sql::types::{BinaryOp, DataType, UnaryOp, Value, binary_op_type};
+use sqlparser::ast;
+use sqlparser::tokenizer::Span;
+
+/// Aggregate collection while binding a projection: aggregate calls become columns of the
+/// aggregate row; bare column references are an error (no GROUP BY yet).
+pub struct AggregateContext {
+    pub aggregates: Vec<Aggregate>,
+    /// The scope the aggregates' arguments are bound in.
+    pub input: Scope,
+}
+
+impl Binder<'_> {
+    /// Binds `expr` in `scope`.
+    pub fn bind_expr(
+        &mut self,
+        expr: &ast::Expr,
+        scope: &Scope,
+    ) -> Result<(Expr, DataType), SqlError> {
+        self.bind_expr_in(expr, scope, None)
+    }
+
+    /// Binds `expr`, expecting type `expected` (used to type a bare `$n` or an untyped
+    /// literal).
+    pub fn bind_expr_expecting(
+        &mut self,
+        expr: &ast::Expr,
+        scope: &Scope,
+        expected: &DataType,
+    ) -> Result<(Expr, DataType), SqlError> {
+        let (bound, ty) = self.bind_expr(expr, scope)?;
+        if let Expr::Param(index) = bound {
+            self.infer_param(index, expected);
+            let ty = self.param_type(index);
+            return Ok((Expr::Param(index), ty));
+        }
+        Ok((bound, ty))
+    }
+
+    fn param_type(&self, index: usize) -> DataType {
+        self.params.get(index).cloned().flatten().unwrap_or(DataType::Unknown)
+    }
+
+    /// Binds with an optional aggregate context (projection / HAVING / ORDER BY of an
+    /// aggregating SELECT).
+    pub fn bind_expr_in(
+        &mut self,
+        expr: &ast::Expr,
+        scope: &Scope,
+        mut agg: Option<&mut AggregateContext>,
+    ) -> Result<(Expr, DataType), SqlError> {
+        use ast::Expr as A;
+        macro_rules! sub {
+            ($e:expr) => {
+                self.bind_expr_in($e, scope, agg.as_deref_mut())?
+            };
+        }
+        Ok(match expr {
+            A::Identifier(ident) => self.bind_column(None, ident, scope, agg.is_some())?,
+            A::CompoundIdentifier(parts) => match parts.as_slice() {
+                [table, column] => {
+                    self.bind_column(Some(&ident_name(table)), column, scope, agg.is_some())?
+                }
+                [_, table, column] => {
+                    self.bind_column(Some(&ident_name(table)), column, scope, agg.is_some())?
+                }
+                _ => return Err(SqlError::unsupported(format!("column reference {expr}"))),
+            },
+            A::Value(value) => self.bind_value(&value.value, value.span)?,
+            A::Nested(inner) => sub!(inner),
+            A::TypedString(typed) => {
+                let ty = convert_type(&typed.data_type)?;
+                let text = match &typed.value.value {
+                    ast::Value::SingleQuotedString(s) | ast::Value::EscapedStringLiteral(s) => {
+                        s.clone()
+                    }
+                    other => other.to_string(),
+                };
+                (Expr::Literal(Value::parse_text(&ty, &text)?), ty)
+            }
+            A::Cast { expr: inner, data_type, .. } => {
+                let to = convert_type(data_type)?;
+                let (bound, _) = self.bind_expr_in(inner, scope, agg.as_deref_mut())?;
+                if let Expr::Param(index) = bound {
+                    self.infer_param(index, &to);
+                }
+                // Fold casts of literals now so errors surface at bind time, like PostgreSQL.
+                if let Expr::Literal(value) = &bound {
+                    return Ok((Expr::Literal(value.cast(&to, true)?), to));
+                }
+                (Expr::Cast { expr: Box::new(bound), to: to.clone() }, to)
+            }
+            A::BinaryOp { left, op, right } => self.bind_binary(left, op, right, scope, agg)?,
+            A::UnaryOp { op, expr: inner } => {
+                let (bound, ty) = sub!(inner);
+                match op {
+                    ast::UnaryOperator::Not => (Expr::Not(Box::new(bound)), DataType::Bool),
+                    ast::UnaryOperator::Minus => {
+                        if let Expr::Literal(value) = &bound {
+                            let negated = crate::sql::types::unary_op(UnaryOp::Neg, value)?;
+                            return Ok((Expr::Literal(negated), ty));
+                        }
+                        (Expr::Unary(UnaryOp::Neg, Box::new(bound)), ty)
+                    }
+                    ast::UnaryOperator::Plus => (Expr::Unary(UnaryOp::Plus, Box::new(bound)), ty),
+                    other => return Err(SqlError::unsupported(format!("operator {other}"))),
+                }
+            }
+            A::IsNull(inner) => {
+                (Expr::IsNull { expr: Box::new(sub!(inner).0), negated: false }, DataType::Bool)
+            }
+            A::IsNotNull(inner) => {
+                (Expr::IsNull { expr: Box::new(sub!(inner).0), negated: true }, DataType::Bool)
+            }
+            A::IsTrue(inner) => (
+                Expr::IsBool { expr: Box::new(sub!(inner).0), value: true, negated: false },
+                DataType::Bool,
+            ),
+            A::IsNotTrue(inner) => (
+                Expr::IsBool { expr: Box::new(sub!(inner).0), value: true, negated: true },
+                DataType::Bool,
+            ),
+            A::IsFalse(inner) => (
+                Expr::IsBool { expr: Box::new(sub!(inner).0), value: false, negated: false },
+                DataType::Bool,
+            ),
+            A::IsNotFalse(inner) => (
+                Expr::IsBool { expr: Box::new(sub!(inner).0), value: false, negated: true },
+                DataType::Bool,
+            ),
+            A::IsUnknown(inner) => {
+                (Expr::IsNull { expr: Box::new(sub!(inner).0), negated: false }, DataType::Bool)
+            }
+            A::IsNotUnknown(inner) => {
+                (Expr::IsNull { expr: Box::new(sub!(inner).0), negated: true }, DataType::Bool)
+            }
+            A::IsDistinctFrom(l, r) | A::IsNotDistinctFrom(l, r) => {
+                let (left, lt) = sub!(l);
+                let (right, rt) = sub!(r);
+                self.infer_pair(&left, &lt, &right, &rt);
+                let negated = matches!(expr, A::IsNotDistinctFrom(..));
+                (
+                    Expr::IsDistinctFrom { left: Box::new(left), right: Box::new(right), negated },
+                    DataType::Bool,
+                )
+            }
+            A::In { expr: inner, target, negated, .. } => {
+                let ast::InTarget::List(list) = target else {
+                    return Err(SqlError::unsupported("IN (subquery) is not supported yet"));
+                };
+                let (bound, ty) = sub!(inner);
+                let mut items = Vec::with_capacity(list.len());
+                for item in list {
+                    let (item, item_ty) = self.bind_expr_in(item, scope, agg.as_deref_mut())?;
+                    self.infer_pair(&bound, &ty, &item, &item_ty);
+                    items.push(item);
+                }
+                (
+                    Expr::InList { expr: Box::new(bound), list: items, negated: *negated },
+                    DataType::Bool,
+                )
+            }
+            A::Between { expr: inner, negated, low, high } => {
+                let (value, vt) = sub!(inner);
+                let (low, lt) = sub!(low);
+                let (high, ht) = sub!(high);
+                self.infer_pair(&value, &vt, &low, &lt);
+                self.infer_pair(&value, &vt, &high, &ht);
+                let ge = Expr::Binary(BinaryOp::GtEq, Box::new(value.clone()), Box::new(low));
+                let le = Expr::Binary(BinaryOp::LtEq, Box::new(value), Box::new(high));
+                let between = Expr::And(Box::new(ge), Box::new(le));
+                let bound = if *negated { Expr::Not(Box::new(between)) } else { between };
+                (bound, DataType::Bool)
+            }
+            A::Like { negated, expr: inner, pattern, escape_char, any: false }
+            | A::ILike { negated, expr: inner, pattern, escape_char, any: false } => {
+                if escape_char.is_some() {
+                    return Err(SqlError::unsupported("LIKE ... ESCAPE"));
+                }
+                let (value, vt) = sub!(inner);
+                let (pattern, pt) = sub!(pattern);
+                self.infer_pair(&value, &vt, &pattern, &pt);
+                if let Expr::Param(i) = &value {
+                    self.infer_param(*i, &DataType::Text);
+                }
+                if let Expr::Param(i) = &pattern {
+                    self.infer_param(*i, &DataType::Text);
+                }
+                let case_insensitive = matches!(expr, A::ILike { .. });
+                (
+                    Expr::Like {
+                        expr: Box::new(value),
+                        pattern: Box::new(pattern),
+                        negated: *negated,
+                        case_insensitive,
+                    },
+                    DataType::Bool,
+                )
+            }
+            A::Case { operand, conditions, else_result, .. } => {
+                let operand = match operand {
+                    Some(op) => Some(Box::new(sub!(op).0)),
+                    None => None,
+                };
+                let mut branches = Vec::new();
+                let mut result_ty = DataType::Unknown;
+                for when in conditions {
+                    let (condition, _) = sub!(&when.condition);
+                    let (result, ty) = sub!(&when.result);
+                    if result_ty == DataType::Unknown {
+                        result_ty = ty;
+                    }
+                    branches.push((condition, result));
+                }
+                let otherwise = match else_result {
+                    Some(e) => {
+                        let (bound, ty) = sub!(e);
+                        if result_ty == DataType::Unknown {
+                            result_ty = ty;
+                        }
+                        Some(Box::new(bound))
+                    }
+                    None => None,
+                };
+                let result_ty =
+                    if result_ty == DataType::Unknown { DataType::Text } else { result_ty };
+                let cast = |e: Expr| match &e {
+                    Expr::Literal(Value::Null) => e,
+                    _ => Expr::Cast { expr: Box::new(e), to: result_ty.clone() },
+                };
+                let branches = branches.into_iter().map(|(w, t)| (w, cast(t))).collect();
+                let otherwise = otherwise.map(|e| Box::new(cast(*e)));
+                (Expr::Case { operand, branches, otherwise }, result_ty)
+            }
+            A::Function(function) => self.bind_function(function, scope, agg)?,
+            A::Substring { expr: inner, substring_from, substring_for, .. } => {
+                let mut args = vec![sub!(inner).0];
+                args.push(match substring_from {
+                    Some(e) => sub!(e).0,
+                    None => Expr::Literal(Value::Int4(1)),
+                });
+                if let Some(e) = substring_for {
+                    args.push(sub!(e).0);
+                }
+                (Expr::Call { function: functions::Function::Substr, args }, DataType::Text)
+            }
+            A::Trim { expr: inner, trim_where, trim_what, .. } => {
+                let mut args = vec![sub!(inner).0];
+                if let Some(what) = trim_what {
+                    args.push(sub!(what).0);
+                }
+                let function = match trim_where {
+                    Some(ast::TrimWhereField::Leading) => functions::Function::Ltrim,
+                    Some(ast::TrimWhereField::Trailing) => functions::Function::Rtrim,
+                    _ => functions::Function::Trim,
+                };
+                (Expr::Call { function, args }, DataType::Text)
+            }
+            A::Ceil { expr: inner, .. } | A::Floor { expr: inner, .. } => {
+                let (arg, ty) = sub!(inner);
+                let function = if matches!(expr, A::Ceil { .. }) {
+                    functions::Function::Ceil
+                } else {
+                    functions::Function::Floor
+                };
+                (Expr::Call { function, args: vec![arg] }, ty)
+            }
+            A::Position { expr: needle, r#in } => {
+                let args = vec![sub!(r#in).0, sub!(needle).0];
+                (Expr::Call { function: functions::Function::Strpos, args }, DataType::Int4)
+            }
+            other => {
+                return Err(SqlError::unsupported(format!(
+                    "expression not supported yet: {other}"
+                )));
+            }
+        })
+    }
+
+    fn bind_column(
+        &mut self,
+        qualifier: Option<&str>,
+        ident: &ast::Ident,
+        scope: &Scope,
+        aggregating: bool,
+    ) -> Result<(Expr, DataType), SqlError> {
+        let name = ident_name(ident);
+        match scope.resolve(qualifier, &name).map_err(|e| self.at(e, ident.span))? {
+            Some(index) => {
+                if aggregating {
+                    return Err(self.at(
+                        SqlError::new(
+                            sqlstate::GROUPING_ERROR,
+                            format!("column \"{name}\" must appear in the GROUP BY clause or be used in an aggregate function"),
+                        ),
+                        ident.span,
+                    ));
+                }
+                let ty =
+                    scope.columns.get(index).map(|c| c.ty.clone()).unwrap_or(DataType::Unknown);
+                Ok((Expr::Column(index), ty))
+            }
+            None => {
+                // Keywords that parse as identifiers.
+                if qualifier.is_none() && ident.quote_style.is_none() {
+                    let special = match name.as_str() {
+                        "current_user" | "session_user" | "user" | "current_role" => {
+                            Some(functions::Function::CurrentUser)
+                        }
+                        "current_timestamp" | "localtimestamp" => Some(functions::Function::Now),
+                        "current_date" => Some(functions::Function::CurrentDate),
+                        "current_schema" => Some(functions::Function::CurrentSchema),
+                        "current_catalog" => Some(functions::Function::CurrentDatabase),
+                        _ => None,
+                    };
+                    if let Some(function) = special {
+                        let (_, ty) = functions::resolve(&name, &[])?;
+                        return Ok((Expr::Call { function, args: Vec::new() }, ty));
+                    }
+                }
+                let full = match qualifier {
+                    Some(q) => format!("{q}.{name}"),
+                    None => name.clone(),
+                };
+                let mut err = SqlError::new(
+                    sqlstate::UNDEFINED_COLUMN,
+                    format!("column \"{full}\" does not exist"),
+                );
+                if let Some(q) = qualifier
+                    && !scope.columns.iter().any(|c| c.table.as_deref() == Some(q))
+                {
+                    err = SqlError::new(
+                        sqlstate::UNDEFINED_TABLE,
+                        format!("missing FROM-clause entry for table \"{q}\""),
+                    );
+                }
+                Err(self.at(err, ident.span))
+            }
+        }
+    }
+
+    fn bind_value(&mut self, value: &ast::Value, span: Span) -> Result<(Expr, DataType), SqlError> {
+        use ast::Value as V;
+        Ok(match value {
+            V::Number(text, _) => number_literal(text)?,
+            V::SingleQuotedString(s)
+            | V::EscapedStringLiteral(s)
+            | V::UnicodeStringLiteral(s)
+            | V::NationalStringLiteral(s)
+            | V::TripleSingleQuotedString(s) => {
+                (Expr::Literal(Value::Text(s.clone())), DataType::Unknown)
+            }
+            V::DollarQuotedString(s) => {
+                (Expr::Literal(Value::Text(s.value.clone())), DataType::Unknown)
+            }
+            V::HexStringLiteral(hex) => {
+                let text = format!("\\x{hex}");
+                (Expr::Literal(Value::parse_text(&DataType::Bytea, &text)?), DataType::Bytea)
+            }
+            V::Boolean(b) => (Expr::Literal(Value::Bool(*b)), DataType::Bool),
+            V::Null => (Expr::Literal(Value::Null), DataType::Unknown),
+            V::Placeholder(text) => {
+                let index: usize = text
+                    .strip_prefix('$')
+                    .and_then(|n| n.parse().ok())
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| {
+                        self.at(
+                            SqlError::syntax(format!("syntax error at or near \"{text}\"")),
+                            span,
+                        )
+                    })?;
+                if index > 65535 {
+                    return Err(SqlError::new(
+                        sqlstate::UNDEFINED_PARAMETER,
+                        format!("there is no parameter ${index}"),
+                    ));
+                }
+                if self.params.len() < index {
+                    self.params.resize(index, None);
+                }
+                let ty = self.param_type(index - 1);
+                (Expr::Param(index - 1), ty)
+            }
+            other => return Err(SqlError::unsupported(format!("literal {other}"))),
+        })
+    }
+
+    /// When one side is an untyped parameter, it takes the other side's type.
+    fn infer_pair(&mut self, left: &Expr, lt: &DataType, right: &Expr, rt: &DataType) {
+        if let Expr::Param(i) = left {
+            self.infer_param(*i, rt);
+        }
+        if let Expr::Param(i) = right {
+            self.infer_param(*i, lt);
+        }
+    }
+
+    fn bind_binary(
+        &mut self,
+        left: &ast::Expr,
+        op: &ast::BinaryOperator,
+        right: &ast::Expr,
+        scope: &Scope,
+        mut agg: Option<&mut AggregateContext>,
+    ) -> Result<(Expr, DataType), SqlError> {
+        use ast::BinaryOperator as B;
+        let (l, lt) = self.bind_expr_in(left, scope, agg.as_deref_mut())?;
+        let (r, rt) = self.bind_expr_in(right, scope, agg.as_deref_mut())?;
+        let logical = |make: fn(Box<Expr>, Box<Expr>) -> Expr| {
+            (make(Box::new(l.clone()), Box::new(r.clone())), DataType::Bool)
+        };
+        let op = match op {
+            B::And => {
+                self.infer_pair(&l, &DataType::Bool, &r, &DataType::Bool);
+                return Ok(logical(Expr::And));
+            }
+            B::Or => {
+                self.infer_pair(&l, &DataType::Bool, &r, &DataType::Bool);
+                return Ok(logical(Expr::Or));
+            }
+            B::Plus => BinaryOp::Add,
+            B::Minus => BinaryOp::Sub,
+            B::Multiply => BinaryOp::Mul,
+            B::Divide => BinaryOp::Div,
+            B::Modulo => BinaryOp::Mod,
+            B::StringConcat => BinaryOp::Concat,
+            B::Eq => BinaryOp::Eq,
+            B::NotEq => BinaryOp::NotEq,
+            B::Lt => BinaryOp::Lt,
+            B::LtEq => BinaryOp::LtEq,
+            B::Gt => BinaryOp::Gt,
+            B::GtEq => BinaryOp::GtEq,
+            B::Arrow => BinaryOp::JsonGet,
+            B::LongArrow => BinaryOp::JsonGetText,
+            other => {
+                return Err(SqlError::unsupported(format!(
+                    "operator {other} is not supported yet"
+                )));
+            }
+        };
+        // Untyped parameters take the other operand's type (text for `||`).
+        let (lt, rt) = match op {
+            BinaryOp::Concat => {
+                if let Expr::Param(i) = &l {
+                    self.infer_param(
+                        *i,
+                        if rt == DataType::Unknown { &DataType::Text } else { &rt },
+                    );
+                }
+                if let Expr::Param(i) = &r {
+                    self.infer_param(
+                        *i,
+                        if lt == DataType::Unknown { &DataType::Text } else { &lt },
+                    );
+                }
+                (self.typed(&l, lt), self.typed(&r, rt))
+            }
+            BinaryOp::JsonGet | BinaryOp::JsonGetText => {
+                if let Expr::Param(i) = &r {
+                    self.infer_param(*i, &DataType::Text);
+                }
+                (self.typed(&l, lt), self.typed(&r, rt))
+            }
+            _ => {
+                self.infer_pair(&l, &lt, &r, &rt);
+                (self.typed(&l, lt), self.typed(&r, rt))
+            }
+        };
+        let ty = binary_op_type(op, &lt, &rt)?;
+        Ok((Expr::Binary(op, Box::new(l), Box::new(r)), ty))
+    }
+
+    /// The type of a bound operand, re-reading parameter types inferred meanwhile.
+    fn typed(&self, expr: &Expr, ty: DataType) -> DataType {
+        match expr {
+            Expr::Param(i) => self.param_type(*i),
+            _ => ty,
+        }
+    }
+
+    fn bind_function(
+        &mut self,
+        function: &ast::Function,
+        scope: &Scope,
+        mut agg: Option<&mut AggregateContext>,
+    ) -> Result<(Expr, DataType), SqlError> {
+        let name =
+            function.name.0.last().and_then(|p| p.as_ident()).map(ident_name).unwrap_or_default();
+        let (args, distinct, star) = match &function.args {
+            ast::FunctionArguments::None => (Vec::new(), false, false),
+            ast::FunctionArguments::List(list) => {
+                let distinct =
+                    matches!(list.duplicate_treatment, Some(ast::DuplicateTreatment::Distinct));
+                let mut args = Vec::new();
+                let mut star = false;
+                for arg in &list.args {
+                    match arg {
+                        ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => {
+                            args.push(e.clone())
+                        }
+                        ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Wildcard) => star = true,
+                        other => {
+                            return Err(SqlError::unsupported(format!(
+                                "function argument {other}"
+                            )));
+                        }
+                    }
+                }
+                (args, distinct, star)
+            }
+            ast::FunctionArguments::Subquery(_) => {
+                return Err(SqlError::unsupported("subquery as function argument"));
+            }
+        };
+        if function.over.is_some() {
+            return Err(SqlError::unsupported("window functions are not supported yet"));
+        }
+        let aggregate = match name.as_str() {
+            "count" if star => Some(AggregateFunction::CountStar),
+            "count" => Some(AggregateFunction::Count),
+            "sum" => Some(AggregateFunction::Sum),
+            "avg" => Some(AggregateFunction::Avg),
+            "min" => Some(AggregateFunction::Min),
+            "max" => Some(AggregateFunction::Max),
+            _ => None,
+        };
+        if let Some(aggregate) = aggregate {
+            let Some(ctx) = agg else {
+                return Err(SqlError::new(
+                    sqlstate::GROUPING_ERROR,
+                    format!("aggregate functions are not allowed here: {name}"),
+                ));
+            };
+            let input = ctx.input.clone();
+            let (arg, arg_ty) = match args.first() {
+                Some(e) if aggregate != AggregateFunction::CountStar => {
+                    let (bound, ty) = self.bind_expr_in(e, &input, None)?;
+                    (Some(bound), ty)
+                }
+                _ => (None, DataType::Int8),
+            };
+            let result_type = aggregate_type(aggregate, &arg_ty)?;
+            ctx.aggregates.push(Aggregate {
+                function: aggregate,
+                arg,
+                distinct,
+                result_type: result_type.clone(),
+            });
+            return Ok((Expr::Column(ctx.aggregates.len() - 1), result_type));
+        }
+        if name == "generate_series" {
+            return Err(SqlError::unsupported("generate_series is only supported in FROM"));
+        }
+        let mut bound = Vec::with_capacity(args.len());
+        let mut types = Vec::with_capacity(args.len());
+        for arg in &args {
+            let (e, t) = self.bind_expr_in(arg, scope, agg.as_deref_mut())?;
+            bound.push(e);
+            types.push(t);
+        }
+        let (resolved, ty) = functions::resolve(&name, &types)?;
+        // Text-taking functions type their untyped parameters as text.
+        for e in &bound {
+            if let Expr::Param(i) = e {
+                let ty = match resolved {
+                    functions::Function::Coalesce
+                    | functions::Function::Greatest
+                    | functions::Function::Least
+                    | functions::Function::NullIf => ty.clone(),
+                    functions::Function::SetVal
+                    | functions::Function::Round
+                    | functions::Function::Left
+                    | functions::Function::Right => DataType::Int8,
+                    _ => DataType::Text,
+                };
+                self.infer_param(*i, &ty);
+            }
+        }
+        Ok((Expr::Call { function: resolved, args: bound }, ty))
+    }
+}
+
+fn aggregate_type(function: AggregateFunction, arg: &DataType) -> Result<DataType, SqlError> {
+    use AggregateFunction as F;
+    Ok(match function {
+        F::CountStar | F::Count => DataType::Int8,
+        F::Sum => match arg {
+            DataType::Int2 | DataType::Int4 => DataType::Int8,
+            DataType::Int8 | DataType::Numeric { .. } => {
+                DataType::Numeric { precision: None, scale: None }
+            }
+            DataType::Float4 => DataType::Float4,
+            DataType::Float8 | DataType::Unknown => DataType::Float8,
+            DataType::Interval => DataType::Interval,
+            other => {
+                return Err(SqlError::new(
+                    sqlstate::UNDEFINED_FUNCTION,
+                    format!("function sum({}) does not exist", other.display_name()),
+                ));
+            }
+        },
+        F::Avg => match arg {
+            DataType::Float4 | DataType::Float8 => DataType::Float8,
+            DataType::Interval => DataType::Interval,
+            t if t.is_numeric() => DataType::Numeric { precision: None, scale: None },
+            other => {
+                return Err(SqlError::new(
+                    sqlstate::UNDEFINED_FUNCTION,
+                    format!("function avg({}) does not exist", other.display_name()),
+                ));
+            }
+        },
+        F::Min | F::Max => match arg {
+            DataType::Unknown => DataType::Text,
+            DataType::Varchar(_) | DataType::Char(_) => DataType::Text,
+            DataType::Numeric { .. } => DataType::Numeric { precision: None, scale: None },
+            other => other.clone(),
+        },
+    })
+}
+
+/// A numeric literal: int4 if it fits, else int8, else numeric; with a point or exponent:
+/// numeric (PostgreSQL types `1.5` as numeric, not float).
+fn number_literal(text: &str) -> Result<(Expr, DataType), SqlError> {
+    if let Ok(n) = text.parse::<i32>() {
+        return Ok((Expr::Literal(Value::Int4(n)), DataType::Int4));
+    }
+    if let Ok(n) = text.parse::<i64>() {
+        return Ok((Expr::Literal(Value::Int8(n)), DataType::Int8));
+    }
+    let ty = DataType::Numeric { precision: None, scale: None };
+    Ok((Expr::Literal(Value::parse_text(&ty, text)?), ty))
+}
+
+/// Converts an AST type to ours.
+pub fn convert_type(data_type: &ast::DataType) -> Result<DataType, SqlError> {
+    let text = data_type.to_string().to_lowercase();
+    if text.ends_with("[]") || text.starts_with("array") {
+        return Err(SqlError::unsupported(format!("type {text} is not supported yet")));
+    }
+    let (base, modifiers) = match text.split_once('(') {
+        Some((base, rest)) => {
+            let inner = rest.split_once(')').map_or(rest, |(inner, _)| inner);
+            let mut modifiers = Vec::new();
+            for part in inner.split(',') {
+                let n: u32 = part.trim().parse().map_err(|_| {
+                    SqlError::new(
+                        sqlstate::INVALID_PARAMETER_VALUE,
+                        format!("invalid type modifier in {text}"),
+                    )
+                })?;
+                modifiers.push(n);
+            }
+            let trailing = rest.split_once(')').map_or("", |(_, tail)| tail).trim();
+            let base = if trailing.is_empty() {
+                base.trim().to_string()
+            } else {
+                format!("{} {trailing}", base.trim())
+            };
+            (base, modifiers)
+        }
+        None => (text.trim().to_string(), Vec::new()),
+    };
+    let base = base.strip_prefix("pg_catalog.").unwrap_or(&base).to_string();
+    DataType::from_sql_name(&base, &modifiers)
+}

@@ -1,0 +1,815 @@
+//! The executor: runs bound plans against a transaction. Reads stream (pull-based iterators
+//! over owned scans, so a large result is never materialised unless it must be sorted);
+//! writes go into the transaction's buffer with every constraint checked first.
+//!
+//! Depends on: `sql::plan`, `sql::expr`, `sql::catalog`, `sql::types`, `txn`, `encoding`.
+
+use super::catalog::{self, TableDef};
+use super::error::{SqlError, sqlstate};
+use super::expr::{Env, Expr, truth};
+use super::plan::{
+    Access, Aggregate, AggregateFunction, DeletePlan, InsertPlan, OnConflict, SelectPlan, SortKey,
+    Source, UpdatePlan,
+};
+use super::session::RowStream;
+use super::types::{BinaryOp, DataType, Value, binary_op, decode_row, encode_row};
+use crate::encoding::keycode::KeyEncoder;
+use crate::txn::Transaction;
+use bytes::Bytes;
+use std::cmp::Ordering;
+use std::ops::Bound;
+use std::sync::Arc;
+
+type Row = Vec<Value>;
+
+/// Encodes the primary key (or hidden row id) of `row` into a full row key.
+pub fn row_key(table: &TableDef, row: &[Value], row_id: Option<i64>) -> Vec<u8> {
+    let mut key = table.row_prefix();
+    let mut encoder = KeyEncoder::new();
+    if table.primary_key.is_empty() {
+        encoder = encoder.i64(row_id.unwrap_or(0));
+    } else {
+        for &column in &table.primary_key {
+            row.get(column).unwrap_or(&Value::Null).encode_key(&mut encoder);
+        }
+    }
+    key.extend_from_slice(&encoder.finish());
+    key
+}
+
+fn unique_key(table: &TableDef, index_no: u16, values: &[&Value]) -> Vec<u8> {
+    let mut key = table.unique_prefix(index_no);
+    let mut encoder = KeyEncoder::new();
+    for value in values {
+        value.encode_key(&mut encoder);
+    }
+    key.extend_from_slice(&encoder.finish());
+    key
+}
+
+/// Rows of `table` as an owned stream (key, decoded row).
+fn scan_table(
+    txn: &mut Transaction,
+    table: &Arc<TableDef>,
+) -> Result<impl Iterator<Item = Result<(Bytes, Row), SqlError>> + Send + 'static, SqlError> {
+    let prefix = table.row_prefix();
+    let end =
+        catalog::prefix_end(&prefix).map_or(Bound::Unbounded, |e| Bound::Excluded(Bytes::from(e)));
+    let scan = txn.scan_owned(Bound::Included(Bytes::from(prefix)), end)?;
+    let types = table.column_types();
+    Ok(scan.map(move |entry| {
+        let (key, value) = entry?;
+        Ok((key, decode_row(&value, &types)?))
+    }))
+}
+
+/// Reads the rows an access path selects, with their keys. Point reads cast the key values
+/// to the key columns' types first.
+fn read_rows(
+    txn: &mut Transaction,
+    table: &Arc<TableDef>,
+    access: &Access,
+    env: &Env,
+) -> Result<Box<dyn Iterator<Item = Result<(Bytes, Row), SqlError>> + Send>, SqlError> {
+    match access {
+        Access::Full => Ok(Box::new(scan_table(txn, table)?)),
+        Access::Point(values) => {
+            let mut key_row = vec![Value::Null; table.columns.len()];
+            for (expr, &column) in values.iter().zip(&table.primary_key) {
+                let value = expr.eval(&[], env)?;
+                if value.is_null() {
+                    return Ok(Box::new(std::iter::empty()));
+                }
+                let ty = table.columns.get(column).map(|c| c.ty.clone()).unwrap_or(DataType::Text);
+                // A value that does not fit the key type cannot match any row, except that
+                // bad text is an input error, as in PostgreSQL.
+                let cast = match value.cast(&ty, false) {
+                    Ok(v) => v,
+                    Err(err) if err.code == sqlstate::NUMERIC_VALUE_OUT_OF_RANGE => {
+                        return Ok(Box::new(std::iter::empty()));
+                    }
+                    Err(err) => return Err(err),
+                };
+                // Fractional values (id = 1.5) never equal an integer key.
+                if value.sql_cmp(&cast)? != Some(Ordering::Equal) {
+                    return Ok(Box::new(std::iter::empty()));
+                }
+                if let Some(slot) = key_row.get_mut(column) {
+                    *slot = cast;
+                }
+            }
+            let key = row_key(table, &key_row, None);
+            let found = txn.get(&key)?;
+            let types = table.column_types();
+            let row = match found {
+                Some(bytes) => Some(decode_row(&bytes, &types).map(|row| (Bytes::from(key), row))),
+                None => None,
+            };
+            Ok(Box::new(row.into_iter()))
+        }
+    }
+}
+
+/// Runs a SELECT: a lazily evaluated stream of projected rows.
+pub fn select(
+    txn: &mut Transaction,
+    plan: SelectPlan,
+    env: Arc<Env>,
+) -> Result<RowStream, SqlError> {
+    let SelectPlan {
+        source,
+        filter,
+        aggregates,
+        having,
+        projection,
+        distinct,
+        order_by,
+        limit,
+        offset,
+        ..
+    } = plan;
+    let rows: Box<dyn Iterator<Item = Result<Row, SqlError>> + Send> = match source {
+        Source::Single => Box::new(std::iter::once(Ok(Vec::new()))),
+        Source::Values(rows) => {
+            let env = env.clone();
+            Box::new(
+                rows.into_iter().map(move |row| row.iter().map(|e| e.eval(&[], &env)).collect()),
+            )
+        }
+        Source::Table { table, access } => {
+            Box::new(read_rows(txn, &table, &access, &env)?.map(|r| r.map(|(_, row)| row)))
+        }
+        Source::Series { start, stop, step } => series(&start, &stop, &step, &env)?,
+    };
+    let rows: Box<dyn Iterator<Item = Result<Row, SqlError>> + Send> = match filter {
+        Some(filter) => {
+            let env = env.clone();
+            Box::new(rows.filter_map(move |row| match row {
+                Ok(row) => match filter.eval(&row, &env).and_then(|v| truth(&v)) {
+                    Ok(Some(true)) => Some(Ok(row)),
+                    Ok(_) => None,
+                    Err(err) => Some(Err(err)),
+                },
+                Err(err) => Some(Err(err)),
+            }))
+        }
+        None => rows,
+    };
+    let rows: Box<dyn Iterator<Item = Result<Row, SqlError>> + Send> = match aggregates {
+        Some(aggregates) => {
+            let row = aggregate(rows, &aggregates, &env)?;
+            let keep = match &having {
+                Some(h) => truth(&h.eval(&row, &env)?)? == Some(true),
+                None => true,
+            };
+            Box::new(keep.then_some(Ok(row)).into_iter())
+        }
+        None => rows,
+    };
+    let offset = match offset {
+        Some(e) => count_value(&e.eval(&[], &env)?, "OFFSET")?.unwrap_or(0),
+        None => 0,
+    };
+    let limit = match limit {
+        Some(e) => count_value(&e.eval(&[], &env)?, "LIMIT")?,
+        None => None,
+    };
+    let projected: Box<dyn Iterator<Item = Result<Row, SqlError>> + Send> = if order_by.is_empty()
+        && !distinct
+    {
+        let env = env.clone();
+        Box::new(rows.map(move |row| {
+            env.check_cancel()?;
+            let row = row?;
+            projection.iter().map(|e| e.eval(&row, &env)).collect()
+        }))
+    } else {
+        let mut keyed: Vec<(Row, Row)> = Vec::new();
+        for row in rows {
+            env.check_cancel()?;
+            let row = row?;
+            let keys =
+                order_by.iter().map(|k| k.expr.eval(&row, &env)).collect::<Result<Row, _>>()?;
+            let out = projection.iter().map(|e| e.eval(&row, &env)).collect::<Result<Row, _>>()?;
+            keyed.push((keys, out));
+        }
+        if distinct {
+            keyed.sort_by(|a, b| compare_rows(&a.1, &b.1));
+            keyed.dedup_by(|a, b| compare_rows(&a.1, &b.1) == Ordering::Equal);
+        }
+        if !order_by.is_empty() {
+            keyed.sort_by(|a, b| compare_keys(&a.0, &b.0, &order_by));
+        }
+        Box::new(keyed.into_iter().map(|(_, row)| Ok(row)))
+    };
+    let offset = usize::try_from(offset).unwrap_or(usize::MAX);
+    let rows = projected.skip(offset);
+    Ok(match limit {
+        Some(limit) => Box::new(rows.take(usize::try_from(limit).unwrap_or(usize::MAX))),
+        None => Box::new(rows),
+    })
+}
+
+fn count_value(value: &Value, what: &str) -> Result<Option<i64>, SqlError> {
+    match value {
+        Value::Null => Ok(None),
+        v => match v.cast(&DataType::Int8, false)? {
+            Value::Int8(n) if n < 0 => {
+                Err(SqlError::new("2201W", format!("{what} must not be negative")))
+            }
+            Value::Int8(n) => Ok(Some(n)),
+            _ => Ok(None),
+        },
+    }
+}
+
+fn compare_rows(a: &[Value], b: &[Value]) -> Ordering {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| x.sort_cmp(y))
+        .find(|o| *o != Ordering::Equal)
+        .unwrap_or(Ordering::Equal)
+}
+
+fn compare_keys(a: &[Value], b: &[Value], keys: &[SortKey]) -> Ordering {
+    for ((x, y), key) in a.iter().zip(b).zip(keys) {
+        let ordering = match (x.is_null(), y.is_null()) {
+            (true, true) => Ordering::Equal,
+            (true, false) => {
+                if key.nulls_first {
+                    Ordering::Less
+                } else {
+                    Ordering::Greater
+                }
+            }
+            (false, true) => {
+                if key.nulls_first {
+                    Ordering::Greater
+                } else {
+                    Ordering::Less
+                }
+            }
+            (false, false) => {
+                let o = x.sort_cmp(y);
+                if key.descending { o.reverse() } else { o }
+            }
+        };
+        if ordering != Ordering::Equal {
+            return ordering;
+        }
+    }
+    Ordering::Equal
+}
+
+fn series(
+    start: &Expr,
+    stop: &Expr,
+    step: &Expr,
+    env: &Arc<Env>,
+) -> Result<Box<dyn Iterator<Item = Result<Row, SqlError>> + Send>, SqlError> {
+    let int = |e: &Expr| -> Result<Option<i64>, SqlError> {
+        match e.eval(&[], env)? {
+            Value::Int8(n) => Ok(Some(n)),
+            Value::Null => Ok(None),
+            other => match other.cast(&DataType::Int8, true)? {
+                Value::Int8(n) => Ok(Some(n)),
+                _ => Ok(None),
+            },
+        }
+    };
+    let (Some(start), Some(stop), Some(step)) = (int(start)?, int(stop)?, int(step)?) else {
+        return Ok(Box::new(std::iter::empty()));
+    };
+    if step == 0 {
+        return Err(SqlError::new(
+            sqlstate::INVALID_PARAMETER_VALUE,
+            "step size cannot equal zero",
+        ));
+    }
+    let env = env.clone();
+    let mut next = Some(start);
+    Ok(Box::new(std::iter::from_fn(move || {
+        let current = next?;
+        if (step > 0 && current > stop) || (step < 0 && current < stop) {
+            return None;
+        }
+        next = current.checked_add(step);
+        if let Err(err) = env.check_cancel() {
+            next = None;
+            return Some(Err(err));
+        }
+        Some(Ok(vec![match i32::try_from(current) {
+            Ok(small) if i32::try_from(start).is_ok() && i32::try_from(stop).is_ok() => {
+                Value::Int4(small)
+            }
+            _ => Value::Int8(current),
+        }]))
+    })))
+}
+
+/// Folds all rows into one row of aggregate results.
+fn aggregate(
+    rows: impl Iterator<Item = Result<Row, SqlError>>,
+    aggregates: &[Aggregate],
+    env: &Env,
+) -> Result<Row, SqlError> {
+    let mut states: Vec<(Value, i64, Vec<Value>)> =
+        aggregates.iter().map(|_| (Value::Null, 0i64, Vec::new())).collect();
+    for row in rows {
+        env.check_cancel()?;
+        let row = row?;
+        for (aggregate, state) in aggregates.iter().zip(states.iter_mut()) {
+            let value = match &aggregate.arg {
+                Some(arg) => arg.eval(&row, env)?,
+                None => Value::Bool(true),
+            };
+            if value.is_null() {
+                continue;
+            }
+            if aggregate.distinct {
+                if state.2.iter().any(|v| v.sort_cmp(&value) == Ordering::Equal) {
+                    continue;
+                }
+                state.2.push(value.clone());
+            }
+            state.1 += 1;
+            state.0 = match aggregate.function {
+                AggregateFunction::CountStar | AggregateFunction::Count => Value::Null,
+                AggregateFunction::Sum | AggregateFunction::Avg => {
+                    let value =
+                        value.cast(&sum_type(&aggregate.result_type, aggregate.function), false)?;
+                    if state.0.is_null() {
+                        value
+                    } else {
+                        binary_op(BinaryOp::Add, &state.0, &value)?
+                    }
+                }
+                AggregateFunction::Min | AggregateFunction::Max => {
+                    if state.0.is_null() {
+                        value
+                    } else {
+                        let ordering = value.sort_cmp(&state.0);
+                        let better = if aggregate.function == AggregateFunction::Min {
+                            ordering == Ordering::Less
+                        } else {
+                            ordering == Ordering::Greater
+                        };
+                        if better { value } else { state.0.clone() }
+                    }
+                }
+            };
+        }
+    }
+    aggregates
+        .iter()
+        .zip(states)
+        .map(|(aggregate, (value, count, _))| {
+            Ok(match aggregate.function {
+                AggregateFunction::CountStar | AggregateFunction::Count => Value::Int8(count),
+                AggregateFunction::Avg if count > 0 => {
+                    let avg = binary_op(
+                        BinaryOp::Div,
+                        &value,
+                        &Value::Int8(count)
+                            .cast(&sum_type(&aggregate.result_type, aggregate.function), false)?,
+                    )?;
+                    avg.cast(&aggregate.result_type, false)?
+                }
+                AggregateFunction::Avg => Value::Null,
+                _ if value.is_null() => Value::Null,
+                _ => value.cast(&aggregate.result_type, false)?,
+            })
+        })
+        .collect()
+}
+
+fn sum_type(result: &DataType, _function: AggregateFunction) -> DataType {
+    match result {
+        DataType::Int8 => DataType::Int8,
+        other => other.clone(),
+    }
+}
+
+/// Outcome of writing one row.
+enum WriteOutcome {
+    Written(Row),
+    /// A key conflict: the constraint and the existing row's key.
+    Conflict {
+        constraint: String,
+        existing_key: Vec<u8>,
+        detail: String,
+    },
+}
+
+fn row_text(row: &[Value]) -> String {
+    let parts: Vec<String> =
+        row.iter().map(|v| if v.is_null() { "null".to_string() } else { v.to_text() }).collect();
+    format!("Failing row contains ({}).", parts.join(", "))
+}
+
+fn key_detail(table: &TableDef, columns: &[usize], row: &[Value]) -> String {
+    let names: Vec<&str> =
+        columns.iter().filter_map(|&c| table.columns.get(c)).map(|c| c.name.as_str()).collect();
+    let values: Vec<String> =
+        columns.iter().map(|&c| row.get(c).map(Value::to_text).unwrap_or_default()).collect();
+    format!("Key ({})=({}) already exists.", names.join(", "), values.join(", "))
+}
+
+/// Coerces a full row to the column types and checks NOT NULL and CHECK constraints.
+fn validate_row(
+    table: &TableDef,
+    row: Row,
+    checks: &[(String, Expr)],
+    env: &Env,
+) -> Result<Row, SqlError> {
+    let mut out = Vec::with_capacity(row.len());
+    for (value, column) in row.into_iter().zip(&table.columns) {
+        let value =
+            value.cast(&column.ty, false).map_err(|e| e.with_column(column.name.clone()))?;
+        out.push(value);
+    }
+    for (value, column) in out.iter().zip(&table.columns) {
+        if column.not_null && value.is_null() {
+            return Err(SqlError::new(
+                sqlstate::NOT_NULL_VIOLATION,
+                format!(
+                    "null value in column \"{}\" of relation \"{}\" violates not-null constraint",
+                    column.name, table.name
+                ),
+            )
+            .with_detail(row_text(&out))
+            .with_table(table.name.clone())
+            .with_column(column.name.clone()));
+        }
+    }
+    for (name, check) in checks {
+        if truth(&check.eval(&out, env)?)? == Some(false) {
+            return Err(SqlError::new(
+                sqlstate::CHECK_VIOLATION,
+                format!(
+                    "new row for relation \"{}\" violates check constraint \"{name}\"",
+                    table.name
+                ),
+            )
+            .with_detail(row_text(&out))
+            .with_table(table.name.clone())
+            .with_constraint(name.clone()));
+        }
+    }
+    Ok(out)
+}
+
+/// Writes a validated new row unless a key conflicts. `replacing` is the key of the row this
+/// one replaces (UPDATE), whose own unique entries do not count as conflicts.
+fn write_row(
+    txn: &mut Transaction,
+    table: &TableDef,
+    row: Row,
+    key: Vec<u8>,
+    replacing: Option<(&[u8], &Row)>,
+) -> Result<WriteOutcome, SqlError> {
+    let same_key = replacing.is_some_and(|(old, _)| old == key.as_slice());
+    if !same_key && txn.get(&key)?.is_some() {
+        return Ok(WriteOutcome::Conflict {
+            constraint: table.primary_key_name.clone().unwrap_or_default(),
+            existing_key: key,
+            detail: key_detail(table, &table.primary_key, &row),
+        });
+    }
+    let mut new_entries = Vec::new();
+    for unique in &table.uniques {
+        let values: Vec<&Value> = unique.columns.iter().filter_map(|&c| row.get(c)).collect();
+        if values.iter().any(|v| v.is_null()) {
+            continue;
+        }
+        let entry = unique_key(table, unique.index_no, &values);
+        if let Some(existing) = txn.get(&entry)? {
+            let own = replacing.is_some_and(|(old, _)| old == existing.as_ref());
+            if !own {
+                return Ok(WriteOutcome::Conflict {
+                    constraint: unique.name.clone(),
+                    existing_key: existing.to_vec(),
+                    detail: key_detail(table, &unique.columns, &row),
+                });
+            }
+        }
+        new_entries.push(entry);
+    }
+    if let Some((old_key, old_row)) = replacing {
+        remove_row(txn, table, old_key, old_row);
+    }
+    for entry in new_entries {
+        txn.put(entry, key.clone());
+    }
+    let mut encoded = Vec::with_capacity(64);
+    encode_row(&row, &mut encoded);
+    txn.put(key, encoded);
+    Ok(WriteOutcome::Written(row))
+}
+
+fn remove_row(txn: &mut Transaction, table: &TableDef, key: &[u8], row: &Row) {
+    for unique in &table.uniques {
+        let values: Vec<&Value> = unique.columns.iter().filter_map(|&c| row.get(c)).collect();
+        if values.iter().any(|v| v.is_null()) {
+            continue;
+        }
+        txn.delete(unique_key(table, unique.index_no, &values));
+    }
+    txn.delete(Bytes::copy_from_slice(key));
+}
+
+fn unique_violation(table: &TableDef, constraint: String, detail: String) -> SqlError {
+    SqlError::new(
+        sqlstate::UNIQUE_VIOLATION,
+        format!("duplicate key value violates unique constraint \"{constraint}\""),
+    )
+    .with_detail(detail)
+    .with_table(table.name.clone())
+    .with_constraint(constraint)
+}
+
+/// Runs an INSERT; returns the RETURNING rows (or none) and the count.
+pub fn insert(
+    txn: &mut Transaction,
+    plan: InsertPlan,
+    env: Arc<Env>,
+    row_ids: &dyn Fn(&TableDef) -> Result<i64, SqlError>,
+) -> Result<(Vec<Row>, u64), SqlError> {
+    let InsertPlan {
+        table,
+        target_columns,
+        source,
+        defaults,
+        checks,
+        on_conflict,
+        returning,
+        always_identity,
+        ..
+    } = plan;
+    // Evaluate VALUES rows here so the DEFAULT keyword can pick the column default.
+    let source_rows: Box<dyn Iterator<Item = Result<Row, SqlError>>> = match &source.source {
+        Source::Values(rows)
+            if source.filter.is_none() && source.order_by.is_empty() && source.limit.is_none() =>
+        {
+            let env = env.clone();
+            let defaults = defaults.clone();
+            let targets = target_columns.clone();
+            let rows = rows.clone();
+            Box::new(rows.into_iter().map(move |row| {
+                row.iter()
+                    .enumerate()
+                    .map(|(i, e)| match e {
+                        Expr::Default => {
+                            let column = targets.get(i).copied().unwrap_or(usize::MAX);
+                            match defaults.get(column).cloned().flatten() {
+                                Some(default) => default.eval(&[], &env),
+                                None => Ok(Value::Null),
+                            }
+                        }
+                        e => e.eval(&[], &env),
+                    })
+                    .collect()
+            }))
+        }
+        _ => Box::new(select(txn, source, env.clone())?.collect::<Vec<_>>().into_iter()),
+    };
+    let mut returned = Vec::new();
+    let mut count = 0u64;
+    for source_row in source_rows {
+        env.check_cancel()?;
+        let source_row = source_row?;
+        let mut row = vec![Value::Null; table.columns.len()];
+        let mut provided = vec![false; table.columns.len()];
+        for (value, &column) in source_row.into_iter().zip(&target_columns) {
+            if always_identity.contains(&column) {
+                let name = table.columns.get(column).map(|c| c.name.clone()).unwrap_or_default();
+                return Err(SqlError::new(
+                    "428C9",
+                    format!("cannot insert a non-DEFAULT value into column \"{name}\""),
+                )
+                .with_detail(format!(
+                    "Column \"{name}\" is an identity column defined as GENERATED ALWAYS."
+                ))
+                .with_hint("Use OVERRIDING SYSTEM VALUE to override."));
+            }
+            if let Some(slot) = row.get_mut(column) {
+                *slot = value;
+            }
+            if let Some(flag) = provided.get_mut(column) {
+                *flag = true;
+            }
+        }
+        for (column, default) in defaults.iter().enumerate() {
+            if provided.get(column) == Some(&false)
+                && let Some(default) = default
+                && let Some(slot) = row.get_mut(column)
+            {
+                *slot = default.eval(&[], &env)?;
+            }
+        }
+        let row = validate_row(&table, row, &checks, &env)?;
+        let row_id = if table.primary_key.is_empty() { Some(row_ids(&table)?) } else { None };
+        let key = row_key(&table, &row, row_id);
+        match write_row(txn, &table, row.clone(), key, None)? {
+            WriteOutcome::Written(row) => {
+                count += 1;
+                if let Some(returning) = &returning {
+                    returned.push(
+                        returning.iter().map(|e| e.eval(&row, &env)).collect::<Result<Row, _>>()?,
+                    );
+                }
+            }
+            WriteOutcome::Conflict { constraint, existing_key, detail } => match &on_conflict {
+                OnConflict::Error => return Err(unique_violation(&table, constraint, detail)),
+                OnConflict::DoNothing => {}
+                OnConflict::DoUpdate { assignments, filter } => {
+                    let Some(existing) = txn.get(&existing_key)? else {
+                        return Err(unique_violation(&table, constraint, detail));
+                    };
+                    let existing_row = decode_row(&existing, &table.column_types())?;
+                    let mut both = existing_row.clone();
+                    both.extend(row.iter().cloned());
+                    if let Some(filter) = filter
+                        && truth(&filter.eval(&both, &env)?)? != Some(true)
+                    {
+                        continue;
+                    }
+                    let mut updated = existing_row.clone();
+                    for (column, expr) in assignments {
+                        let value = expr.eval(&both, &env)?;
+                        if let Some(slot) = updated.get_mut(*column) {
+                            *slot = value;
+                        }
+                    }
+                    let updated = validate_row(&table, updated, &checks, &env)?;
+                    let new_key = if table.primary_key.is_empty() {
+                        existing_key.clone()
+                    } else {
+                        row_key(&table, &updated, None)
+                    };
+                    match write_row(
+                        txn,
+                        &table,
+                        updated,
+                        new_key,
+                        Some((&existing_key, &existing_row)),
+                    )? {
+                        WriteOutcome::Written(row) => {
+                            count += 1;
+                            if let Some(returning) = &returning {
+                                returned.push(
+                                    returning
+                                        .iter()
+                                        .map(|e| e.eval(&row, &env))
+                                        .collect::<Result<Row, _>>()?,
+                                );
+                            }
+                        }
+                        WriteOutcome::Conflict { constraint, detail, .. } => {
+                            return Err(unique_violation(&table, constraint, detail));
+                        }
+                    }
+                }
+            },
+        }
+    }
+    Ok((returned, count))
+}
+
+/// Runs an UPDATE.
+pub fn update(
+    txn: &mut Transaction,
+    plan: UpdatePlan,
+    env: Arc<Env>,
+) -> Result<(Vec<Row>, u64), SqlError> {
+    let UpdatePlan { table, access, filter, assignments, checks, returning, .. } = plan;
+    let targets = matching_rows(txn, &table, &access, filter.as_ref(), &env)?;
+    let mut returned = Vec::new();
+    let mut count = 0;
+    for (key, old_row) in targets {
+        env.check_cancel()?;
+        let mut row = old_row.clone();
+        for (column, expr) in &assignments {
+            let value = expr.eval(&old_row, &env)?;
+            if let Some(slot) = row.get_mut(*column) {
+                *slot = value;
+            }
+        }
+        let row = validate_row(&table, row, &checks, &env)?;
+        let new_key =
+            if table.primary_key.is_empty() { key.to_vec() } else { row_key(&table, &row, None) };
+        match write_row(txn, &table, row, new_key, Some((&key, &old_row)))? {
+            WriteOutcome::Written(row) => {
+                count += 1;
+                if let Some(returning) = &returning {
+                    returned.push(
+                        returning.iter().map(|e| e.eval(&row, &env)).collect::<Result<Row, _>>()?,
+                    );
+                }
+            }
+            WriteOutcome::Conflict { constraint, detail, .. } => {
+                return Err(unique_violation(&table, constraint, detail));
+            }
+        }
+    }
+    Ok((returned, count))
+}
+
+/// Runs a DELETE.
+pub fn delete(
+    txn: &mut Transaction,
+    plan: DeletePlan,
+    env: Arc<Env>,
+) -> Result<(Vec<Row>, u64), SqlError> {
+    let DeletePlan { table, access, filter, returning, .. } = plan;
+    let targets = matching_rows(txn, &table, &access, filter.as_ref(), &env)?;
+    let mut returned = Vec::new();
+    let mut count = 0;
+    for (key, row) in targets {
+        remove_row(txn, &table, &key, &row);
+        count += 1;
+        if let Some(returning) = &returning {
+            returned
+                .push(returning.iter().map(|e| e.eval(&row, &env)).collect::<Result<Row, _>>()?);
+        }
+    }
+    Ok((returned, count))
+}
+
+fn matching_rows(
+    txn: &mut Transaction,
+    table: &Arc<TableDef>,
+    access: &Access,
+    filter: Option<&Expr>,
+    env: &Env,
+) -> Result<Vec<(Bytes, Row)>, SqlError> {
+    let mut out = Vec::new();
+    for entry in read_rows(txn, table, access, env)? {
+        env.check_cancel()?;
+        let (key, row) = entry?;
+        let keep = match filter {
+            Some(f) => truth(&f.eval(&row, env)?)? == Some(true),
+            None => true,
+        };
+        if keep {
+            out.push((key, row));
+        }
+    }
+    Ok(out)
+}
+
+/// Deletes every row and unique entry of a table (TRUNCATE, DROP TABLE).
+pub fn delete_all(txn: &mut Transaction, table: &TableDef) -> Result<(), SqlError> {
+    for prefix in [table.row_prefix(), catalog::unique_prefix_of_table(table.id)] {
+        let end = catalog::prefix_end(&prefix)
+            .map_or(Bound::Unbounded, |e| Bound::Excluded(Bytes::from(e)));
+        let keys: Vec<Bytes> = txn
+            .scan(Bound::Included(Bytes::from(prefix)), end)?
+            .map(|entry| entry.map(|(key, _)| key))
+            .collect::<Result<_, _>>()?;
+        for key in keys {
+            txn.delete(key);
+        }
+    }
+    Ok(())
+}
+
+/// Inserts rows that arrive from COPY (already parsed to the target columns' types).
+pub fn copy_row(
+    txn: &mut Transaction,
+    table: &TableDef,
+    columns: &[usize],
+    values: Row,
+    defaults: &[Option<Expr>],
+    checks: &[(String, Expr)],
+    env: &Env,
+    row_ids: &dyn Fn(&TableDef) -> Result<i64, SqlError>,
+) -> Result<(), SqlError> {
+    let mut row = vec![Value::Null; table.columns.len()];
+    let mut provided = vec![false; table.columns.len()];
+    for (value, &column) in values.into_iter().zip(columns) {
+        if let Some(slot) = row.get_mut(column) {
+            *slot = value;
+        }
+        if let Some(flag) = provided.get_mut(column) {
+            *flag = true;
+        }
+    }
+    for (column, default) in defaults.iter().enumerate() {
+        if provided.get(column) == Some(&false)
+            && let Some(default) = default
+            && let Some(slot) = row.get_mut(column)
+        {
+            *slot = default.eval(&[], env)?;
+        }
+    }
+    let row = validate_row(table, row, checks, env)?;
+    let row_id = if table.primary_key.is_empty() { Some(row_ids(table)?) } else { None };
+    let key = row_key(table, &row, row_id);
+    match write_row(txn, table, row, key, None)? {
+        WriteOutcome::Written(_) => Ok(()),
+        WriteOutcome::Conflict { constraint, detail, .. } => {
+            Err(unique_violation(table, constraint, detail))
+        }
+    }
+}

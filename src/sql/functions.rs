@@ -1,0 +1,411 @@
+//! Built-in scalar functions: lookup by name (with result types for static typing) and
+//! evaluation. `coalesce`, `nullif`, `greatest` and `least` are here too; aggregates are not.
+//!
+//! Depends on: `sql::types`, `sql::expr` (argument evaluation), `sql::error`.
+
+use super::error::{SqlError, sqlstate};
+use super::expr::{Env, Expr};
+use super::types::{DataType, Value};
+
+/// PostgreSQL's version() string; clients parse `PostgreSQL 15.x`.
+pub const VERSION: &str =
+    "PostgreSQL 15.0 (QuorumDB 0.1.0) on x86_64-pc-linux-gnu, compiled by rustc, 64-bit";
+
+/// A scalar function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Function {
+    Version,
+    CurrentDatabase,
+    CurrentSchema,
+    CurrentUser,
+    Now,
+    CurrentDate,
+    Lower,
+    Upper,
+    Length,
+    OctetLength,
+    Abs,
+    Coalesce,
+    NullIf,
+    Greatest,
+    Least,
+    Concat,
+    Round,
+    Floor,
+    Ceil,
+    Trim,
+    Ltrim,
+    Rtrim,
+    Substr,
+    Replace,
+    Left,
+    Right,
+    Strpos,
+    Random,
+    GenRandomUuid,
+    NextVal,
+    CurrVal,
+    SetVal,
+    CurrentSetting,
+    SetConfig,
+    PgBackendPid,
+    Sqrt,
+    Power,
+    Mod,
+    ToJsonb,
+    JsonbTypeof,
+}
+
+/// Resolves `name` applied to arguments of `arg_types`: the function and its result type.
+/// Unknown → 42883 with PostgreSQL's message.
+pub fn resolve(name: &str, arg_types: &[DataType]) -> Result<(Function, DataType), SqlError> {
+    use Function as F;
+    let first = arg_types.first().cloned().unwrap_or(DataType::Text);
+    let numeric_or = |fallback: DataType| -> DataType {
+        match &first {
+            t if t.is_numeric() => t.clone(),
+            _ => fallback,
+        }
+    };
+    let common = || -> DataType {
+        arg_types
+            .iter()
+            .find(|t| **t != DataType::Unknown)
+            .cloned()
+            .map(|t| if t == DataType::Unknown { DataType::Text } else { t })
+            .unwrap_or(DataType::Text)
+    };
+    let (function, ty, arity): (Function, DataType, std::ops::RangeInclusive<usize>) = match name {
+        "version" => (F::Version, DataType::Text, 0..=0),
+        "current_database" => (F::CurrentDatabase, DataType::Name, 0..=0),
+        "current_schema" => (F::CurrentSchema, DataType::Name, 0..=0),
+        "current_user" | "session_user" | "user" | "current_role" => {
+            (F::CurrentUser, DataType::Name, 0..=0)
+        }
+        "now"
+        | "current_timestamp"
+        | "transaction_timestamp"
+        | "statement_timestamp"
+        | "localtimestamp" => (F::Now, DataType::Timestamptz, 0..=0),
+        "clock_timestamp" => (F::Now, DataType::Timestamptz, 0..=0),
+        "current_date" => (F::CurrentDate, DataType::Date, 0..=0),
+        "lower" => (F::Lower, DataType::Text, 1..=1),
+        "upper" => (F::Upper, DataType::Text, 1..=1),
+        "length" | "char_length" | "character_length" => (F::Length, DataType::Int4, 1..=1),
+        "octet_length" => (F::OctetLength, DataType::Int4, 1..=1),
+        "abs" => (F::Abs, numeric_or(DataType::Float8), 1..=1),
+        "coalesce" => (F::Coalesce, common(), 1..=usize::MAX),
+        "nullif" => (F::NullIf, common(), 2..=2),
+        "greatest" => (F::Greatest, common(), 1..=usize::MAX),
+        "least" => (F::Least, common(), 1..=usize::MAX),
+        "concat" => (F::Concat, DataType::Text, 0..=usize::MAX),
+        "round" => (F::Round, numeric_or(DataType::Float8), 1..=2),
+        "floor" => (F::Floor, numeric_or(DataType::Float8), 1..=1),
+        "ceil" | "ceiling" => (F::Ceil, numeric_or(DataType::Float8), 1..=1),
+        "btrim" | "trim" => (F::Trim, DataType::Text, 1..=2),
+        "ltrim" => (F::Ltrim, DataType::Text, 1..=2),
+        "rtrim" => (F::Rtrim, DataType::Text, 1..=2),
+        "substr" | "substring" => (F::Substr, DataType::Text, 2..=3),
+        "replace" => (F::Replace, DataType::Text, 3..=3),
+        "left" => (F::Left, DataType::Text, 2..=2),
+        "right" => (F::Right, DataType::Text, 2..=2),
+        "strpos" => (F::Strpos, DataType::Int4, 2..=2),
+        "random" => (F::Random, DataType::Float8, 0..=0),
+        "gen_random_uuid" | "uuid_generate_v4" => (F::GenRandomUuid, DataType::Uuid, 0..=0),
+        "nextval" => (F::NextVal, DataType::Int8, 1..=1),
+        "currval" => (F::CurrVal, DataType::Int8, 1..=1),
+        "setval" => (F::SetVal, DataType::Int8, 2..=3),
+        "current_setting" => (F::CurrentSetting, DataType::Text, 1..=2),
+        "set_config" => (F::SetConfig, DataType::Text, 3..=3),
+        "pg_backend_pid" => (F::PgBackendPid, DataType::Int4, 0..=0),
+        "sqrt" => (F::Sqrt, numeric_or(DataType::Float8), 1..=1),
+        "power" | "pow" => (F::Power, numeric_or(DataType::Float8), 2..=2),
+        "mod" => (F::Mod, numeric_or(DataType::Int4), 2..=2),
+        "to_jsonb" => (F::ToJsonb, DataType::Jsonb, 1..=1),
+        "jsonb_typeof" => (F::JsonbTypeof, DataType::Text, 1..=1),
+        _ => return Err(undefined(name, arg_types)),
+    };
+    if !arity.contains(&arg_types.len()) {
+        return Err(undefined(name, arg_types));
+    }
+    let ty = if ty == DataType::Unknown { DataType::Text } else { ty };
+    Ok((function, ty))
+}
+
+fn undefined(name: &str, arg_types: &[DataType]) -> SqlError {
+    let args: Vec<String> = arg_types.iter().map(|t| t.display_name()).collect();
+    SqlError::new(
+        sqlstate::UNDEFINED_FUNCTION,
+        format!("function {name}({}) does not exist", args.join(", ")),
+    )
+    .with_hint(
+        "No function matches the given name and argument types. You might need to add explicit type casts.",
+    )
+}
+
+/// Calls `function` on argument expressions (evaluated lazily where SQL requires it).
+pub fn call(
+    function: Function,
+    args: &[Expr],
+    row: &[Value],
+    env: &Env,
+) -> Result<Value, SqlError> {
+    use Function as F;
+    // Functions that must not evaluate every argument up front.
+    if function == F::Coalesce {
+        for arg in args {
+            let value = arg.eval(row, env)?;
+            if !value.is_null() {
+                return Ok(value);
+            }
+        }
+        return Ok(Value::Null);
+    }
+    let values: Vec<Value> = args.iter().map(|a| a.eval(row, env)).collect::<Result<_, _>>()?;
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(Value::Null);
+    let text = |i: usize| values.get(i).filter(|v| !v.is_null()).map(Value::to_text);
+    let int = |i: usize| -> Result<Option<i64>, SqlError> {
+        match values.get(i) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => match v.cast(&DataType::Int8, false)? {
+                Value::Int8(n) => Ok(Some(n)),
+                _ => Ok(None),
+            },
+        }
+    };
+    let strict_null = matches!(
+        function,
+        F::Lower
+            | F::Upper
+            | F::Length
+            | F::OctetLength
+            | F::Abs
+            | F::Round
+            | F::Floor
+            | F::Ceil
+            | F::Trim
+            | F::Ltrim
+            | F::Rtrim
+            | F::Substr
+            | F::Replace
+            | F::Left
+            | F::Right
+            | F::Strpos
+            | F::Sqrt
+            | F::Power
+            | F::Mod
+            | F::JsonbTypeof
+    );
+    if strict_null && values.iter().any(Value::is_null) {
+        return Ok(Value::Null);
+    }
+    Ok(match function {
+        F::Version => Value::Text(VERSION.to_string()),
+        F::CurrentDatabase => Value::Text(env.database.clone()),
+        F::CurrentSchema => Value::Text("public".to_string()),
+        F::CurrentUser => Value::Text(env.user.clone()),
+        F::Now => Value::Timestamptz(env.now),
+        F::CurrentDate => Value::Date(env.now.date_naive()),
+        F::Lower => Value::Text(text(0).unwrap_or_default().to_lowercase()),
+        F::Upper => Value::Text(text(0).unwrap_or_default().to_uppercase()),
+        F::Length => match arg(0) {
+            Value::Bytea(bytes) => Value::Int4(i32::try_from(bytes.len()).unwrap_or(i32::MAX)),
+            v => Value::Int4(i32::try_from(v.to_text().chars().count()).unwrap_or(i32::MAX)),
+        },
+        F::OctetLength => match arg(0) {
+            Value::Bytea(bytes) => Value::Int4(i32::try_from(bytes.len()).unwrap_or(i32::MAX)),
+            v => Value::Int4(i32::try_from(v.to_text().len()).unwrap_or(i32::MAX)),
+        },
+        F::Abs => {
+            let v = arg(0);
+            match v.sql_cmp(&Value::Int4(0))? {
+                Some(std::cmp::Ordering::Less) => {
+                    super::types::unary_op(super::types::UnaryOp::Neg, &v)?
+                }
+                _ => v,
+            }
+        }
+        F::Coalesce => Value::Null,
+        F::NullIf => {
+            let (a, b) = (arg(0), arg(1));
+            if !a.is_null() && a.sql_cmp(&b)? == Some(std::cmp::Ordering::Equal) {
+                Value::Null
+            } else {
+                a
+            }
+        }
+        F::Greatest | F::Least => {
+            let mut best: Option<Value> = None;
+            for v in values.into_iter().filter(|v| !v.is_null()) {
+                best = Some(match best {
+                    None => v,
+                    Some(b) => {
+                        let ord = v.sql_cmp(&b)?.unwrap_or(std::cmp::Ordering::Equal);
+                        let take = if function == F::Greatest {
+                            ord == std::cmp::Ordering::Greater
+                        } else {
+                            ord == std::cmp::Ordering::Less
+                        };
+                        if take { v } else { b }
+                    }
+                });
+            }
+            best.unwrap_or(Value::Null)
+        }
+        F::Concat => {
+            Value::Text(values.iter().filter(|v| !v.is_null()).map(Value::to_text).collect())
+        }
+        F::Round | F::Floor | F::Ceil => round_like(function, &arg(0), int(1)?.unwrap_or(0))?,
+        F::Trim | F::Ltrim | F::Rtrim => {
+            let s = text(0).unwrap_or_default();
+            let set: Vec<char> = text(1).unwrap_or_else(|| " ".to_string()).chars().collect();
+            let trimmed = match function {
+                F::Trim => s.trim_matches(set.as_slice()),
+                F::Ltrim => s.trim_start_matches(set.as_slice()),
+                _ => s.trim_end_matches(set.as_slice()),
+            };
+            Value::Text(trimmed.to_string())
+        }
+        F::Substr => {
+            let s: Vec<char> = text(0).unwrap_or_default().chars().collect();
+            let start = int(1)?.unwrap_or(1);
+            let end = match int(2)? {
+                Some(len) if len < 0 => {
+                    return Err(SqlError::new(
+                        sqlstate::INVALID_PARAMETER_VALUE,
+                        "negative substring length not allowed",
+                    ));
+                }
+                Some(len) => start.saturating_add(len),
+                None => i64::MAX,
+            };
+            let from = usize::try_from(start.max(1) - 1).unwrap_or(usize::MAX).min(s.len());
+            let to = usize::try_from(end.max(1) - 1).unwrap_or(usize::MAX).min(s.len());
+            Value::Text(s.get(from..to.max(from)).unwrap_or_default().iter().collect())
+        }
+        F::Replace => Value::Text(
+            text(0)
+                .unwrap_or_default()
+                .replace(&text(1).unwrap_or_default(), &text(2).unwrap_or_default()),
+        ),
+        F::Left | F::Right => {
+            let s: Vec<char> = text(0).unwrap_or_default().chars().collect();
+            let n = int(1)?.unwrap_or(0);
+            let len = s.len() as i64;
+            let keep = if n >= 0 { n.min(len) } else { (len + n).max(0) };
+            let keep = usize::try_from(keep).unwrap_or(0);
+            let part = if function == F::Left { s.get(..keep) } else { s.get(s.len() - keep..) };
+            Value::Text(part.unwrap_or_default().iter().collect())
+        }
+        F::Strpos => {
+            let hay = text(0).unwrap_or_default();
+            let needle = text(1).unwrap_or_default();
+            let pos = hay
+                .find(&needle)
+                .map(|byte| hay.get(..byte).unwrap_or_default().chars().count() + 1);
+            Value::Int4(pos.and_then(|p| i32::try_from(p).ok()).unwrap_or(0))
+        }
+        F::Random => Value::Float8(rand::random::<f64>()),
+        F::GenRandomUuid => Value::Uuid(uuid::Uuid::new_v4()),
+        F::NextVal => Value::Int8(env.sequences.nextval(&sequence_name(&arg(0)))?),
+        F::CurrVal => Value::Int8(env.sequences.currval(&sequence_name(&arg(0)))?),
+        F::SetVal => {
+            let value = int(1)?.ok_or_else(|| {
+                SqlError::new(sqlstate::NULL_VALUE_NOT_ALLOWED, "setval value must not be null")
+            })?;
+            let is_called = !matches!(arg(2), Value::Bool(false));
+            Value::Int8(env.sequences.setval(&sequence_name(&arg(0)), value, is_called)?)
+        }
+        F::CurrentSetting => {
+            let name = text(0).unwrap_or_default().to_lowercase();
+            match env.setting(&name) {
+                Some(value) => Value::Text(value),
+                None if matches!(arg(1), Value::Bool(true)) => Value::Null,
+                None => {
+                    return Err(SqlError::new(
+                        sqlstate::UNDEFINED_OBJECT,
+                        format!("unrecognized configuration parameter \"{name}\""),
+                    ));
+                }
+            }
+        }
+        F::SetConfig => {
+            let name = text(0).unwrap_or_default().to_lowercase();
+            let value = text(1).unwrap_or_default();
+            env.setting_changes.lock().push((name, value.clone()));
+            Value::Text(value)
+        }
+        F::PgBackendPid => Value::Int4(env.backend_pid),
+        F::Sqrt => {
+            let x = as_f64(&arg(0))?;
+            if x < 0.0 {
+                return Err(SqlError::new("2201F", "cannot take square root of a negative number"));
+            }
+            Value::Float8(x.sqrt()).cast(&arg(0).data_type().unwrap_or(DataType::Float8), true)?
+        }
+        F::Power => Value::Float8(as_f64(&arg(0))?.powf(as_f64(&arg(1))?)),
+        F::Mod => super::types::binary_op(super::types::BinaryOp::Mod, &arg(0), &arg(1))?,
+        F::ToJsonb => Value::Jsonb(match arg(0) {
+            Value::Null => serde_json::Value::Null,
+            Value::Bool(b) => serde_json::Value::Bool(b),
+            Value::Jsonb(j) => j,
+            v if v.data_type().is_some_and(|t| t.is_numeric()) => {
+                serde_json::from_str(&v.to_text()).unwrap_or(serde_json::Value::String(v.to_text()))
+            }
+            v => serde_json::Value::String(v.to_text()),
+        }),
+        F::JsonbTypeof => match arg(0) {
+            Value::Jsonb(j) => Value::Text(
+                match j {
+                    serde_json::Value::Null => "null",
+                    serde_json::Value::Bool(_) => "boolean",
+                    serde_json::Value::Number(_) => "number",
+                    serde_json::Value::String(_) => "string",
+                    serde_json::Value::Array(_) => "array",
+                    serde_json::Value::Object(_) => "object",
+                }
+                .to_string(),
+            ),
+            _ => Value::Null,
+        },
+    })
+}
+
+/// A sequence name argument: `'name'` or `'public.name'` (regclass text form).
+fn sequence_name(value: &Value) -> String {
+    let text = value.to_text();
+    let text = text.strip_prefix("public.").unwrap_or(&text);
+    text.trim_matches('"').to_string()
+}
+
+fn as_f64(value: &Value) -> Result<f64, SqlError> {
+    match value.cast(&DataType::Float8, true)? {
+        Value::Float8(x) => Ok(x),
+        _ => Ok(f64::NAN),
+    }
+}
+
+fn round_like(function: Function, value: &Value, digits: i64) -> Result<Value, SqlError> {
+    use rust_decimal::RoundingStrategy;
+    Ok(match value {
+        Value::Numeric(d) => {
+            let scale = u32::try_from(digits.clamp(0, 28)).unwrap_or(0);
+            Value::Numeric(match function {
+                Function::Round => {
+                    d.round_dp_with_strategy(scale, RoundingStrategy::MidpointAwayFromZero)
+                }
+                Function::Floor => d.floor(),
+                _ => d.ceil(),
+            })
+        }
+        Value::Float8(_) | Value::Float4(_) => {
+            let x = as_f64(value)?;
+            Value::Float8(match function {
+                Function::Round => x.round_ties_even(),
+                Function::Floor => x.floor(),
+                _ => x.ceil(),
+            })
+        }
+        other => other.clone(),
+    })
+}

@@ -1,0 +1,172 @@
+//! The one adapter around `sqlparser`: statement text → AST, with parse errors turned into
+//! PostgreSQL-style 42601 errors that carry a character position.
+//!
+//! Depends on: `sqlparser`, `sql::error`.
+
+use super::error::{SqlError, sqlstate};
+use sqlparser::ast;
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::parser::{Parser, ParserError};
+use sqlparser::tokenizer::Location;
+
+/// Deepest expression nesting accepted (sqlparser stops there instead of overflowing the stack).
+const RECURSION_LIMIT: usize = 200;
+
+/// Parses zero or more `;`-separated statements.
+pub fn parse_statements(sql: &str) -> Result<Vec<ast::Statement>, SqlError> {
+    let dialect = PostgreSqlDialect {};
+    Parser::new(&dialect)
+        .with_recursion_limit(RECURSION_LIMIT)
+        .try_with_sql(sql)
+        .and_then(|mut parser| parser.parse_statements())
+        .map_err(|err| parse_error(sql, err))
+}
+
+/// Splits statement text at top-level semicolons (quotes, comments and dollar quotes are
+/// respected by using sqlparser's tokenizer). Empty pieces are dropped. Each piece keeps its
+/// own text so errors can point into it.
+pub fn split_statements(sql: &str) -> Result<Vec<String>, SqlError> {
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    let dialect = PostgreSqlDialect {};
+    let tokens = Tokenizer::new(&dialect, sql).tokenize_with_location().map_err(|err| {
+        let text = err.to_string();
+        let mut error = SqlError::syntax(format!("syntax error: {}", err.message));
+        if let Some(position) = position_of(sql, err.location) {
+            error = error.with_position(position);
+        }
+        error.with_detail(text)
+    })?;
+    let offsets = LineOffsets::new(sql);
+    let mut pieces = Vec::new();
+    let mut start: Option<usize> = None;
+    for token in &tokens {
+        match &token.token {
+            Token::SemiColon => {
+                if let Some(from) = start.take() {
+                    let to = offsets.byte_offset(token.span.start).unwrap_or(sql.len());
+                    pieces.push(sql.get(from..to).unwrap_or_default().trim_end().to_string());
+                }
+            }
+            Token::Whitespace(_) | Token::EOF => {}
+            _ => {
+                if start.is_none() {
+                    start = offsets.byte_offset(token.span.start);
+                }
+            }
+        }
+    }
+    if let Some(from) = start {
+        pieces.push(sql.get(from..).unwrap_or_default().trim_end().to_string());
+    }
+    Ok(pieces)
+}
+
+/// Byte offsets of line starts, to turn tokenizer locations into string slices.
+struct LineOffsets<'a> {
+    sql: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> LineOffsets<'a> {
+    fn new(sql: &'a str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(sql.match_indices('\n').map(|(i, _)| i + 1));
+        Self { sql, starts }
+    }
+
+    fn byte_offset(&self, location: Location) -> Option<usize> {
+        let line_start = *self.starts.get(usize::try_from(location.line).ok()?.checked_sub(1)?)?;
+        let column = usize::try_from(location.column).ok()?.checked_sub(1)?;
+        let line = self.sql.get(line_start..)?;
+        match line.char_indices().nth(column) {
+            Some((offset, _)) => Some(line_start + offset),
+            None => Some(self.sql.len()),
+        }
+    }
+}
+
+/// Parses a lone expression (stored DEFAULT and CHECK expressions).
+pub fn parse_expression(sql: &str) -> Result<ast::Expr, SqlError> {
+    let dialect = PostgreSqlDialect {};
+    Parser::new(&dialect)
+        .with_recursion_limit(RECURSION_LIMIT)
+        .try_with_sql(sql)
+        .and_then(|mut parser| parser.parse_expr())
+        .map_err(|err| parse_error(sql, err))
+}
+
+/// Turns a `Location` (1-based line and column) into PostgreSQL's 1-based character position.
+pub fn position_of(sql: &str, location: Location) -> Option<u32> {
+    if location.line == 0 {
+        return None;
+    }
+    let mut position = 0u64;
+    for (index, line) in sql.split('\n').enumerate() {
+        if index as u64 + 1 == location.line {
+            return u32::try_from(position + location.column).ok();
+        }
+        position += line.chars().count() as u64 + 1;
+    }
+    None
+}
+
+fn parse_error(sql: &str, err: ParserError) -> SqlError {
+    let text = match &err {
+        ParserError::TokenizerError(text) | ParserError::ParserError(text) => text.clone(),
+        ParserError::RecursionLimitExceeded => {
+            return SqlError::new(
+                sqlstate::PROGRAM_LIMIT_EXCEEDED,
+                "statement is too deeply nested",
+            );
+        }
+    };
+    let location = parse_location(&text);
+    let found = text
+        .split_once("found: ")
+        .map(|(_, rest)| rest.rsplit_once(" at Line:").map_or(rest, |(token, _)| token).trim());
+    let message = match found {
+        Some("EOF") | None if text.contains("EOF") => "syntax error at end of input".to_string(),
+        Some(token) => format!("syntax error at or near \"{}\"", token.trim_matches('"')),
+        None => format!("syntax error: {text}"),
+    };
+    let mut error = SqlError::syntax(message).with_detail(text.clone());
+    let position = match location {
+        Some(location) => position_of(sql, location),
+        None if text.contains("EOF") => u32::try_from(sql.chars().count() + 1).ok(),
+        None => None,
+    };
+    if let Some(position) = position {
+        error = error.with_position(position);
+    }
+    error
+}
+
+/// Extracts `Line: a, Column: b` from a sqlparser message.
+fn parse_location(text: &str) -> Option<Location> {
+    let (_, rest) = text.rsplit_once("Line: ")?;
+    let (line, rest) = rest.split_once(", Column: ")?;
+    let column: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    Some(Location { line: line.trim().parse().ok()?, column: column.parse().ok()? })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syntax_errors_name_the_token_and_its_position() {
+        let err = parse_statements("SELECT * FORM t").err();
+        let err = err.as_ref();
+        assert_eq!(err.map(|e| e.code), Some(sqlstate::SYNTAX_ERROR));
+        assert_eq!(err.map(|e| e.message.as_str()), Some("syntax error at or near \"t\""));
+        assert_eq!(err.and_then(|e| e.position), Some(15));
+    }
+
+    #[test]
+    fn several_statements_and_none() -> Result<(), SqlError> {
+        assert_eq!(parse_statements("select 1; select 2;")?.len(), 2);
+        assert!(parse_statements("  ")?.is_empty());
+        assert!(parse_statements("-- just a comment")?.is_empty());
+        Ok(())
+    }
+}

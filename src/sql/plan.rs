@@ -1,0 +1,235 @@
+//! Bound plans: what the binder produces and the executor runs. Plans hold resolved table
+//! definitions, typed expressions and result column metadata; they no longer refer to the
+//! AST.
+//!
+//! Depends on: `sql::expr`, `sql::catalog`, `sql::types`.
+
+use super::catalog::{SequenceDef, TableDef};
+use super::expr::Expr;
+use super::session::{Column, CopyFormat};
+use crate::txn::IsolationLevel;
+use std::sync::Arc;
+
+/// A bound statement.
+#[derive(Debug, Clone)]
+pub enum Plan {
+    Select(SelectPlan),
+    Insert(InsertPlan),
+    Update(UpdatePlan),
+    Delete(DeletePlan),
+    CreateTable {
+        table: TableDef,
+        sequences: Vec<SequenceDef>,
+        if_not_exists: bool,
+    },
+    DropTables {
+        names: Vec<String>,
+        if_exists: bool,
+    },
+    Truncate {
+        tables: Vec<TableDef>,
+    },
+    Begin {
+        isolation: Option<IsolationLevel>,
+        read_only: bool,
+    },
+    Commit,
+    Rollback,
+    Savepoint(String),
+    ReleaseSavepoint(String),
+    RollbackToSavepoint(String),
+    /// `SET name = value` (`None` = DEFAULT); `local` = SET LOCAL.
+    Set {
+        name: String,
+        value: Option<String>,
+    },
+    Show {
+        name: String,
+    },
+    ShowAll,
+    Reset {
+        name: Option<String>,
+    },
+    /// SET TRANSACTION / SET SESSION CHARACTERISTICS: isolation for later transactions.
+    SetIsolation {
+        isolation: IsolationLevel,
+        session: bool,
+    },
+    Prepare {
+        name: String,
+        sql: String,
+        statement: Box<sqlparser::ast::Statement>,
+        param_types: Vec<Option<super::types::DataType>>,
+    },
+    ExecutePrepared {
+        name: String,
+        params: Vec<Expr>,
+    },
+    Deallocate {
+        name: Option<String>,
+    },
+    CopyFrom {
+        table: TableDef,
+        columns: Vec<usize>,
+        format: CopyFormat,
+        options: CopyOptions,
+    },
+    CopyTo {
+        query: SelectPlan,
+        format: CopyFormat,
+        options: CopyOptions,
+    },
+    /// Accepted and ignored on purpose (e.g. VACUUM, DISCARD ALL), with its tag.
+    Noop(&'static str),
+}
+
+/// COPY options.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CopyOptions {
+    pub delimiter: char,
+    pub null: String,
+    pub header: bool,
+    pub quote: char,
+    pub escape: char,
+}
+
+/// Where a SELECT's rows come from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// One empty row (SELECT without FROM).
+    Single,
+    /// VALUES rows.
+    Values(Vec<Vec<Expr>>),
+    /// A table, read through the chosen access path.
+    Table { table: Arc<TableDef>, access: Access },
+    /// generate_series(start, stop, step) as one int8 (or int4) column.
+    Series { start: Expr, stop: Expr, step: Expr },
+}
+
+/// How a table is read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Access {
+    /// Every row, in primary-key order.
+    Full,
+    /// Exactly the row with these primary-key values (in key-column order).
+    Point(Vec<Expr>),
+}
+
+/// One ORDER BY key, evaluated on the row before projection.
+#[derive(Debug, Clone)]
+pub struct SortKey {
+    pub expr: Expr,
+    pub descending: bool,
+    pub nulls_first: bool,
+}
+
+/// An aggregate over all input rows (no GROUP BY yet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggregateFunction {
+    CountStar,
+    Count,
+    Sum,
+    Avg,
+    Min,
+    Max,
+}
+
+/// One aggregate call.
+#[derive(Debug, Clone)]
+pub struct Aggregate {
+    pub function: AggregateFunction,
+    pub arg: Option<Expr>,
+    pub distinct: bool,
+    pub result_type: super::types::DataType,
+}
+
+/// A bound SELECT.
+#[derive(Debug, Clone)]
+pub struct SelectPlan {
+    pub source: Source,
+    pub filter: Option<Expr>,
+    /// When set, the source rows fold into one row of these aggregates; projection, HAVING
+    /// and sort keys then refer to that row's positions.
+    pub aggregates: Option<Vec<Aggregate>>,
+    pub having: Option<Expr>,
+    pub projection: Vec<Expr>,
+    pub columns: Vec<Column>,
+    pub distinct: bool,
+    pub order_by: Vec<SortKey>,
+    pub limit: Option<Expr>,
+    pub offset: Option<Expr>,
+}
+
+/// What INSERT does when a row's key already exists.
+#[derive(Debug, Clone)]
+pub enum OnConflict {
+    Error,
+    DoNothing,
+    /// Assignments and filter see the existing row followed by the proposed (EXCLUDED) row.
+    DoUpdate {
+        assignments: Vec<(usize, Expr)>,
+        filter: Option<Expr>,
+    },
+}
+
+/// A bound INSERT.
+#[derive(Debug, Clone)]
+pub struct InsertPlan {
+    pub table: Arc<TableDef>,
+    /// Target column position for each source value.
+    pub target_columns: Vec<usize>,
+    pub source: SelectPlan,
+    /// DEFAULT expression per table column (None → NULL).
+    pub defaults: Vec<Option<Expr>>,
+    /// Columns whose DEFAULT must be used even when the source provides DEFAULT keyword.
+    pub checks: Vec<(String, Expr)>,
+    pub on_conflict: OnConflict,
+    pub returning: Option<Vec<Expr>>,
+    pub columns: Vec<Column>,
+    /// GENERATED ALWAYS identity columns (an explicit value is an error).
+    pub always_identity: Vec<usize>,
+}
+
+/// A bound UPDATE.
+#[derive(Debug, Clone)]
+pub struct UpdatePlan {
+    pub table: Arc<TableDef>,
+    pub access: Access,
+    pub filter: Option<Expr>,
+    pub assignments: Vec<(usize, Expr)>,
+    pub checks: Vec<(String, Expr)>,
+    pub returning: Option<Vec<Expr>>,
+    pub columns: Vec<Column>,
+}
+
+/// A bound DELETE.
+#[derive(Debug, Clone)]
+pub struct DeletePlan {
+    pub table: Arc<TableDef>,
+    pub access: Access,
+    pub filter: Option<Expr>,
+    pub returning: Option<Vec<Expr>>,
+    pub columns: Vec<Column>,
+}
+
+impl Plan {
+    /// Result columns (empty when the statement returns no rows).
+    pub fn columns(&self) -> Vec<Column> {
+        match self {
+            Plan::Select(select) => select.columns.clone(),
+            Plan::Insert(insert) => insert.columns.clone(),
+            Plan::Update(update) => update.columns.clone(),
+            Plan::Delete(delete) => delete.columns.clone(),
+            Plan::Show { name } => vec![Column::text(name)],
+            Plan::ShowAll => {
+                vec![Column::text("name"), Column::text("setting"), Column::text("description")]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whether the plan only reads.
+    pub fn is_read_only(&self) -> bool {
+        matches!(self, Plan::Select(_) | Plan::Show { .. } | Plan::ShowAll | Plan::CopyTo { .. })
+    }
+}

@@ -1,0 +1,259 @@
+//! Session settings (GUCs): defaults, validation of SET values, which ones are reported to
+//! the client with ParameterStatus, and SHOW output.
+//!
+//! Depends on: `sql::error`.
+
+use super::error::{SqlError, sqlstate};
+use std::collections::BTreeMap;
+
+/// The version string clients parse (`server_version`): 15-compatible.
+pub const SERVER_VERSION: &str = "15.0 (QuorumDB 0.1.0)";
+
+/// (name as displayed, default value, reported to the client on change).
+const KNOWN: &[(&str, &str, bool)] = &[
+    ("application_name", "", true),
+    ("client_encoding", "UTF8", true),
+    ("DateStyle", "ISO, MDY", true),
+    ("default_transaction_read_only", "off", true),
+    ("in_hot_standby", "off", true),
+    ("integer_datetimes", "on", true),
+    ("IntervalStyle", "postgres", true),
+    ("is_superuser", "on", true),
+    ("server_encoding", "UTF8", true),
+    ("server_version", SERVER_VERSION, true),
+    ("session_authorization", "quorumdb", true),
+    ("standard_conforming_strings", "on", true),
+    ("TimeZone", "UTC", true),
+    ("server_version_num", "150000", false),
+    ("search_path", "\"$user\", public", false),
+    ("extra_float_digits", "1", false),
+    ("statement_timeout", "0", false),
+    ("lock_timeout", "0", false),
+    ("idle_in_transaction_session_timeout", "0", false),
+    ("default_transaction_isolation", "serializable", false),
+    ("transaction_isolation", "serializable", false),
+    ("transaction_read_only", "off", false),
+    ("max_identifier_length", "63", false),
+    ("jit", "off", false),
+    ("bytea_output", "hex", false),
+    ("client_min_messages", "notice", false),
+    ("synchronous_commit", "on", false),
+    ("row_security", "on", false),
+    ("xmloption", "content", false),
+    ("max_connections", "100", false),
+    ("lc_messages", "C", false),
+    ("lc_monetary", "C", false),
+    ("lc_numeric", "C", false),
+    ("lc_time", "C", false),
+    ("lc_collate", "C", false),
+    ("lc_ctype", "C", false),
+    ("escape_string_warning", "on", false),
+    ("datestyle", "ISO, MDY", false),
+    ("work_mem", "4MB", false),
+    ("maintenance_work_mem", "64MB", false),
+    ("enable_seqscan", "on", false),
+    ("check_function_bodies", "on", false),
+    ("default_with_oids", "off", false),
+];
+
+/// The settings of one session.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// lower-case name → (display name, value)
+    values: BTreeMap<String, (String, String)>,
+    /// Reported parameters changed since the client last heard.
+    changed: Vec<(String, String)>,
+}
+
+impl Settings {
+    /// Defaults for `user`.
+    pub fn new(user: &str) -> Self {
+        let mut values = BTreeMap::new();
+        for (name, value, _) in KNOWN {
+            if *name == "datestyle" {
+                continue;
+            }
+            values.insert(name.to_lowercase(), (name.to_string(), value.to_string()));
+        }
+        values.insert(
+            "session_authorization".into(),
+            ("session_authorization".into(), user.to_string()),
+        );
+        Self { values, changed: Vec::new() }
+    }
+
+    /// The value of `name`, if it exists.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.values.get(&name.to_lowercase()).map(|(_, v)| v.as_str())
+    }
+
+    /// All settings as (name, value), for SHOW ALL and current_setting().
+    pub fn all(&self) -> Vec<(String, String)> {
+        self.values.iter().map(|(k, (_, v))| (k.clone(), v.clone())).collect()
+    }
+
+    /// The parameters reported at startup, with their current values.
+    pub fn reported(&self) -> Vec<(String, String)> {
+        KNOWN
+            .iter()
+            .filter(|(_, _, reported)| *reported)
+            .filter_map(|(name, _, _)| {
+                self.values
+                    .get(&name.to_lowercase())
+                    .map(|(display, v)| (display.clone(), v.clone()))
+            })
+            .collect()
+    }
+
+    /// Takes the reported parameters changed since the last call.
+    pub fn take_changes(&mut self) -> Vec<(String, String)> {
+        std::mem::take(&mut self.changed)
+    }
+
+    /// SET `name` = `value` (`None` = DEFAULT). Validates what we can honour.
+    pub fn set(&mut self, name: &str, value: Option<&str>) -> Result<(), SqlError> {
+        let key = name.to_lowercase();
+        let known = KNOWN.iter().find(|(n, _, _)| n.to_lowercase() == key);
+        let (display, default, reported) = match known {
+            Some((n, d, r)) => (n.to_string(), d.to_string(), *r),
+            None if key.contains('.') => (key.clone(), String::new(), false),
+            None => {
+                return Err(SqlError::new(
+                    sqlstate::UNDEFINED_OBJECT,
+                    format!("unrecognized configuration parameter \"{name}\""),
+                ));
+            }
+        };
+        let value = match value {
+            Some(v) => normalise(&key, v)?,
+            None => default,
+        };
+        if matches!(
+            key.as_str(),
+            "server_version"
+                | "server_encoding"
+                | "integer_datetimes"
+                | "server_version_num"
+                | "max_identifier_length"
+                | "in_hot_standby"
+                | "is_superuser"
+        ) {
+            return Err(SqlError::new(
+                sqlstate::CANT_CHANGE_RUNTIME_PARAM,
+                format!("parameter \"{name}\" cannot be changed"),
+            ));
+        }
+        let display = if key == "datestyle" { "DateStyle".to_string() } else { display };
+        let key = if key == "datestyle" { "datestyle".to_string() } else { key };
+        self.values.insert(key, (display.clone(), value.clone()));
+        if reported {
+            self.changed.push((display, value));
+        }
+        Ok(())
+    }
+
+    /// Applies a startup-packet parameter; values we cannot honour are replaced by what we
+    /// do (the client learns the real value from ParameterStatus).
+    pub fn apply_startup(&mut self, name: &str, value: &str) {
+        let key = name.to_lowercase();
+        if key == "options" || key == "user" || key == "database" || key == "replication" {
+            return;
+        }
+        if let Err(err) = self.set(name, Some(value)) {
+            tracing::debug!(parameter = name, value, error = %err, "startup parameter ignored");
+        }
+        self.changed.clear();
+    }
+}
+
+/// Validates and normalises a value the way PostgreSQL would report it back.
+fn normalise(key: &str, value: &str) -> Result<String, SqlError> {
+    let invalid = |hint: &str| {
+        SqlError::new(
+            sqlstate::INVALID_PARAMETER_VALUE,
+            format!("invalid value for parameter \"{key}\": \"{value}\""),
+        )
+        .with_hint(hint.to_string())
+    };
+    Ok(match key {
+        "client_encoding" => {
+            let v = value.trim_matches('\'').to_lowercase().replace(['-', '_'], "");
+            if v == "utf8" || v == "unicode" {
+                "UTF8".to_string()
+            } else {
+                return Err(SqlError::new(
+                    sqlstate::FEATURE_NOT_SUPPORTED,
+                    format!("conversion to encoding \"{value}\" is not supported"),
+                )
+                .with_hint("QuorumDB speaks UTF8 only."));
+            }
+        }
+        "datestyle" => {
+            let upper = value.to_uppercase();
+            if upper.starts_with("ISO") || upper == "MDY" || upper.is_empty() {
+                "ISO, MDY".to_string()
+            } else {
+                return Err(invalid("QuorumDB supports the ISO, MDY DateStyle only."));
+            }
+        }
+        "timezone" => {
+            let v = value.trim_matches('\'');
+            if [
+                "utc",
+                "etc/utc",
+                "gmt",
+                "etc/gmt",
+                "z",
+                "zulu",
+                "0",
+                "+00",
+                "+00:00",
+                "universal",
+                "uct",
+            ]
+            .contains(&v.to_lowercase().as_str())
+            {
+                if v.eq_ignore_ascii_case("etc/utc") {
+                    "Etc/UTC".to_string()
+                } else {
+                    "UTC".to_string()
+                }
+            } else {
+                return Err(invalid("QuorumDB currently supports the UTC time zone only."));
+            }
+        }
+        "intervalstyle" => {
+            if value.eq_ignore_ascii_case("postgres") {
+                "postgres".to_string()
+            } else {
+                return Err(invalid("QuorumDB supports IntervalStyle postgres only."));
+            }
+        }
+        "standard_conforming_strings" => {
+            if matches!(value.to_lowercase().as_str(), "on" | "true" | "1" | "yes") {
+                "on".to_string()
+            } else {
+                return Err(invalid("QuorumDB supports standard_conforming_strings = on only."));
+            }
+        }
+        "extra_float_digits" => {
+            let n: i32 = value.trim().parse().map_err(|_| invalid("an integer from -15 to 3"))?;
+            if !(-15..=3).contains(&n) {
+                return Err(invalid("an integer from -15 to 3"));
+            }
+            n.to_string()
+        }
+        "default_transaction_isolation" | "transaction_isolation" => {
+            let v = value.to_lowercase();
+            match v.as_str() {
+                "serializable" | "repeatable read" | "read committed" | "read uncommitted" => v,
+                _ => {
+                    return Err(invalid(
+                        "serializable, repeatable read, read committed or read uncommitted",
+                    ));
+                }
+            }
+        }
+        _ => value.to_string(),
+    })
+}
