@@ -77,6 +77,9 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
+        // A closed stderr must not kill the server: tracing-subscriber would otherwise
+        // `eprintln!` about the failed write, and that panics.
+        .log_internal_errors(false)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
@@ -106,7 +109,8 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("quorumdb: error: {err}");
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "quorumdb: error: {err}");
             ExitCode::FAILURE
         }
     }

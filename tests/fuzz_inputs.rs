@@ -19,6 +19,7 @@ use checks::{
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 use proptest::sample::Index;
+use quorumdb::pg::frame::{Frontend, StartupPacket, Target};
 use quorumdb::sim::SimFileSystem;
 use quorumdb::storage::checkpoint_file::CheckpointFileWriter;
 use quorumdb::storage::memtable::Entry;
@@ -447,6 +448,71 @@ proptest! {
 }
 
 // ---------------------------------------------------------------------------------------------
+// PostgreSQL frontend messages
+// ---------------------------------------------------------------------------------------------
+
+fn pg_startup() -> StartupPacket {
+    StartupPacket::Startup {
+        major: 3,
+        minor: 0,
+        params: vec![("user".into(), "quorumdb".into()), ("database".into(), "db".into())],
+    }
+}
+
+fn pg_cancel() -> StartupPacket {
+    StartupPacket::Cancel { pid: 42, key: Bytes::from_static(b"\x01\x02\x03\x04") }
+}
+
+/// A typical client stream: SSLRequest, StartupMessage, simple query, an extended-protocol
+/// round trip, COPY data, Terminate.
+fn pg_session(mode: u8) -> Vec<u8> {
+    let messages = [
+        Frontend::Query("SELECT 1; CREATE TABLE t (id int)".into()),
+        Frontend::Parse { name: "s1".into(), query: "SELECT $1::int".into(), param_oids: vec![23] },
+        Frontend::Describe { target: Target::Statement, name: "s1".into() },
+        Frontend::Flush,
+        Frontend::Bind {
+            portal: "".into(),
+            statement: "s1".into(),
+            param_formats: vec![1],
+            params: vec![Some(Bytes::from_static(b"\0\0\0\x07")), None],
+            result_formats: vec![0, 1],
+        },
+        Frontend::Execute { portal: "".into(), max_rows: 1 },
+        Frontend::Close { target: Target::Portal, name: "".into() },
+        Frontend::Sync,
+        Frontend::CopyData(Bytes::from_static(b"1\tone\n")),
+        Frontend::CopyDone,
+        Frontend::CopyFail("stop".into()),
+        Frontend::Password(Bytes::from_static(b"SCRAM-SHA-256\0\0\0\0\x03n,,")),
+        Frontend::Terminate,
+    ];
+    checks::pg_input(mode, &[StartupPacket::SslRequest, pg_startup()], &messages)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn pg_messages_of_random_bytes(data in vec(any::<u8>(), 0..300)) {
+        checks::check_pg_messages(&data);
+    }
+
+    #[test]
+    fn pg_messages_of_a_damaged_session(mode: u8, damage in damage()) {
+        let mut input = pg_session(mode);
+        damage.apply(&mut input, 1);
+        checks::check_pg_messages(&input);
+    }
+
+    #[test]
+    fn pg_messages_of_a_valid_session(mode: u8) {
+        let report = checks::check_pg_messages(&pg_session(mode));
+        prop_assert_eq!(report, checks::PgReport { messages: 15, clean: true });
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Seed corpus
 // ---------------------------------------------------------------------------------------------
 
@@ -503,6 +569,22 @@ fn generated_seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
         ("storage_open", "valid-wal-only", wal_only.input()),
         ("storage_open", "valid-json-manifest", json.apply(&full)),
         ("storage_open", "valid-wal-records", records.apply(&full)),
+        ("pg_messages", "valid-session", pg_session(0)),
+        (
+            "pg_messages",
+            "valid-session-small-limit-chunked",
+            pg_session(checks::PG_SMALL_LIMIT | 6),
+        ),
+        ("pg_messages", "valid-cancel", checks::pg_input(0, &[pg_cancel()], &[])),
+        ("pg_messages", "truncated", {
+            let mut s = pg_session(0);
+            s.truncate(s.len() - 3);
+            s
+        }),
+        ("pg_messages", "oversize-small-limit", {
+            let big = Frontend::Query("x".repeat(2000));
+            checks::pg_input(checks::PG_SMALL_LIMIT, &[pg_startup()], &[big])
+        }),
     ]
 }
 
@@ -511,6 +593,7 @@ fn run_check(target: &str, data: &[u8]) -> bool {
         "wal_recovery" => checks::check_wal_recovery(data).opened,
         "checkpoint_file" => checks::check_checkpoint_file(data) > 0,
         "storage_open" => checks::check_storage_open(data).opened,
+        "pg_messages" => checks::check_pg_messages(data).clean,
         other => panic!("fuzz/seeds/{other}: no such fuzz target"),
     }
 }

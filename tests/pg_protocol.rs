@@ -103,6 +103,8 @@ async fn scram_password_required_when_configured() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn password_from_environment() {
+    // This test also stops reading the server's stderr early: logging into a closed pipe
+    // must not bring the server down.
     let dir = tempfile::tempdir().expect("tempdir");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_quorumdb"))
         .args(["start", "--listen", "127.0.0.1:0", "--wal-sync", "off", "--data-dir"])
@@ -144,8 +146,11 @@ fn empty_query_and_errors_in_simple_protocol() {
     assert_eq!(reply[0].field(b'C').as_deref(), Some("42601"));
     assert_eq!(reply[0].field(b'S').as_deref(), Some("ERROR"));
     assert_eq!(reply[0].field(b'V').as_deref(), Some("ERROR"));
-    // The first error skips the rest of the string.
+    // A syntax error anywhere fails the whole string before anything runs (as in
+    // PostgreSQL); a later statement's error skips only what follows it.
     raw.send(&[query("SELECT 1; SELEC 2; SELECT 3")]);
+    assert_eq!(tags(&raw.until_ready()), "EZ");
+    raw.send(&[query("SELECT 1; SELECT * FROM no_such_table; SELECT 3")]);
     let reply = raw.until_ready();
     assert_eq!(tags(&reply), "TDCEZ");
 }
@@ -259,7 +264,7 @@ fn portal_suspended_with_max_rows() {
     raw.send(&[
         Frontend::Parse {
             name: "".into(),
-            query: "SELECT 1 AS x UNION ALL SELECT 2 UNION ALL SELECT 3".into(),
+            query: "SELECT x FROM generate_series(1, 3) AS g(x)".into(),
             param_oids: vec![],
         },
         Frontend::Bind {
@@ -287,6 +292,68 @@ fn portal_suspended_with_max_rows() {
     raw.send(&[Frontend::Execute { portal: "p".into(), max_rows: 0 }, Frontend::Sync]);
     let reply = raw.until_ready();
     assert_eq!(reply[0].field(b'C').as_deref(), Some("34000"));
+}
+
+#[test]
+fn binary_results_and_portals_inside_a_transaction() {
+    let server = Server::start(&[]);
+    let (mut raw, _) = Raw::startup(server.port);
+    raw.send(&[query("BEGIN")]);
+    assert_eq!(raw.until_ready().last().map(|m| m.body.clone()), Some(b"T".to_vec()));
+    raw.send(&[
+        Frontend::Parse {
+            name: "".into(),
+            query: "SELECT x, x * 2 AS y FROM generate_series(1, 3) AS g(x)".into(),
+            param_oids: vec![],
+        },
+        Frontend::Bind {
+            portal: "cur".into(),
+            statement: "".into(),
+            param_formats: vec![],
+            params: vec![],
+            // One code for all columns: binary.
+            result_formats: vec![1],
+        },
+        Frontend::Describe { target: Target::Portal, name: "cur".into() },
+        Frontend::Execute { portal: "cur".into(), max_rows: 1 },
+        Frontend::Sync,
+    ]);
+    let reply = raw.until_ready();
+    assert_eq!(tags(&reply), "12TDsZ");
+    // RowDescription: two fields, each ending with format code 1.
+    let desc = &reply[2].body;
+    assert_eq!(&desc[..2], &[0, 2]);
+    assert!(desc.ends_with(&[0, 1]));
+    // DataRow: 2 columns, int4 1 as 4 binary bytes, then 2.
+    assert_eq!(reply[3].body, vec![0, 2, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0, 4, 0, 0, 0, 2]);
+    assert_eq!(reply.last().map(|m| m.body.clone()), Some(b"T".to_vec()));
+
+    // Inside the block the named portal survives Sync and resumes where it stopped.
+    raw.send(&[Frontend::Execute { portal: "cur".into(), max_rows: 0 }, Frontend::Sync]);
+    let reply = raw.until_ready();
+    assert_eq!(tags(&reply), "DDCZ");
+    assert_eq!(reply[2].text(), "SELECT 2");
+
+    // COMMIT ends the transaction and its portals.
+    raw.send(&[query("COMMIT")]);
+    assert_eq!(raw.until_ready().last().map(|m| m.body.clone()), Some(b"I".to_vec()));
+    raw.send(&[Frontend::Execute { portal: "cur".into(), max_rows: 0 }, Frontend::Sync]);
+    assert_eq!(raw.until_ready()[0].field(b'C').as_deref(), Some("34000"));
+}
+
+#[test]
+fn notices_and_parameter_changes() {
+    let server = Server::start(&[]);
+    let (mut raw, _) = Raw::startup(server.port);
+    raw.send(&[query("DROP TABLE IF EXISTS not_there")]);
+    let reply = raw.until_ready();
+    assert_eq!(tags(&reply), "NCZ");
+    assert_eq!(reply[0].field(b'S').as_deref(), Some("NOTICE"));
+    assert_eq!(reply[1].text(), "DROP TABLE");
+    raw.send(&[query("SET application_name = 'wire-test'")]);
+    let reply = raw.until_ready();
+    assert_eq!(tags(&reply), "CSZ");
+    assert_eq!(param(&reply, "application_name").as_deref(), Some("wire-test"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -489,10 +556,13 @@ fn garbage_and_truncated_input_close_only_that_connection() {
         // Garbage instead of a startup packet.
         let mut raw = Raw::connect(server.port);
         raw.send_bytes(&garbage);
+        let _ = raw.stream.shutdown(std::net::Shutdown::Write);
         assert!(raw.closed(), "round {round}: startup garbage");
-        // Garbage after a good startup.
+        // Garbage after a good startup (it may look like the start of a long message, so
+        // the client then half-closes: a truncated message).
         let (mut raw, _) = Raw::startup(server.port);
         raw.send_bytes(&garbage);
+        let _ = raw.stream.shutdown(std::net::Shutdown::Write);
         assert!(raw.closed(), "round {round}: garbage after startup");
     }
     // Truncated messages: the header promises more than is sent, then the client leaves.
@@ -521,7 +591,7 @@ fn garbage_and_truncated_input_close_only_that_connection() {
 fn invalid_utf8_query_is_an_ordinary_error() {
     let server = Server::start(&[]);
     let (mut raw, _) = Raw::startup(server.port);
-    raw.send_bytes(b"Q\0\0\0\x0aSEL\xff\0");
+    raw.send_bytes(b"Q\0\0\0\x09SEL\xff\0");
     let reply = raw.until_ready();
     assert_eq!(tags(&reply), "EZ");
     assert_eq!(reply[0].field(b'C').as_deref(), Some("22021"));

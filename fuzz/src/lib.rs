@@ -671,3 +671,200 @@ fn collect_scan(
 ) -> Option<Vec<(Bytes, Bytes)>> {
     engine.scan(start, end, ts).ok()?.collect::<Result<Vec<_>, _>>().ok()
 }
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL frontend messages
+// ---------------------------------------------------------------------------------------------
+
+/// `pg_messages` mode bit: limit messages to [`PG_SMALL_MAX_MESSAGE`] bytes.
+pub const PG_SMALL_LIMIT: u8 = 0x01;
+/// The message limit used with [`PG_SMALL_LIMIT`].
+pub const PG_SMALL_MAX_MESSAGE: usize = 1024;
+
+/// What [`check_pg_messages`] saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PgReport {
+    /// Startup packets plus regular messages decoded.
+    pub messages: usize,
+    /// The whole input decoded without an error or a partial message left over.
+    pub clean: bool,
+}
+
+/// Builds a `pg_messages` input: `[mode]`, then the startup packets, then the messages.
+/// Mode bits 1..=7 choose the chunk size (1..=128 bytes) of the incremental decode.
+pub fn pg_input(
+    mode: u8,
+    startup: &[quorumdb::pg::frame::StartupPacket],
+    messages: &[quorumdb::pg::frame::Frontend],
+) -> Vec<u8> {
+    let mut buf = bytes::BytesMut::new();
+    for packet in startup {
+        packet.encode(&mut buf);
+    }
+    for msg in messages {
+        msg.encode(&mut buf);
+    }
+    let mut out = vec![mode];
+    out.extend_from_slice(&buf);
+    out
+}
+
+/// One decoding step's result, comparable across decodes.
+type PgStep = Result<String, String>;
+
+/// Decodes `stream` the way a connection does (startup packets until a StartupMessage or
+/// CancelRequest, then regular messages), feeding the decoder `chunk` bytes at a time as a
+/// socket would. Checks that every decoded message re-encodes to exactly the bytes it was
+/// decoded from. Returns the steps and whether the stream decoded cleanly.
+fn pg_decode(stream: &[u8], max: usize, chunk: usize) -> (Vec<PgStep>, bool) {
+    use quorumdb::pg::frame::{StartupPacket, decode_message, decode_startup};
+    let mut buf = bytes::BytesMut::new();
+    let mut fed = 0;
+    let mut steps = Vec::new();
+    let mut startup = true;
+    loop {
+        let before = buf.clone();
+        let step = if startup {
+            decode_startup(&mut buf).map(|packet| {
+                packet.map(|p| {
+                    let mut again = bytes::BytesMut::new();
+                    p.encode(&mut again);
+                    assert_eq!(again[..], before[..again.len()], "startup packet re-encodes");
+                    startup = matches!(p, StartupPacket::SslRequest | StartupPacket::GssEncRequest);
+                    if let StartupPacket::Cancel { .. } = p {
+                        // A cancel connection carries nothing else.
+                        startup = true;
+                    }
+                    format!("{p:?}")
+                })
+            })
+        } else {
+            decode_message(&mut buf, max).map(|msg| {
+                msg.map(|m| {
+                    let mut again = bytes::BytesMut::new();
+                    m.encode(&mut again);
+                    assert_eq!(again[..], before[..again.len()], "message re-encodes: {m:?}");
+                    format!("{m:?}")
+                })
+            })
+        };
+        match step {
+            Ok(Some(text)) => {
+                assert!(buf.len() < before.len(), "a decoded message consumed no bytes");
+                steps.push(Ok(text));
+                if text_is_cancel(steps.last()) {
+                    return (steps, buf.len() + (stream.len() - fed) == 0);
+                }
+            }
+            Ok(None) => {
+                assert_eq!(buf[..], before[..], "an incomplete message consumed bytes");
+                if fed == stream.len() {
+                    return (steps, buf.is_empty());
+                }
+                let next = (fed + chunk).min(stream.len());
+                buf.extend_from_slice(&stream[fed..next]);
+                fed = next;
+            }
+            Err(err) if !err.is_fatal() => {
+                // The connection reports the error and goes on with the next message.
+                assert!(buf.len() < before.len(), "a non-fatal error consumed no bytes");
+                steps.push(Err(format!("{err:?}")));
+            }
+            Err(err) => {
+                // The connection ends here; whether the bad frame was consumed is moot.
+                assert!(!err.message().is_empty());
+                steps.push(Err(format!("{err:?}")));
+                return (steps, false);
+            }
+        }
+    }
+}
+
+fn text_is_cancel(step: Option<&PgStep>) -> bool {
+    matches!(step, Some(Ok(text)) if text.starts_with("Cancel"))
+}
+
+/// Decodes the input (layout: [`pg_input`]) as a client's byte stream, all at once and in
+/// chunks, and checks that:
+///
+/// * decoding never panics, whatever the bytes;
+/// * every decoded message re-encodes to exactly the bytes it came from (the decoder accepts
+///   nothing it would not produce, so nothing is silently dropped or altered);
+/// * an incomplete message consumes nothing, and a message that fails non-fatally (invalid
+///   UTF-8) is consumed so the connection can go on with the next one;
+/// * chunked decoding (as from a socket) gives exactly the all-at-once result.
+///
+/// # Panics
+/// When a property does not hold (that is the point).
+pub fn check_pg_messages(data: &[u8]) -> PgReport {
+    let mode = data.first().copied().unwrap_or(0);
+    let stream = data.get(1..).unwrap_or_default();
+    let max = if mode & PG_SMALL_LIMIT != 0 {
+        PG_SMALL_MAX_MESSAGE
+    } else {
+        quorumdb::pg::frame::DEFAULT_MAX_MESSAGE
+    };
+    let chunk = usize::from(mode >> 1) + 1;
+    let (whole, clean) = pg_decode(stream, max, stream.len().max(1));
+    let (chunked, chunked_clean) = pg_decode(stream, max, chunk);
+    assert_eq!(whole, chunked, "chunked decoding differs (chunk size {chunk})");
+    assert_eq!(clean, chunked_clean);
+    PgReport { messages: whole.len(), clean }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SQL text → plan
+// ---------------------------------------------------------------------------------------------
+
+/// The tables every `sql_plan` input is bound against.
+const SQL_PLAN_SCHEMA: &str = "
+    CREATE TABLE fz_items (id int PRIMARY KEY, name text NOT NULL,
+        price numeric(10,2) CHECK (price >= 0), tags jsonb, created timestamptz DEFAULT now());
+    CREATE TABLE fz_all (k1 int8, k2 text, i2 int2, f4 float4, f8 float8, vc varchar(5),
+        ch char(3), b bool, by bytea, d date, ts timestamp, iv interval, u uuid, s serial,
+        PRIMARY KEY (k1, k2));
+    CREATE TABLE fz_nopk (x int, y text UNIQUE);";
+
+/// One database per process for `sql_plan` (opening one per input would dominate the time).
+/// It lives in a directory that is unlinked right after setup, so nothing is left behind:
+/// binding only reads the catalog.
+fn sql_plan_database() -> &'static std::sync::Arc<quorumdb::sql::Database> {
+    use quorumdb::sql::{Database, DatabaseOptions, Session};
+    static DB: std::sync::OnceLock<std::sync::Arc<Database>> = std::sync::OnceLock::new();
+    DB.get_or_init(|| {
+        let dir = std::env::temp_dir()
+            .join(format!("quorumdb-fuzz-sql-plan-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let options = DatabaseOptions { wal_sync_off: true, ..DatabaseOptions::default() };
+        let db = Database::open(&dir, options).expect("open the sql_plan database");
+        let mut session = Session::new(db.clone(), "quorumdb", &[]).expect("session");
+        for statement in session.parse(SQL_PLAN_SCHEMA).expect("parse the schema") {
+            let text = statement.text.clone();
+            let prepared = session.prepare(&text, statement, &[]).expect("prepare the schema");
+            session.execute(&prepared, Vec::new()).expect("create the schema");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        db
+    })
+}
+
+/// Interprets the input as SQL text (lossy UTF-8), splits and parses it, and binds every
+/// statement against [`SQL_PLAN_SCHEMA`], once without parameter types and once with a few
+/// given; nothing is executed. Errors are fine, panics are not. Returns whether the text
+/// parsed and every statement bound.
+pub fn check_sql_plan(data: &[u8]) -> bool {
+    use quorumdb::sql::Session;
+    use quorumdb::sql::types::DataType;
+    let sql = String::from_utf8_lossy(data);
+    let db = sql_plan_database();
+    let mut session = Session::new(db.clone(), "quorumdb", &[]).expect("session");
+    let Ok(statements) = session.parse(&sql) else { return false };
+    let typed = [Some(DataType::Int4), None, Some(DataType::Text), Some(DataType::Int8)];
+    let mut all_bound = true;
+    for statement in statements {
+        let text = statement.text.clone();
+        all_bound &= session.prepare(&text, statement.clone(), &[]).is_ok();
+        let _ = session.prepare(&text, statement, &typed);
+    }
+    all_bound
+}

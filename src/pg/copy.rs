@@ -63,7 +63,10 @@ impl Connection {
                 other => {
                     return Err(Fail::Sql(SqlError::new(
                         sqlstate::PROTOCOL_VIOLATION,
-                        format!("unexpected message type 0x{:02X} during COPY from stdin", other.tag()),
+                        format!(
+                            "unexpected message type 0x{:02X} during COPY from stdin",
+                            other.tag()
+                        ),
                     )));
                 }
             }
@@ -88,8 +91,7 @@ impl Connection {
         };
         let count = count_field(column_count)?;
         encode::put(&mut self.wire.out, CopyOutResponse::new(0, count, vec![0; column_count]));
-        let (sent, _) =
-            self.send_rows(&mut rows, &[], &[], 0, RowEncoding::Copy(encoding)).await?;
+        let (sent, _) = self.send_rows(&mut rows, &[], &[], 0, RowEncoding::Copy(encoding)).await?;
         encode::empty(&mut self.wire.out, encode::COPY_DONE);
         Ok(format!("COPY {sent}"))
     }

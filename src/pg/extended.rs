@@ -15,7 +15,9 @@ use super::encode::{self, FormatsOf};
 use super::frame::{Frontend, Target};
 use super::wire::Stop;
 use crate::sql::types::{DataType, Value};
-use crate::sql::{Column, Outcome, Prepared, RowStream, SqlError, TxnStatus, completion_tag, sqlstate};
+use crate::sql::{
+    Column, Outcome, Prepared, RowStream, SqlError, TxnStatus, completion_tag, sqlstate,
+};
 use bytes::Bytes;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -326,8 +328,8 @@ impl Connection {
                     Stmt::Sql(prepared) => prepared.clone(),
                 };
                 self.cancel.store(false, Ordering::SeqCst);
-                let outcome = blocking(|| self.session.execute(&prepared, params))
-                    .map_err(Fail::Marked)?;
+                let outcome =
+                    blocking(|| self.session.execute(&prepared, params)).map_err(Fail::Marked)?;
                 match outcome {
                     Outcome::Rows { columns, rows, verb } => (columns, rows, verb),
                     other => return self.finish_outcome(other).await,
@@ -347,8 +349,9 @@ impl Connection {
             }
         };
         let limit = u64::try_from(max_rows).unwrap_or(0);
-        let (sent, exhausted) =
-            self.send_rows(&mut rows, &columns, &portal.binary, limit, RowEncoding::DataRow).await?;
+        let (sent, exhausted) = self
+            .send_rows(&mut rows, &columns, &portal.binary, limit, RowEncoding::DataRow)
+            .await?;
         if exhausted {
             encode::command_complete(&mut self.wire.out, &completion_tag(verb, sent));
             portal.state = PortalState::Done(Some(verb));

@@ -389,10 +389,7 @@ impl Frontend {
                 put_cstr(out, portal);
                 out.put_i32(*max_rows);
             }
-            Frontend::Flush
-            | Frontend::Sync
-            | Frontend::Terminate
-            | Frontend::CopyDone => {}
+            Frontend::Flush | Frontend::Sync | Frontend::Terminate | Frontend::CopyDone => {}
             Frontend::CopyData(data) | Frontend::Password(data) => out.put_slice(data),
             Frontend::CopyFail(msg) => put_cstr(out, msg),
         }
@@ -534,7 +531,7 @@ mod tests {
         let mut buf = BytesMut::from(&b"Q\0\0\x10\0"[..]);
         assert_eq!(
             decode_message(&mut buf, 1024),
-            Err(FrameError::TooLarge { len: 0x0010_0000, max: 1024 })
+            Err(FrameError::TooLarge { len: 4096, max: 1024 })
         );
         let mut buf = BytesMut::from(&b"Q\0\0\0\x03"[..]);
         assert_eq!(decode_message(&mut buf, 1024), Err(FrameError::InvalidLength(3)));

@@ -97,15 +97,17 @@ pub async fn open(wire: &mut Wire, shared: &Arc<Shared>) -> Result<Opened, Stop>
                 INVALID_AUTHORIZATION_SPECIFICATION,
                 format!("role \"{user}\" does not exist"),
             )
-            .with_hint(format!("QuorumDB has one user: connect as \"{USER}\" (e.g. psql -U {USER}).")),
+            .with_hint(format!(
+                "QuorumDB has one user: connect as \"{USER}\" (e.g. psql -U {USER})."
+            )),
         ));
     }
     authenticate(wire, shared).await?;
     encode::put(&mut wire.out, Authentication::Ok);
 
     let db = shared.db.clone();
-    let session = tokio::task::block_in_place(|| Session::new(db, &user, &params))
-        .map_err(Stop::Fatal)?;
+    let session =
+        tokio::task::block_in_place(|| Session::new(db, &user, &params)).map_err(Stop::Fatal)?;
     for (name, value) in session.parameter_statuses() {
         encode::parameter_status(&mut wire.out, &name, &value);
     }

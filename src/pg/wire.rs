@@ -113,7 +113,11 @@ impl Wire {
                 Ok(None) => {}
                 Err(err) => {
                     let sql = SqlError::new(err.code(), err.message());
-                    return if err.is_fatal() { Err(Stop::Fatal(sql)) } else { Ok(Err((tag, sql))) };
+                    return if err.is_fatal() {
+                        Err(Stop::Fatal(sql))
+                    } else {
+                        Ok(Err((tag, sql)))
+                    };
                 }
             }
             self.flush().await?;

@@ -7,8 +7,8 @@
 //! ```text
 //! 0x01 "t/" name                 table definition (JSON)
 //! 0x01 "s/" name                 sequence definition (JSON)
-//! 0x01 "id"                      next object id (u32, transactional)
 //! 0x01 "v/" seq id (u32 BE)      sequence high-water mark (i64), written outside user txns
+//!                                (sequence 0 numbers catalog objects)
 //! 0x02 table id (u32 BE) pk...   a row: primary-key values, order-preserving encoded
 //! 0x03 table id, index no., key  a unique-index entry → the row's primary key bytes
 //! ```
@@ -236,23 +236,4 @@ pub fn put_sequence(txn: &mut Transaction, sequence: &SequenceDef) -> Result<(),
 /// Removes a sequence definition.
 pub fn delete_sequence(txn: &mut Transaction, name: &str) {
     txn.delete(sequence_key(name));
-}
-
-/// Allocates a new object id (transactional: a rolled-back CREATE does not keep it, and two
-/// concurrent CREATEs conflict rather than share an id).
-pub fn allocate_id(txn: &mut Transaction) -> Result<u32, SqlError> {
-    let key = vec![CATALOG, b'i', b'd'];
-    let next = match txn.get(&key)? {
-        Some(bytes) => {
-            let raw: [u8; 4] =
-                bytes.as_ref().try_into().map_err(|_| damaged("id counter", "bad length"))?;
-            u32::from_be_bytes(raw)
-        }
-        None => 1,
-    };
-    let following = next
-        .checked_add(1)
-        .ok_or_else(|| SqlError::new(sqlstate::PROGRAM_LIMIT_EXCEEDED, "out of object ids"))?;
-    txn.put(key, following.to_be_bytes().to_vec());
-    Ok(next)
 }

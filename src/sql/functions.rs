@@ -343,7 +343,16 @@ pub fn call(
             }
             Value::Float8(x.sqrt()).cast(&arg(0).data_type().unwrap_or(DataType::Float8), true)?
         }
-        F::Power => Value::Float8(as_f64(&arg(0))?.powf(as_f64(&arg(1))?)),
+        F::Power => {
+            let result = as_f64(&arg(0))?.powf(as_f64(&arg(1))?);
+            if !result.is_finite() {
+                return Err(SqlError::new(
+                    sqlstate::NUMERIC_VALUE_OUT_OF_RANGE,
+                    "value out of range: overflow",
+                ));
+            }
+            Value::Float8(result).cast(&arg(0).data_type().unwrap_or(DataType::Float8), true)?
+        }
         F::Mod => super::types::binary_op(super::types::BinaryOp::Mod, &arg(0), &arg(1))?,
         F::ToJsonb => Value::Jsonb(match arg(0) {
             Value::Null => serde_json::Value::Null,

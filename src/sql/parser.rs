@@ -129,7 +129,8 @@ fn parse_error(sql: &str, err: ParserError) -> SqlError {
         Some(token) => format!("syntax error at or near \"{}\"", token.trim_matches('"')),
         None => format!("syntax error: {text}"),
     };
-    let mut error = SqlError::syntax(message).with_detail(text.clone());
+    tracing::debug!(parser_message = %text, "syntax error");
+    let mut error = SqlError::syntax(message);
     let position = match location {
         Some(location) => position_of(sql, location),
         None if text.contains("EOF") => u32::try_from(sql.chars().count() + 1).ok(),

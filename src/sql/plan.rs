@@ -220,7 +220,7 @@ impl Plan {
             Plan::Insert(insert) => insert.columns.clone(),
             Plan::Update(update) => update.columns.clone(),
             Plan::Delete(delete) => delete.columns.clone(),
-            Plan::Show { name } => vec![Column::text(name)],
+            Plan::Show { name } => vec![Column::text(&super::settings::canonical_name(name))],
             Plan::ShowAll => {
                 vec![Column::text("name"), Column::text("setting"), Column::text("description")]
             }

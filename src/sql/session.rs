@@ -219,6 +219,9 @@ pub struct Session {
     cancel: Arc<AtomicBool>,
     prepared: HashMap<String, Arc<Prepared>>,
     backend_pid: i32,
+    /// Inside a multi-statement simple Query: outside BEGIN its statements share one implicit
+    /// transaction, committed at the end (as PostgreSQL does).
+    batch: bool,
 }
 
 impl Session {
@@ -254,6 +257,7 @@ impl Session {
             cancel: Arc::new(AtomicBool::new(false)),
             prepared: HashMap::new(),
             backend_pid: NEXT_BACKEND_PID.fetch_add(1, Ordering::Relaxed),
+            batch: false,
         })
     }
 
@@ -346,8 +350,8 @@ impl Session {
         if self.block == Block::Failed && !is_transaction_end(&prepared.statement) {
             return Err(aborted());
         }
-        let implicit = self.txn.is_none();
-        if implicit {
+        let implicit = self.block == Block::None;
+        if self.txn.is_none() {
             self.begin_txn(None);
         }
         let result = self.execute_in_txn(prepared, params, implicit);
@@ -442,9 +446,32 @@ impl Session {
         self.txn.as_mut().ok_or_else(|| SqlError::internal("no transaction"))
     }
 
-    /// Commits the implicit transaction of a successful statement.
+    /// Starts a multi-statement simple Query: until [`Session::end_batch`], statements outside
+    /// BEGIN share one implicit transaction, so an error in any of them rolls back all.
+    pub fn begin_batch(&mut self) {
+        self.batch = true;
+    }
+
+    /// Ends a multi-statement simple Query: commits its implicit transaction if it is still
+    /// open (after an error it has already been rolled back).
+    pub fn end_batch(&mut self) -> Result<(), SqlError> {
+        self.batch = false;
+        if self.block == Block::None
+            && let Some(txn) = self.txn.take()
+        {
+            self.pending_sequences.clear();
+            txn.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Commits the implicit transaction of a successful statement (at the end of the batch
+    /// when several statements came in one Query).
     fn finish_implicit(&mut self, implicit: bool) -> Result<(), SqlError> {
-        if implicit && let Some(txn) = self.txn.take() {
+        if implicit
+            && !self.batch
+            && let Some(txn) = self.txn.take()
+        {
             self.pending_sequences.clear();
             txn.commit()?;
         }
@@ -533,6 +560,14 @@ impl Session {
                 Outcome::Done("BEGIN".into())
             }
             Plan::Commit => {
+                if implicit && self.batch {
+                    // COMMIT inside a multi-statement Query ends its implicit transaction.
+                    if let Some(txn) = self.txn.take() {
+                        self.pending_sequences.clear();
+                        txn.commit()?;
+                    }
+                    return Ok(Outcome::Done("COMMIT".into()));
+                }
                 if implicit {
                     self.txn = None;
                     return Ok(Outcome::DoneWithNotice {
@@ -634,7 +669,8 @@ impl Session {
                     )
                 })?;
                 self.finish_implicit(implicit)?;
-                let columns: Arc<[Column]> = vec![Column::text(&name)].into();
+                let columns: Arc<[Column]> =
+                    vec![Column::text(&super::settings::canonical_name(&name))].into();
                 Outcome::Rows {
                     columns,
                     rows: Box::new(std::iter::once(Ok(vec![Value::Text(value)]))),
@@ -824,6 +860,7 @@ impl Session {
         sequences: Vec<SequenceDef>,
         if_not_exists: bool,
     ) -> Result<Outcome, SqlError> {
+        let db = self.db.clone();
         let txn = self.txn()?;
         if catalog::get_table(txn, &table.name)?.is_some() {
             let err = SqlError::new(
@@ -850,13 +887,13 @@ impl Session {
                     format!("relation \"{}\" already exists", sequence.name),
                 ));
             }
-            sequence.id = catalog::allocate_id(txn)?;
+            sequence.id = allocate_object_id(&db)?;
             catalog::put_sequence(txn, &sequence)?;
             created.push(sequence);
         }
-        table.id = catalog::allocate_id(txn)?;
+        table.id = allocate_object_id(&db)?;
         if table.primary_key.is_empty() {
-            table.row_id_sequence = Some(catalog::allocate_id(txn)?);
+            table.row_id_sequence = Some(allocate_object_id(&db)?);
         }
         catalog::put_table(txn, &table)?;
         self.pending_sequences.extend(created);
@@ -1051,6 +1088,23 @@ impl Session {
     pub fn prepared_statements(&mut self) -> &mut HashMap<String, Arc<Prepared>> {
         &mut self.prepared
     }
+}
+
+/// A new object id. Ids come from an internal sequence, outside the user's transaction, so
+/// concurrent CREATEs never conflict over a counter (a rolled-back CREATE leaves a gap).
+fn allocate_object_id(db: &Database) -> Result<u32, SqlError> {
+    let ids = SequenceDef {
+        id: 0,
+        name: "object ids".into(),
+        start: 1,
+        increment: 1,
+        min_value: 1,
+        max_value: i64::from(u32::MAX) - i64::from(catalog::FIRST_USER_OID),
+        owned_by: None,
+    };
+    let id = db.next_value(&ids)?;
+    u32::try_from(id)
+        .map_err(|_| SqlError::new(sqlstate::PROGRAM_LIMIT_EXCEEDED, "out of object ids"))
 }
 
 fn dml_outcome(

@@ -56,6 +56,17 @@ const KNOWN: &[(&str, &str, bool)] = &[
     ("default_with_oids", "off", false),
 ];
 
+/// The canonical spelling of a setting name (`datestyle` → `DateStyle`); unknown names are
+/// returned as given.
+pub fn canonical_name(name: &str) -> String {
+    let key = name.to_lowercase();
+    KNOWN
+        .iter()
+        .find(|(n, _, _)| n.to_lowercase() == key && *n != "datestyle")
+        .map(|(n, _, _)| n.to_string())
+        .unwrap_or_else(|| name.to_string())
+}
+
 /// The settings of one session.
 #[derive(Debug, Clone)]
 pub struct Settings {

@@ -232,3 +232,20 @@ fn data_survives_reopen() {
     assert_ne!(ids[2][0], "1");
     assert_ne!(ids[2][0], "2");
 }
+
+#[test]
+fn a_multi_statement_query_is_one_implicit_transaction() {
+    let db = open();
+    let mut s1 = session(&db);
+    rows(&mut s1, "CREATE TABLE t (id int PRIMARY KEY)");
+    s1.begin_batch();
+    let result = run(&mut s1, "INSERT INTO t VALUES (1); INSERT INTO t VALUES (1)");
+    assert_eq!(result.err().map(|e| e.code), Some("23505"));
+    s1.end_batch().expect("end batch");
+    assert_eq!(rows(&mut s1, "SELECT count(*) FROM t"), s(&[&["0"]]));
+    s1.begin_batch();
+    rows(&mut s1, "INSERT INTO t VALUES (1); INSERT INTO t VALUES (2)");
+    s1.end_batch().expect("end batch");
+    assert_eq!(rows(&mut s1, "SELECT count(*) FROM t"), s(&[&["2"]]));
+    assert_eq!(s1.txn_status(), TxnStatus::Idle);
+}

@@ -241,6 +241,20 @@ impl Binder<'_> {
                 (Expr::Case { operand, branches, otherwise }, result_ty)
             }
             A::Function(function) => self.bind_function(function, scope, agg)?,
+            A::Interval(interval) => {
+                let text = match interval.value.as_ref() {
+                    A::Value(v) => match &v.value {
+                        ast::Value::SingleQuotedString(s) => s.clone(),
+                        other => other.to_string(),
+                    },
+                    other => return Err(SqlError::unsupported(format!("INTERVAL {other}"))),
+                };
+                let text = match (&interval.leading_field, &interval.last_field) {
+                    (Some(field), None) => format!("{text} {field}"),
+                    _ => text,
+                };
+                (Expr::Literal(Value::parse_text(&DataType::Interval, &text)?), DataType::Interval)
+            }
             A::Substring { expr: inner, substring_from, substring_for, .. } => {
                 let mut args = vec![sub!(inner).0];
                 args.push(match substring_from {
@@ -394,6 +408,26 @@ impl Binder<'_> {
         })
     }
 
+    /// Converts an untyped string literal to `target` (when that is a concrete, non-text type).
+    fn coerce_literal(
+        &self,
+        expr: Expr,
+        ty: DataType,
+        target: &DataType,
+        ast: &ast::Expr,
+    ) -> Result<(Expr, DataType), SqlError> {
+        use sqlparser::ast::Spanned;
+        match (&expr, &ty) {
+            (Expr::Literal(Value::Text(text)), DataType::Unknown)
+                if *target != DataType::Unknown && !target.is_string() =>
+            {
+                let value = Value::parse_text(target, text).map_err(|e| self.at(e, ast.span()))?;
+                Ok((Expr::Literal(value), target.clone()))
+            }
+            _ => Ok((expr, ty)),
+        }
+    }
+
     /// When one side is an untyped parameter, it takes the other side's type.
     fn infer_pair(&mut self, left: &Expr, lt: &DataType, right: &Expr, rt: &DataType) {
         if let Expr::Param(i) = left {
@@ -415,6 +449,7 @@ impl Binder<'_> {
         use ast::BinaryOperator as B;
         let (l, lt) = self.bind_expr_in(left, scope, agg.as_deref_mut())?;
         let (r, rt) = self.bind_expr_in(right, scope, agg.as_deref_mut())?;
+
         let logical = |make: fn(Box<Expr>, Box<Expr>) -> Expr| {
             (make(Box::new(l.clone()), Box::new(r.clone())), DataType::Bool)
         };
@@ -439,6 +474,19 @@ impl Binder<'_> {
             B::LtEq => BinaryOp::LtEq,
             B::Gt => BinaryOp::Gt,
             B::GtEq => BinaryOp::GtEq,
+            B::PGExp => {
+                let numeric = |t: &DataType| matches!(t, DataType::Numeric { .. });
+                let ty = if numeric(&lt) || numeric(&rt) {
+                    DataType::Numeric { precision: None, scale: None }
+                } else {
+                    DataType::Float8
+                };
+                let args = vec![
+                    Expr::Cast { expr: Box::new(l), to: ty.clone() },
+                    Expr::Cast { expr: Box::new(r), to: ty.clone() },
+                ];
+                return Ok((Expr::Call { function: functions::Function::Power, args }, ty));
+            }
             B::Arrow => BinaryOp::JsonGet,
             B::LongArrow => BinaryOp::JsonGetText,
             other => {
@@ -447,6 +495,16 @@ impl Binder<'_> {
                 )));
             }
         };
+        // An untyped literal next to a typed operand takes its type now: errors point at the
+        // literal (as in PostgreSQL) and rows do not re-parse it.
+        let (l, lt, r, rt) =
+            if matches!(op, BinaryOp::Concat | BinaryOp::JsonGet | BinaryOp::JsonGetText) {
+                (l, lt, r, rt)
+            } else {
+                let (l, lt) = self.coerce_literal(l, lt, &rt, left)?;
+                let (r, rt) = self.coerce_literal(r, rt, &lt, right)?;
+                (l, lt, r, rt)
+            };
         // Untyped parameters take the other operand's type (text for `||`).
         let (lt, rt) = match op {
             BinaryOp::Concat => {

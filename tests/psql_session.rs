@@ -1,0 +1,201 @@
+//! A scripted psql session against the real `quorumdb` binary: `tests/psql/session.sql` runs
+//! through `psql -X -a -v ON_ERROR_STOP=0 -f -` (create, insert, select, update, errors,
+//! `\copy` from files in a temporary directory, transactions, savepoints, PREPARE/EXECUTE) and
+//! its stdout and stderr must equal `tests/psql/session.out` and `tests/psql/session.err`,
+//! which were produced by PostgreSQL 15 (errors are printed as SQLSTATEs only, via
+//! `\set VERBOSITY sqlstate`).
+//!
+//! `QDB_TEST_ADDR=HOST:PORT` runs the script against an existing server instead (that is how
+//! the expected files were made). Skipped, with a message, when no psql binary is installed.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// The data files the script loads with `\copy` (relative paths, from the working directory).
+const ITEMS_TSV: &str = "4\tgrape\t2.75\t{\"seedless\": true}\n5\thoneydew\t\\N\t\\N\n";
+const ITEMS_CSV: &str = "id,name,price,added\n6,kiwi,0.99,2024-02-29\n7,\"lemon, sour\",1.10,\n";
+
+/// How long psql may take for the whole script.
+const PSQL_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The psql binary, if installed.
+fn psql_binary() -> Option<PathBuf> {
+    let fixed = PathBuf::from("/usr/bin/psql");
+    if fixed.is_file() {
+        return Some(fixed);
+    }
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .map(|dir| Path::new(dir).join("psql"))
+        .find(|path| path.is_file())
+}
+
+/// Output of one psql run.
+struct Output {
+    status: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs psql on `host:port` in `dir` with `extra` arguments and `stdin` as input; kills it
+/// after [`PSQL_TIMEOUT`].
+fn run_psql(
+    psql: &Path,
+    host: &str,
+    port: &str,
+    dir: &Path,
+    extra: &[&str],
+    stdin: &str,
+) -> Output {
+    let mut command = Command::new(psql);
+    command
+        .args(["-X", "-h", host, "-p", port, "-U", "quorumdb", "-d", "quorumdb"])
+        .args(extra)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for var in [
+        "PGHOST",
+        "PGHOSTADDR",
+        "PGPORT",
+        "PGUSER",
+        "PGDATABASE",
+        "PGPASSWORD",
+        "PGPASSFILE",
+        "PGSERVICE",
+        "PGOPTIONS",
+        "PGAPPNAME",
+        "PGSSLMODE",
+        "PGTZ",
+        "PGDATESTYLE",
+        "PGCLIENTENCODING",
+        "PSQLRC",
+        "PSQL_PAGER",
+        "PAGER",
+    ] {
+        command.env_remove(var);
+    }
+    command.env("PGCONNECT_TIMEOUT", "10").env("LC_ALL", "C.UTF-8");
+    let mut child = command.spawn().expect("start psql");
+    let pid = child.id();
+    let mut input = child.stdin.take().expect("stdin is piped");
+    let stdin = stdin.to_owned();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(stdin.as_bytes());
+    });
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut stdout = String::new();
+        let mut stderr = String::new();
+        let mut out = child.stdout.take().expect("stdout is piped");
+        let mut err = child.stderr.take().expect("stderr is piped");
+        let err_reader = std::thread::spawn(move || {
+            let _ = err.read_to_string(&mut stderr);
+            stderr
+        });
+        let _ = out.read_to_string(&mut stdout);
+        let stderr = err_reader.join().unwrap_or_default();
+        let status = child.wait().ok().and_then(|s| s.code());
+        let _ = tx.send(Output { status, stdout, stderr });
+    });
+    let output = match rx.recv_timeout(PSQL_TIMEOUT) {
+        Ok(output) => output,
+        Err(_) => {
+            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+            let output = rx.recv_timeout(Duration::from_secs(10)).ok();
+            panic!(
+                "psql did not finish within {PSQL_TIMEOUT:?}; output so far: {:?}",
+                output.map(|o| o.stdout)
+            );
+        }
+    };
+    let _ = writer.join();
+    output
+}
+
+/// A line-by-line comparison that points at the first difference.
+fn assert_same(what: &str, got: &str, expected: &str) {
+    if got == expected {
+        return;
+    }
+    let got_lines: Vec<&str> = got.lines().collect();
+    let want_lines: Vec<&str> = expected.lines().collect();
+    let first = got_lines
+        .iter()
+        .zip(&want_lines)
+        .position(|(g, w)| g != w)
+        .unwrap_or(got_lines.len().min(want_lines.len()));
+    let from = first.saturating_sub(3);
+    let context = |lines: &[&str]| {
+        lines.iter().enumerate().skip(from).take(12).fold(String::new(), |mut acc, (i, l)| {
+            acc.push_str(&format!("{:4}{} {l}\n", i + 1, if i == first { ">" } else { " " }));
+            acc
+        })
+    };
+    panic!(
+        "{what} differs from the expected file at line {}.\n--- expected:\n{}--- got:\n{}\n\
+         === full output ===\n{got}",
+        first + 1,
+        context(&want_lines),
+        context(&got_lines),
+    );
+}
+
+#[test]
+fn scripted_psql_session() {
+    let Some(psql) = psql_binary() else {
+        println!("SKIPPED scripted_psql_session: no psql binary (looked in /usr/bin and PATH)");
+        eprintln!("SKIPPED scripted_psql_session: no psql binary (looked in /usr/bin and PATH)");
+        return;
+    };
+    let (server, host, port) = match std::env::var("QDB_TEST_ADDR") {
+        Ok(addr) => {
+            let (host, port) = addr.rsplit_once(':').expect("QDB_TEST_ADDR is HOST:PORT");
+            (None, host.to_owned(), port.to_owned())
+        }
+        Err(_) => {
+            let server = common::Server::start(&[]);
+            let port = server.port.to_string();
+            (Some(server), "127.0.0.1".to_owned(), port)
+        }
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("items.tsv"), ITEMS_TSV).expect("write items.tsv");
+    std::fs::write(dir.path().join("items.csv"), ITEMS_CSV).expect("write items.csv");
+
+    // A shared server may hold the table from an earlier run.
+    if server.is_none() {
+        let cleanup = run_psql(
+            &psql,
+            &host,
+            &port,
+            dir.path(),
+            &["-q", "-c", "DROP TABLE IF EXISTS psql_items"],
+            "",
+        );
+        assert_eq!(cleanup.status, Some(0), "cleanup failed: {}", cleanup.stderr);
+    }
+
+    let files = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/psql");
+    let script = std::fs::read_to_string(files.join("session.sql")).expect("read session.sql");
+    let expected_out = std::fs::read_to_string(files.join("session.out")).expect("session.out");
+    let expected_err = std::fs::read_to_string(files.join("session.err")).expect("session.err");
+    let output = run_psql(
+        &psql,
+        &host,
+        &port,
+        dir.path(),
+        &["-a", "-v", "ON_ERROR_STOP=0", "-f", "-"],
+        &script,
+    );
+    assert_same("psql stdout", &output.stdout, &expected_out);
+    assert_same("psql stderr", &output.stderr, &expected_err);
+    assert_eq!(output.status, Some(0), "psql exit status; stderr: {}", output.stderr);
+}
