@@ -594,6 +594,7 @@ fn run_check(target: &str, data: &[u8]) -> bool {
         "checkpoint_file" => checks::check_checkpoint_file(data) > 0,
         "storage_open" => checks::check_storage_open(data).opened,
         "pg_messages" => checks::check_pg_messages(data).clean,
+        "sql_plan" => checks::check_sql_plan(data),
         other => panic!("fuzz/seeds/{other}: no such fuzz target"),
     }
 }
@@ -629,5 +630,78 @@ fn write_seed_corpus() {
         let dir = seeds_dir().join(target);
         std::fs::create_dir_all(&dir).expect("create seed dir");
         std::fs::write(dir.join(name), bytes).expect("write seed");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SQL text → plan
+// ---------------------------------------------------------------------------------------------
+
+/// SQL-looking text: keywords, names of the fuzz schema, literals, operators and punctuation.
+fn sql_text() -> impl Strategy<Value = String> {
+    let token = prop_oneof![
+        proptest::sample::select(vec![
+            "SELECT",
+            "FROM",
+            "WHERE",
+            "INSERT INTO",
+            "VALUES",
+            "UPDATE",
+            "SET",
+            "DELETE",
+            "RETURNING",
+            "ON CONFLICT",
+            "DO NOTHING",
+            "CREATE TABLE",
+            "DROP TABLE",
+            "BEGIN",
+            "COMMIT",
+            "ORDER BY",
+            "LIMIT",
+            "CASE",
+            "WHEN",
+            "END",
+            "NULL",
+            "::",
+            "fz_items",
+            "fz_all",
+            "id",
+            "name",
+            "k1",
+            "iv",
+            "(",
+            ")",
+            ",",
+            ";",
+            "+",
+            "*",
+            "=",
+            "'x'",
+            "$1",
+            "1.5",
+            "-1",
+            "int8",
+            "numeric(3,1)",
+            "jsonb",
+            "now()",
+            "count(*)",
+        ])
+        .prop_map(str::to_owned),
+        "[ -~]{0,6}",
+    ];
+    vec(token, 0..24).prop_map(|tokens| tokens.join(" "))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn sql_plan_of_random_bytes(data in vec(any::<u8>(), 0..200)) {
+        checks::check_sql_plan(&data);
+    }
+
+    #[test]
+    fn sql_plan_of_sql_like_text(text in sql_text()) {
+        checks::check_sql_plan(text.as_bytes());
     }
 }

@@ -832,8 +832,8 @@ fn sql_plan_database() -> &'static std::sync::Arc<quorumdb::sql::Database> {
     use quorumdb::sql::{Database, DatabaseOptions, Session};
     static DB: std::sync::OnceLock<std::sync::Arc<Database>> = std::sync::OnceLock::new();
     DB.get_or_init(|| {
-        let dir = std::env::temp_dir()
-            .join(format!("quorumdb-fuzz-sql-plan-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("quorumdb-fuzz-sql-plan-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let options = DatabaseOptions { wal_sync_off: true, ..DatabaseOptions::default() };
         let db = Database::open(&dir, options).expect("open the sql_plan database");

@@ -6,10 +6,15 @@
 use crate::storage::StorageError;
 use crate::txn::TxnError;
 
-/// An error of the SQL layer, carrying the SQLSTATE clients see.
+/// An error of the SQL layer, carrying the SQLSTATE clients see. Boxed so that `Result`s
+/// stay small on the hot path; fields are read through `Deref` (`err.code`, `err.detail`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct SqlError {
+#[error("{}", .0.message)]
+pub struct SqlError(Box<ErrorFields>);
+
+/// The fields of a [`SqlError`] (the ErrorResponse fields PostgreSQL sends).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorFields {
     /// Five-character SQLSTATE code, e.g. `42P01`.
     pub code: &'static str,
     /// Primary human-readable message (PostgreSQL's wording where we can).
@@ -26,6 +31,20 @@ pub struct SqlError {
     pub constraint: Option<String>,
     /// Column the error concerns (ErrorResponse field `c`).
     pub column: Option<String>,
+}
+
+impl std::ops::Deref for SqlError {
+    type Target = ErrorFields;
+
+    fn deref(&self) -> &ErrorFields {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for SqlError {
+    fn deref_mut(&mut self) -> &mut ErrorFields {
+        &mut self.0
+    }
 }
 
 /// SQLSTATE codes used across the SQL and wire layers.
@@ -95,7 +114,7 @@ pub mod sqlstate {
 impl SqlError {
     /// An error with a code and message and nothing else.
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Self {
+        Self(Box::new(ErrorFields {
             code,
             message: message.into(),
             detail: None,
@@ -104,7 +123,7 @@ impl SqlError {
             table: None,
             constraint: None,
             column: None,
-        }
+        }))
     }
 
     /// 42601.

@@ -22,6 +22,12 @@ use std::sync::Arc;
 
 type Row = Vec<Value>;
 
+/// Rows with their keys, as an access path yields them.
+type KeyedRows = Box<dyn Iterator<Item = Result<(Bytes, Row), SqlError>> + Send>;
+
+/// How a table without a primary key numbers its rows.
+pub type RowIds<'a> = &'a dyn Fn(&TableDef) -> Result<i64, SqlError>;
+
 /// Encodes the primary key (or hidden row id) of `row` into a full row key.
 pub fn row_key(table: &TableDef, row: &[Value], row_id: Option<i64>) -> Vec<u8> {
     let mut key = table.row_prefix();
@@ -70,7 +76,7 @@ fn read_rows(
     table: &Arc<TableDef>,
     access: &Access,
     env: &Env,
-) -> Result<Box<dyn Iterator<Item = Result<(Bytes, Row), SqlError>> + Send>, SqlError> {
+) -> Result<KeyedRows, SqlError> {
     match access {
         Access::Full => Ok(Box::new(scan_table(txn, table)?)),
         Access::Point(values) => {
@@ -101,10 +107,8 @@ fn read_rows(
             let key = row_key(table, &key_row, None);
             let found = txn.get(&key)?;
             let types = table.column_types();
-            let row = match found {
-                Some(bytes) => Some(decode_row(&bytes, &types).map(|row| (Bytes::from(key), row))),
-                None => None,
-            };
+            let row =
+                found.map(|bytes| decode_row(&bytes, &types).map(|row| (Bytes::from(key), row)));
             Ok(Box::new(row.into_iter()))
         }
     }
@@ -780,11 +784,11 @@ pub fn copy_row(
     table: &TableDef,
     columns: &[usize],
     values: Row,
-    defaults: &[Option<Expr>],
-    checks: &[(String, Expr)],
+    rules: (&[Option<Expr>], &[(String, Expr)]),
     env: &Env,
-    row_ids: &dyn Fn(&TableDef) -> Result<i64, SqlError>,
+    row_ids: RowIds<'_>,
 ) -> Result<(), SqlError> {
+    let (defaults, checks) = rules;
     let mut row = vec![Value::Null; table.columns.len()];
     let mut provided = vec![false; table.columns.len()];
     for (value, &column) in values.into_iter().zip(columns) {

@@ -10,6 +10,10 @@ use super::session::{Column, CopyFormat};
 use crate::txn::IsolationLevel;
 use std::sync::Arc;
 
+/// DEFAULT expression per column (None → NULL) and the CHECK constraints (name, condition)
+/// of a table, bound for writing.
+pub type WriteRules = (Vec<Option<Expr>>, Vec<(String, Expr)>);
+
 /// A bound statement.
 #[derive(Debug, Clone)]
 pub enum Plan {

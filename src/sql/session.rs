@@ -38,7 +38,7 @@ pub struct Statement {
 enum StatementKind {
     Ast(Box<ast::Statement>),
     /// Statements sqlparser does not know, handled directly.
-    Special(Plan),
+    Special(Box<Plan>),
 }
 
 /// Result column metadata (RowDescription).
@@ -93,6 +93,11 @@ pub struct CopyIn {
     pub format: CopyFormat,
     /// Number of columns (CopyInResponse announces one format code per column).
     pub column_count: usize,
+    state: Box<CopyState>,
+}
+
+/// What a COPY FROM needs while data arrives.
+struct CopyState {
     table: TableDef,
     columns: Vec<usize>,
     parser: CopyParser,
@@ -107,7 +112,7 @@ impl std::fmt::Debug for CopyIn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CopyIn")
             .field("format", &self.format)
-            .field("table", &self.table.name)
+            .field("table", &self.state.table.name)
             .finish()
     }
 }
@@ -276,7 +281,7 @@ impl Session {
         let mut statements = Vec::new();
         for text in parser::split_statements(sql)? {
             if let Some(plan) = special_statement(&text) {
-                statements.push(Statement { text, kind: StatementKind::Special(plan) });
+                statements.push(Statement { text, kind: StatementKind::Special(Box::new(plan)) });
                 continue;
             }
             let mut parsed = parser::parse_statements(&text)?;
@@ -307,7 +312,7 @@ impl Session {
                     Binder { sql: sql_text, params: param_types.to_vec(), txn: binder_txn };
                 let plan = match &statement.kind {
                     StatementKind::Ast(ast) => bind_statement(&mut binder, ast)?,
-                    StatementKind::Special(plan) => plan.clone(),
+                    StatementKind::Special(plan) => plan.as_ref().clone(),
                 };
                 Ok((plan, binder.params))
             },
@@ -395,7 +400,7 @@ impl Session {
         let mut binder = Binder { sql: &prepared.sql, params: declared, txn };
         match &prepared.statement.kind {
             StatementKind::Ast(ast) => bind_statement(&mut binder, ast),
-            StatementKind::Special(plan) => Ok(plan.clone()),
+            StatementKind::Special(plan) => Ok(plan.as_ref().clone()),
         }
     }
 
@@ -725,7 +730,7 @@ impl Session {
                 let mut binder = Binder { sql: &sql, params: param_types, txn };
                 let plan = match &statement.kind {
                     StatementKind::Ast(ast) => bind_statement(&mut binder, ast)?,
-                    StatementKind::Special(plan) => plan.clone(),
+                    StatementKind::Special(plan) => plan.as_ref().clone(),
                 };
                 let param_types =
                     binder.params.into_iter().map(|t| t.unwrap_or(DataType::Text)).collect();
@@ -761,7 +766,7 @@ impl Session {
                     let mut binder = Binder { sql: &prepared.sql, params: declared, txn };
                     match &prepared.statement.kind {
                         StatementKind::Ast(ast) => bind_statement(&mut binder, ast)?,
-                        StatementKind::Special(plan) => plan.clone(),
+                        StatementKind::Special(plan) => plan.as_ref().clone(),
                     }
                 };
                 let env = self.env(values);
@@ -780,7 +785,7 @@ impl Session {
                     None => self.prepared.clear(),
                 }
                 self.finish_implicit(implicit)?;
-                Outcome::Done(if implicit { "DEALLOCATE".into() } else { "DEALLOCATE".into() })
+                Outcome::Done("DEALLOCATE".into())
             }
             Plan::CopyFrom { table, columns, format, options } => {
                 if format == CopyFormat::Binary {
@@ -793,14 +798,16 @@ impl Session {
                 Outcome::CopyIn(CopyIn {
                     format,
                     column_count: columns.len(),
-                    table,
-                    columns,
-                    parser,
-                    defaults,
-                    checks,
-                    env,
-                    rows: 0,
-                    implicit,
+                    state: Box::new(CopyState {
+                        table,
+                        columns,
+                        parser,
+                        defaults,
+                        checks,
+                        env,
+                        rows: 0,
+                        implicit,
+                    }),
                 })
             }
             Plan::CopyTo { query, format, options } => {
@@ -822,10 +829,7 @@ impl Session {
         })
     }
 
-    fn table_defaults(
-        &mut self,
-        table: &TableDef,
-    ) -> Result<(Vec<Option<Expr>>, Vec<(String, Expr)>), SqlError> {
+    fn table_defaults(&mut self, table: &TableDef) -> Result<super::plan::WriteRules, SqlError> {
         // Bind an INSERT with no columns to reuse the binder's default/check handling.
         let sql = format!("INSERT INTO \"{}\" DEFAULT VALUES", table.name.replace('"', "\"\""));
         let ast =
@@ -868,10 +872,8 @@ impl Session {
                 format!("relation \"{}\" already exists", table.name),
             );
             if if_not_exists {
-                let notice = SqlError {
-                    message: format!("relation \"{}\" already exists, skipping", table.name),
-                    ..err
-                };
+                let mut notice = err;
+                notice.message = format!("relation \"{}\" already exists, skipping", table.name);
                 return Ok(Outcome::DoneWithNotice {
                     tag: "CREATE TABLE".into(),
                     notices: vec![notice],
@@ -978,7 +980,7 @@ impl Session {
 
     /// Feeds COPY FROM STDIN data (any chunking; rows may span chunks).
     pub fn copy_in_data(&mut self, copy: &mut CopyIn, data: &[u8]) -> Result<(), SqlError> {
-        let rows = copy.parser.feed(data).and_then(|rows| self.copy_rows(copy, rows));
+        let rows = copy.state.parser.feed(data).and_then(|rows| self.copy_rows(copy, rows));
         if rows.is_err() {
             self.statement_failed();
         }
@@ -1008,48 +1010,52 @@ impl Session {
         let txn =
             self.txn.as_mut().ok_or_else(|| SqlError::internal("COPY without a transaction"))?;
         for fields in rows {
-            copy.env.check_cancel()?;
-            let line = copy.rows + 1;
-            if fields.len() != copy.columns.len() {
-                let what = if fields.len() < copy.columns.len() {
+            copy.state.env.check_cancel()?;
+            let line = copy.state.rows + 1;
+            if fields.len() != copy.state.columns.len() {
+                let what = if fields.len() < copy.state.columns.len() {
                     "missing data for column"
                 } else {
                     "extra data after last expected column"
                 };
                 return Err(SqlError::new(sqlstate::BAD_COPY_FILE_FORMAT, what.to_string())
-                    .with_detail(format!("COPY {}, line {line}", copy.table.name)));
+                    .with_detail(format!("COPY {}, line {line}", copy.state.table.name)));
             }
             let mut values = Vec::with_capacity(fields.len());
-            for (field, &column) in fields.into_iter().zip(&copy.columns) {
-                let ty =
-                    copy.table.columns.get(column).map(|c| c.ty.clone()).unwrap_or(DataType::Text);
+            for (field, &column) in fields.into_iter().zip(&copy.state.columns) {
+                let ty = copy
+                    .state
+                    .table
+                    .columns
+                    .get(column)
+                    .map(|c| c.ty.clone())
+                    .unwrap_or(DataType::Text);
                 values.push(match field {
                     None => Value::Null,
                     Some(text) => Value::parse_text(&ty, &text).map_err(|e| {
-                        e.with_detail(format!("COPY {}, line {line}", copy.table.name))
+                        e.with_detail(format!("COPY {}, line {line}", copy.state.table.name))
                     })?,
                 });
             }
             exec::copy_row(
                 txn,
-                &copy.table,
-                &copy.columns,
+                &copy.state.table,
+                &copy.state.columns,
                 values,
-                &copy.defaults,
-                &copy.checks,
-                &copy.env,
+                (&copy.state.defaults, &copy.state.checks),
+                &copy.state.env,
                 &row_ids,
             )?;
-            copy.rows += 1;
+            copy.state.rows += 1;
         }
         Ok(())
     }
 
     /// Ends COPY FROM STDIN (CopyDone): inserts what remains and returns the tag `COPY n`.
     pub fn copy_in_done(&mut self, mut copy: CopyIn) -> Result<String, SqlError> {
-        let result = copy.parser.finish().and_then(|rows| self.copy_rows(&mut copy, rows));
-        match result.and_then(|()| self.finish_implicit(copy.implicit)) {
-            Ok(()) => Ok(format!("COPY {}", copy.rows)),
+        let result = copy.state.parser.finish().and_then(|rows| self.copy_rows(&mut copy, rows));
+        match result.and_then(|()| self.finish_implicit(copy.state.implicit)) {
+            Ok(()) => Ok(format!("COPY {}", copy.state.rows)),
             Err(err) => {
                 self.statement_failed();
                 Err(err)

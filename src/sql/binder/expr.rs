@@ -448,7 +448,7 @@ impl Binder<'_> {
     ) -> Result<(Expr, DataType), SqlError> {
         use ast::BinaryOperator as B;
         let (l, lt) = self.bind_expr_in(left, scope, agg.as_deref_mut())?;
-        let (r, rt) = self.bind_expr_in(right, scope, agg.as_deref_mut())?;
+        let (r, rt) = self.bind_expr_in(right, scope, agg)?;
 
         let logical = |make: fn(Box<Expr>, Box<Expr>) -> Expr| {
             (make(Box::new(l.clone()), Box::new(r.clone())), DataType::Bool)

@@ -187,7 +187,7 @@ impl Binder<'_> {
     fn defaults_and_checks(
         &mut self,
         table: &TableDef,
-    ) -> Result<(Vec<Option<Expr>>, Vec<(String, Expr)>), SqlError> {
+    ) -> Result<crate::sql::plan::WriteRules, SqlError> {
         let empty = Scope::default();
         let mut defaults = Vec::with_capacity(table.columns.len());
         for column in &table.columns {

@@ -127,7 +127,7 @@ fn all_values() -> impl Strategy<Value = (Value, DataType)> {
         "\\PC{0,20}".prop_map(|s| (Value::Text(s), DataType::Text)),
         proptest::collection::vec(any::<u8>(), 0..20)
             .prop_map(|b| (Value::Bytea(b), DataType::Bytea)),
-        (-3_000_000i64..3_000_000).prop_map(|d| (
+        (-2_400_000i64..3_000_000).prop_map(|d| (
             Value::Date(super::super::datetime::days_to_date(d).unwrap()),
             DataType::Date
         )),

@@ -223,7 +223,7 @@ proptest! {
         let types = vec![NUMERIC; values.len()];
         let mut bytes = Vec::new();
         encode_row(&values, &mut bytes);
-        let back = decode_row(&bytes, &types).map_err(|e| TestCaseError::fail(e.message))?;
+        let back = decode_row(&bytes, &types).map_err(|e| TestCaseError::fail(e.message.clone()))?;
         prop_assert_eq!(back.len(), values.len());
         for (a, b) in values.iter().zip(&back) {
             prop_assert!(same(a, b), "{:?} != {:?}", a, b);

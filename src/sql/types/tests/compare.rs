@@ -79,7 +79,7 @@ fn datetimes_and_intervals() {
 
 #[test]
 fn sort_order() {
-    let mut values = vec![
+    let mut values = [
         Value::Float8(f64::NAN),
         Value::Null,
         Value::Float8(1.0),
