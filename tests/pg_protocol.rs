@@ -12,7 +12,7 @@ use quorumdb::pg::frame::{Frontend, StartupPacket, Target};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{SimpleQueryMessage, types::Type};
 
-fn param<'a>(msgs: &'a [Msg], name: &str) -> Option<String> {
+fn param(msgs: &[Msg], name: &str) -> Option<String> {
     msgs.iter().filter(|m| m.tag == b'S').find_map(|m| {
         let mut parts = m.body.split(|&b| b == 0);
         let key = parts.next()?;
@@ -73,8 +73,7 @@ async fn unknown_user_is_refused() {
     let server = Server::start(&[]);
     let err = connect(&format!("host=127.0.0.1 port={} user=bob", server.port))
         .await
-        .err()
-        .expect("bob must be refused");
+        .expect_err("bob must be refused");
     let db = err.as_db_error().expect("a server error");
     assert_eq!(db.code(), &SqlState::INVALID_AUTHORIZATION_SPECIFICATION);
     assert_eq!(db.message(), "role \"bob\" does not exist");
@@ -90,7 +89,7 @@ async fn scram_password_required_when_configured() {
     let rows = client.simple_query("SELECT 1").await.expect("query after SCRAM");
     assert!(matches!(rows.last(), Some(SimpleQueryMessage::CommandComplete(1))));
 
-    let err = connect(&format!("{base} password=wrong")).await.err().expect("wrong password");
+    let err = connect(&format!("{base} password=wrong")).await.expect_err("wrong password");
     let db = err.as_db_error().expect("a server error");
     assert_eq!(db.code(), &SqlState::INVALID_PASSWORD);
     assert_eq!(db.message(), "password authentication failed for user \"quorumdb\"");
@@ -121,7 +120,7 @@ async fn password_from_environment() {
         .and_then(|a| a.rsplit(':').next().and_then(|p| p.parse::<u16>().ok()))
         .expect("listening line");
     let base = format!("host=127.0.0.1 port={port} user=quorumdb");
-    let wrong = connect(&format!("{base} password=nope")).await.err().expect("refused");
+    let wrong = connect(&format!("{base} password=nope")).await.expect_err("refused");
     assert_eq!(wrong.as_db_error().map(|e| e.code().clone()), Some(SqlState::INVALID_PASSWORD));
     connect(&format!("{base} password=from-env")).await.expect("env password works");
     let _ = child.kill();
@@ -399,12 +398,12 @@ async fn simple_and_extended_round_trips() {
     assert_eq!(count, 3);
 
     // Errors carry SQLSTATE and the transaction status follows.
-    let err = client.execute("INSERT INTO items (id) VALUES (1)", &[]).await.err().expect("dup");
+    let err = client.execute("INSERT INTO items (id) VALUES (1)", &[]).await.expect_err("dup");
     assert_eq!(err.code(), Some(&SqlState::UNIQUE_VIOLATION));
     client.batch_execute("BEGIN").await.expect("begin");
-    let err = client.batch_execute("SELECT * FROM no_such_table").await.err().expect("42P01");
+    let err = client.batch_execute("SELECT * FROM no_such_table").await.expect_err("42P01");
     assert_eq!(err.code(), Some(&SqlState::UNDEFINED_TABLE));
-    let err = client.batch_execute("SELECT 1").await.err().expect("25P02");
+    let err = client.batch_execute("SELECT 1").await.expect_err("25P02");
     assert_eq!(err.code(), Some(&SqlState::IN_FAILED_SQL_TRANSACTION));
     client.batch_execute("ROLLBACK").await.expect("rollback");
     client.batch_execute("SELECT 1").await.expect("usable again");
@@ -505,8 +504,7 @@ async fn cancel_request_stops_a_long_query() {
     let err = client
         .query_one("SELECT count(*) FROM generate_series(1, 100000000)", &[])
         .await
-        .err()
-        .expect("the query is cancelled");
+        .expect_err("the query is cancelled");
     assert_eq!(err.code(), Some(&SqlState::QUERY_CANCELED), "{err:?}");
     canceller.await.expect("join").expect("cancel request sent");
     client.simple_query("SELECT 1").await.expect("usable after cancel");

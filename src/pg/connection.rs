@@ -17,7 +17,9 @@ use super::server::Shared;
 use super::startup::{self, Opened};
 use super::wire::{OUT_HIGH_WATER, Stop, Wire};
 use crate::sql::types::Value;
-use crate::sql::{Column, Outcome, RowStream, Session, SqlError, TxnStatus, completion_tag};
+use crate::sql::{
+    Column, Outcome, RowStream, Session, SqlError, Statement, TxnStatus, completion_tag,
+};
 use bytes::BytesMut;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -195,13 +197,39 @@ impl Connection {
             encode::empty(&mut self.wire.out, encode::EMPTY_QUERY);
             return Ok(());
         }
-        for statement in statements {
-            let prepared = blocking(|| self.session.prepare(sql, statement, &[]))?;
-            let outcome =
-                blocking(|| self.session.execute(&prepared, Vec::new())).map_err(Fail::Marked)?;
-            self.simple_outcome(outcome).await?;
-            self.wire.flush_if_full().await?;
+        // Several statements in one Query run in one implicit transaction (unless they open
+        // their own block), as in PostgreSQL: an error anywhere rolls back all of them.
+        let batch = statements.len() > 1;
+        if batch {
+            blocking(|| self.session.begin_batch());
         }
+        let mut result = Ok(());
+        for statement in statements {
+            result = self.run_one_simple(sql, statement).await;
+            if result.is_err() {
+                break;
+            }
+        }
+        if batch {
+            if result.is_err() {
+                // Roll the implicit transaction back before the batch ends (a failure inside a
+                // row stream has not been reported to the session yet).
+                blocking(|| self.session.fail_statement());
+            }
+            let ended = blocking(|| self.session.end_batch());
+            if result.is_ok() {
+                result = ended.map_err(Fail::Marked);
+            }
+        }
+        result
+    }
+
+    async fn run_one_simple(&mut self, sql: &str, statement: Statement) -> Result<(), Fail> {
+        let prepared = blocking(|| self.session.prepare(sql, statement, &[]))?;
+        let outcome =
+            blocking(|| self.session.execute(&prepared, Vec::new())).map_err(Fail::Marked)?;
+        self.simple_outcome(outcome).await?;
+        self.wire.flush_if_full().await?;
         Ok(())
     }
 

@@ -15,10 +15,6 @@
 //! * `copy`: COPY FROM STDIN / TO STDOUT framing and text/csv row encoding.
 //! * [`server`]: listener, connection registry, cancel keys, graceful shutdown.
 
-// `SqlError` (owned by `sql`) is large; errors here are the cold path and pass through as
-// values, as in `sql::types`.
-#![allow(clippy::result_large_err)]
-
 mod connection;
 mod copy;
 mod encode;

@@ -106,12 +106,13 @@ pub async fn open(wire: &mut Wire, shared: &Arc<Shared>) -> Result<Opened, Stop>
     encode::put(&mut wire.out, Authentication::Ok);
 
     let db = shared.db.clone();
-    let session =
+    let mut session =
         tokio::task::block_in_place(|| Session::new(db, &user, &params)).map_err(Stop::Fatal)?;
     for (name, value) in session.parameter_statuses() {
         encode::parameter_status(&mut wire.out, &name, &value);
     }
     let registration = shared.register(session.cancel_flag());
+    session.set_backend_pid(registration.pid);
     encode::put(
         &mut wire.out,
         BackendKeyData::new(registration.pid, SecretKey::I32(i32::from_be_bytes(registration.key))),

@@ -16,12 +16,17 @@ use super::error::{SqlError, sqlstate};
 use super::types::DataType;
 use sqlparser::ast;
 
+/// Deepest expression nesting the binder accepts (PostgreSQL's "stack depth limit exceeded").
+pub const MAX_EXPRESSION_DEPTH: usize = 2_000;
+
 /// Binding state shared by one statement: parameter types (declared or inferred), the
 /// statement text for error positions.
 pub struct Binder<'a> {
     pub sql: &'a str,
     pub params: Vec<Option<DataType>>,
     pub txn: &'a mut crate::txn::Transaction,
+    /// Current expression nesting depth.
+    pub depth: usize,
 }
 
 /// Columns visible to an expression: (table alias, column name, type).

@@ -113,6 +113,18 @@ impl Env {
 impl Expr {
     /// Evaluates against `row`.
     pub fn eval(&self, row: &[Value], env: &Env) -> Result<Value, SqlError> {
+        match self {
+            // The common leaves directly, without the stack check.
+            Expr::Literal(value) => Ok(value.clone()),
+            Expr::Column(index) => row
+                .get(*index)
+                .cloned()
+                .ok_or_else(|| SqlError::internal(format!("column {index} out of range"))),
+            _ => stacker::maybe_grow(256 * 1024, 4 * 1024 * 1024, || self.eval_node(row, env)),
+        }
+    }
+
+    fn eval_node(&self, row: &[Value], env: &Env) -> Result<Value, SqlError> {
         Ok(match self {
             Expr::Literal(value) => value.clone(),
             Expr::Column(index) => row
@@ -246,6 +258,10 @@ impl Expr {
 
     /// Visits every node.
     pub fn walk(&self, visit: &mut dyn FnMut(&Expr)) {
+        stacker::maybe_grow(256 * 1024, 4 * 1024 * 1024, || self.walk_node(visit));
+    }
+
+    fn walk_node(&self, visit: &mut dyn FnMut(&Expr)) {
         visit(self);
         match self {
             Expr::Literal(_) | Expr::Column(_) | Expr::Param(_) | Expr::Default => {}

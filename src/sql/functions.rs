@@ -54,6 +54,22 @@ pub enum Function {
     Mod,
     ToJsonb,
     JsonbTypeof,
+    Reverse,
+    Repeat,
+    Lpad,
+    Rpad,
+    StartsWith,
+    SplitPart,
+    Initcap,
+    Sign,
+    Trunc,
+    Md5,
+    DatePart,
+    Extract,
+    DateTrunc,
+    ToChar,
+    JsonbContains,
+    JsonbExists,
 }
 
 /// Resolves `name` applied to arguments of `arg_types`: the function and its result type.
@@ -122,6 +138,29 @@ pub fn resolve(name: &str, arg_types: &[DataType]) -> Result<(Function, DataType
         "power" | "pow" => (F::Power, numeric_or(DataType::Float8), 2..=2),
         "mod" => (F::Mod, numeric_or(DataType::Int4), 2..=2),
         "to_jsonb" => (F::ToJsonb, DataType::Jsonb, 1..=1),
+        "reverse" => (F::Reverse, DataType::Text, 1..=1),
+        "repeat" => (F::Repeat, DataType::Text, 2..=2),
+        "lpad" => (F::Lpad, DataType::Text, 2..=3),
+        "rpad" => (F::Rpad, DataType::Text, 2..=3),
+        "starts_with" => (F::StartsWith, DataType::Bool, 2..=2),
+        "split_part" => (F::SplitPart, DataType::Text, 3..=3),
+        "initcap" => (F::Initcap, DataType::Text, 1..=1),
+        "sign" => (F::Sign, numeric_or(DataType::Float8), 1..=1),
+        "trunc" => (F::Trunc, numeric_or(DataType::Float8), 1..=2),
+        "md5" => (F::Md5, DataType::Text, 1..=1),
+        "date_part" => (F::DatePart, DataType::Float8, 2..=2),
+        "extract" => (F::Extract, DataType::Numeric { precision: None, scale: None }, 2..=2),
+        "date_trunc" => (
+            F::DateTrunc,
+            match arg_types.get(1) {
+                Some(DataType::Timestamp) => DataType::Timestamp,
+                _ => DataType::Timestamptz,
+            },
+            2..=2,
+        ),
+        "to_char" => (F::ToChar, DataType::Text, 2..=2),
+        "jsonb_contains" => (F::JsonbContains, DataType::Bool, 2..=2),
+        "jsonb_exists" => (F::JsonbExists, DataType::Bool, 2..=2),
         "jsonb_typeof" => (F::JsonbTypeof, DataType::Text, 1..=1),
         _ => return Err(undefined(name, arg_types)),
     };
@@ -191,6 +230,16 @@ pub fn call(
             | F::Left
             | F::Right
             | F::Strpos
+            | F::Reverse
+            | F::Repeat
+            | F::Lpad
+            | F::Rpad
+            | F::StartsWith
+            | F::SplitPart
+            | F::Initcap
+            | F::Sign
+            | F::Trunc
+            | F::Md5
             | F::Sqrt
             | F::Power
             | F::Mod
@@ -354,6 +403,112 @@ pub fn call(
             Value::Float8(result).cast(&arg(0).data_type().unwrap_or(DataType::Float8), true)?
         }
         F::Mod => super::types::binary_op(super::types::BinaryOp::Mod, &arg(0), &arg(1))?,
+        F::Reverse => Value::Text(text(0).unwrap_or_default().chars().rev().collect()),
+        F::Repeat => {
+            let count = usize::try_from(int(1)?.unwrap_or(0).max(0)).unwrap_or(0);
+            let unit = text(0).unwrap_or_default();
+            if unit.len().saturating_mul(count) > (1 << 30) {
+                return Err(SqlError::new(
+                    sqlstate::PROGRAM_LIMIT_EXCEEDED,
+                    "requested length too large",
+                ));
+            }
+            Value::Text(unit.repeat(count))
+        }
+        F::Lpad | F::Rpad => {
+            let s: Vec<char> = text(0).unwrap_or_default().chars().collect();
+            let len = usize::try_from(int(1)?.unwrap_or(0).max(0)).unwrap_or(0);
+            if len > (1 << 28) {
+                return Err(SqlError::new(
+                    sqlstate::PROGRAM_LIMIT_EXCEEDED,
+                    "requested length too large",
+                ));
+            }
+            let fill: Vec<char> = match values.get(2) {
+                Some(v) => v.to_text().chars().collect(),
+                None => vec![' '],
+            };
+            if s.len() >= len || fill.is_empty() {
+                Value::Text(s.iter().take(len).collect())
+            } else {
+                let pad: String = fill.iter().cycle().take(len - s.len()).collect();
+                let body: String = s.iter().collect();
+                Value::Text(if function == F::Lpad { pad + &body } else { body + &pad })
+            }
+        }
+        F::StartsWith => {
+            Value::Bool(text(0).unwrap_or_default().starts_with(&text(1).unwrap_or_default()))
+        }
+        F::SplitPart => {
+            let s = text(0).unwrap_or_default();
+            let delimiter = text(1).unwrap_or_default();
+            let n = int(2)?.unwrap_or(0);
+            if n == 0 {
+                return Err(SqlError::new(
+                    sqlstate::INVALID_PARAMETER_VALUE,
+                    "field position must not be zero",
+                ));
+            }
+            let parts: Vec<&str> = if delimiter.is_empty() {
+                vec![s.as_str()]
+            } else {
+                s.split(delimiter.as_str()).collect()
+            };
+            let index = if n > 0 {
+                usize::try_from(n - 1).ok()
+            } else {
+                usize::try_from(parts.len() as i64 + n).ok()
+            };
+            Value::Text(index.and_then(|i| parts.get(i)).map(|p| p.to_string()).unwrap_or_default())
+        }
+        F::Initcap => {
+            let mut out = String::new();
+            let mut start = true;
+            for c in text(0).unwrap_or_default().chars() {
+                if c.is_alphanumeric() {
+                    if start {
+                        out.extend(c.to_uppercase());
+                    } else {
+                        out.extend(c.to_lowercase());
+                    }
+                    start = false;
+                } else {
+                    out.push(c);
+                    start = true;
+                }
+            }
+            Value::Text(out)
+        }
+        F::Sign => {
+            let v = arg(0);
+            let n = match v.sql_cmp(&Value::Int4(0))?.unwrap_or(std::cmp::Ordering::Equal) {
+                std::cmp::Ordering::Less => -1,
+                std::cmp::Ordering::Equal => 0,
+                std::cmp::Ordering::Greater => 1,
+            };
+            Value::Int4(n).cast(&v.data_type().unwrap_or(DataType::Float8), true)?
+        }
+        F::Trunc => match arg(0) {
+            Value::Numeric(d) => {
+                let scale = u32::try_from(int(1)?.unwrap_or(0).clamp(0, 28)).unwrap_or(0);
+                Value::Numeric(d.trunc_with_scale(scale))
+            }
+            v => Value::Float8(as_f64(&v)?.trunc()),
+        },
+        F::DatePart => {
+            let unit = text(0).unwrap_or_default();
+            super::datetime_functions::date_part(&unit, &arg(1))?.cast(&DataType::Float8, true)?
+        }
+        F::Extract => super::datetime_functions::date_part(&text(0).unwrap_or_default(), &arg(1))?,
+        F::DateTrunc => {
+            super::datetime_functions::date_trunc(&text(0).unwrap_or_default(), &arg(1))?
+        }
+        F::ToChar => super::datetime_functions::to_char(&arg(0), &text(1).unwrap_or_default())?,
+        F::JsonbContains => super::datetime_functions::jsonb_contains(&arg(0), &arg(1))?,
+        F::JsonbExists => super::datetime_functions::jsonb_exists(&arg(0), &arg(1))?,
+        F::Md5 => {
+            Value::Text(format!("{:x}", md5::compute(text(0).unwrap_or_default().as_bytes())))
+        }
         F::ToJsonb => Value::Jsonb(match arg(0) {
             Value::Null => serde_json::Value::Null,
             Value::Bool(b) => serde_json::Value::Bool(b),

@@ -13,6 +13,7 @@ mod binder;
 pub mod catalog;
 mod copy;
 mod database;
+mod datetime_functions;
 pub mod error;
 mod exec;
 mod expr;

@@ -9,6 +9,9 @@ use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::Location;
 
+/// Most operator tokens one statement may contain (see [`split_statements`]).
+const MAX_OPERATORS: usize = 2000;
+
 /// Deepest expression nesting accepted (sqlparser stops there instead of overflowing the stack).
 const RECURSION_LIMIT: usize = 200;
 
@@ -39,9 +42,32 @@ pub fn split_statements(sql: &str) -> Result<Vec<String>, SqlError> {
     let offsets = LineOffsets::new(sql);
     let mut pieces = Vec::new();
     let mut start: Option<usize> = None;
+    let mut operators = 0usize;
     for token in &tokens {
+        if !matches!(
+            token.token,
+            Token::Word(_)
+                | Token::Number(..)
+                | Token::SingleQuotedString(_)
+                | Token::Comma
+                | Token::Whitespace(_)
+                | Token::LParen
+                | Token::RParen
+                | Token::SemiColon
+                | Token::EOF
+        ) {
+            // Operators chain into left-deep trees; bound their count so that no statement
+            // builds a tree deep enough to exhaust the stack while being bound or dropped.
+            operators += 1;
+            if operators > MAX_OPERATORS {
+                return Err(SqlError::new("54001", "stack depth limit exceeded").with_hint(
+                    format!("A statement may contain at most {MAX_OPERATORS} operators."),
+                ));
+            }
+        }
         match &token.token {
             Token::SemiColon => {
+                operators = 0;
                 if let Some(from) = start.take() {
                     let to = offsets.byte_offset(token.span.start).unwrap_or(sql.len());
                     pieces.push(sql.get(from..to).unwrap_or_default().trim_end().to_string());

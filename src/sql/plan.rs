@@ -46,6 +46,7 @@ pub enum Plan {
     Set {
         name: String,
         value: Option<String>,
+        local: bool,
     },
     Show {
         name: String,

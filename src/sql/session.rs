@@ -24,7 +24,7 @@ use parking_lot::Mutex;
 use sqlparser::ast;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// A parsed but not yet bound statement (one of possibly several in a simple Query).
 #[derive(Debug, Clone)]
@@ -36,7 +36,7 @@ pub struct Statement {
 
 #[derive(Debug, Clone)]
 enum StatementKind {
-    Ast(Box<ast::Statement>),
+    Ast(Arc<ast::Statement>),
     /// Statements sqlparser does not know, handled directly.
     Special(Box<Plan>),
 }
@@ -149,8 +149,6 @@ pub enum TxnStatus {
     Failed,
 }
 
-static NEXT_BACKEND_PID: AtomicI32 = AtomicI32::new(1000);
-
 /// Sequence access for one session: definitions created in the open transaction are visible
 /// before they commit.
 struct SessionSequences {
@@ -227,6 +225,10 @@ pub struct Session {
     /// Inside a multi-statement simple Query: outside BEGIN its statements share one implicit
     /// transaction, committed at the end (as PostgreSQL does).
     batch: bool,
+    /// Settings as they were at BEGIN (ROLLBACK restores them).
+    block_settings: Option<Settings>,
+    /// Settings changed with SET LOCAL in the current block.
+    local_settings: Vec<String>,
 }
 
 impl Session {
@@ -261,8 +263,10 @@ impl Session {
             read_only: false,
             cancel: Arc::new(AtomicBool::new(false)),
             prepared: HashMap::new(),
-            backend_pid: NEXT_BACKEND_PID.fetch_add(1, Ordering::Relaxed),
+            backend_pid: 0,
             batch: false,
+            block_settings: None,
+            local_settings: Vec::new(),
         })
     }
 
@@ -287,7 +291,7 @@ impl Session {
             let mut parsed = parser::parse_statements(&text)?;
             match (parsed.pop(), parsed.is_empty()) {
                 (Some(ast), true) => {
-                    statements.push(Statement { text, kind: StatementKind::Ast(Box::new(ast)) })
+                    statements.push(Statement { text, kind: StatementKind::Ast(Arc::new(ast)) })
                 }
                 (None, _) => {}
                 (Some(_), false) => return Err(SqlError::syntax("cannot parse statement")),
@@ -308,8 +312,12 @@ impl Session {
         }
         let (plan, params) = self.with_txn_for_binding(
             |binder_txn, sql_text| {
-                let mut binder =
-                    Binder { sql: sql_text, params: param_types.to_vec(), txn: binder_txn };
+                let mut binder = Binder {
+                    sql: sql_text,
+                    params: param_types.to_vec(),
+                    txn: binder_txn,
+                    depth: 0,
+                };
                 let plan = match &statement.kind {
                     StatementKind::Ast(ast) => bind_statement(&mut binder, ast)?,
                     StatementKind::Special(plan) => plan.as_ref().clone(),
@@ -397,7 +405,7 @@ impl Session {
         let declared: Vec<Option<DataType>> =
             prepared.param_types.iter().cloned().map(Some).collect();
         let txn = self.txn.as_mut().ok_or_else(|| SqlError::internal("no transaction"))?;
-        let mut binder = Binder { sql: &prepared.sql, params: declared, txn };
+        let mut binder = Binder { sql: &prepared.sql, params: declared, txn, depth: 0 };
         match &prepared.statement.kind {
             StatementKind::Ast(ast) => bind_statement(&mut binder, ast),
             StatementKind::Special(plan) => Ok(plan.as_ref().clone()),
@@ -561,6 +569,7 @@ impl Session {
                     self.begin_txn(isolation);
                 }
                 self.block = Block::Open;
+                self.block_settings = Some(self.settings.clone());
                 self.read_only = read_only;
                 Outcome::Done("BEGIN".into())
             }
@@ -584,14 +593,15 @@ impl Session {
                     });
                 }
                 if self.block == Block::Failed {
-                    self.end_block();
+                    self.end_block_with(false);
                     return Ok(Outcome::Done("ROLLBACK".into()));
                 }
-                let txn = self.txn.take();
-                self.end_block();
-                if let Some(txn) = txn {
-                    txn.commit()?;
-                }
+                let committed = match self.txn.take() {
+                    Some(txn) => txn.commit().map(|_| ()),
+                    None => Ok(()),
+                };
+                self.end_block_with(committed.is_ok());
+                committed?;
                 Outcome::Done("COMMIT".into())
             }
             Plan::Rollback => {
@@ -634,8 +644,21 @@ impl Session {
                 self.block = Block::Open;
                 Outcome::Done("ROLLBACK".into())
             }
-            Plan::Set { name, value } => {
+            Plan::Set { name, value, local } => {
+                if local && implicit {
+                    self.finish_implicit(implicit)?;
+                    return Ok(Outcome::DoneWithNotice {
+                        tag: "SET".into(),
+                        notices: vec![SqlError::new(
+                            sqlstate::NO_ACTIVE_SQL_TRANSACTION,
+                            "SET LOCAL can only be used in transaction blocks",
+                        )],
+                    });
+                }
                 self.settings.set(&name, value.as_deref())?;
+                if local {
+                    self.local_settings.push(name.to_lowercase());
+                }
                 if name == "default_transaction_isolation" {
                     self.default_isolation =
                         isolation_from(self.settings.get(&name).unwrap_or("serializable"));
@@ -725,9 +748,9 @@ impl Session {
                     ));
                 }
                 let statement =
-                    Statement { text: sql.clone(), kind: StatementKind::Ast(statement) };
+                    Statement { text: sql.clone(), kind: StatementKind::Ast(Arc::from(statement)) };
                 let txn = self.txn()?;
-                let mut binder = Binder { sql: &sql, params: param_types, txn };
+                let mut binder = Binder { sql: &sql, params: param_types, txn, depth: 0 };
                 let plan = match &statement.kind {
                     StatementKind::Ast(ast) => bind_statement(&mut binder, ast)?,
                     StatementKind::Special(plan) => plan.as_ref().clone(),
@@ -763,7 +786,7 @@ impl Session {
                 let plan = {
                     let txn = self.txn()?;
                     let declared = prepared.param_types.iter().cloned().map(Some).collect();
-                    let mut binder = Binder { sql: &prepared.sql, params: declared, txn };
+                    let mut binder = Binder { sql: &prepared.sql, params: declared, txn, depth: 0 };
                     match &prepared.statement.kind {
                         StatementKind::Ast(ast) => bind_statement(&mut binder, ast)?,
                         StatementKind::Special(plan) => plan.as_ref().clone(),
@@ -817,9 +840,15 @@ impl Session {
                     ));
                 }
                 let column_count = query.columns.len();
+                let header: Vec<Value> =
+                    query.columns.iter().map(|c| Value::Text(c.name.clone())).collect();
                 let rows = exec::select(self.txn()?, query, env)?;
                 self.finish_implicit(implicit)?;
-                let _ = options;
+                let rows: RowStream = if options.header {
+                    Box::new(std::iter::once(Ok(header)).chain(rows))
+                } else {
+                    rows
+                };
                 Outcome::CopyOut { format, column_count, rows }
             }
             Plan::Noop(tag) => {
@@ -835,7 +864,7 @@ impl Session {
         let ast =
             parser::parse_statements(&sql)?.pop().ok_or_else(|| SqlError::internal("empty"))?;
         let txn = self.txn()?;
-        let mut binder = Binder { sql: &sql, params: Vec::new(), txn };
+        let mut binder = Binder { sql: &sql, params: Vec::new(), txn, depth: 0 };
         match bind_statement(&mut binder, &ast)? {
             Plan::Insert(insert) => Ok((insert.defaults, insert.checks)),
             _ => Err(SqlError::internal("COPY target did not bind as an INSERT")),
@@ -957,7 +986,22 @@ impl Session {
         })
     }
 
+    /// Ends a block that rolled back (settings changed in it revert).
     fn end_block(&mut self) {
+        self.end_block_with(false);
+    }
+
+    /// Ends a block; `committed` keeps its SET changes (but not its SET LOCAL ones).
+    fn end_block_with(&mut self, committed: bool) {
+        if let Some(saved) = self.block_settings.take() {
+            if !committed {
+                self.settings.revert_to(&saved, None);
+            } else if !self.local_settings.is_empty() {
+                let names = std::mem::take(&mut self.local_settings);
+                self.settings.revert_to(&saved, Some(&names));
+            }
+        }
+        self.local_settings.clear();
         self.txn = None;
         self.block = Block::None;
         self.savepoints.clear();
@@ -1082,6 +1126,12 @@ impl Session {
             Block::Open => TxnStatus::InBlock,
             Block::Failed => TxnStatus::Failed,
         }
+    }
+
+    /// The process id this session reports (`pg_backend_pid()`); the wire layer sets it to the
+    /// id it announced in BackendKeyData.
+    pub fn set_backend_pid(&mut self, pid: i32) {
+        self.backend_pid = pid;
     }
 
     /// Flag a CancelRequest sets; the running statement then fails with 57014.

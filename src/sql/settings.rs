@@ -116,6 +116,33 @@ impl Settings {
             .collect()
     }
 
+    /// Puts settings back to `saved` (all of them, or only those named in `only`), reporting
+    /// the reported ones that change: ROLLBACK undoes SET, and transaction end undoes SET LOCAL.
+    pub fn revert_to(&mut self, saved: &Settings, only: Option<&[String]>) {
+        let keys: Vec<String> = self.values.keys().chain(saved.values.keys()).cloned().collect();
+        for key in keys {
+            if only.is_some_and(|names| !names.contains(&key)) {
+                continue;
+            }
+            let before = saved.values.get(&key).cloned();
+            if self.values.get(&key) == before.as_ref() {
+                continue;
+            }
+            match before {
+                Some((display, value)) => {
+                    let reported = KNOWN.iter().any(|(n, _, r)| *r && n.to_lowercase() == key);
+                    if reported {
+                        self.changed.push((display.clone(), value.clone()));
+                    }
+                    self.values.insert(key, (display, value));
+                }
+                None => {
+                    self.values.remove(&key);
+                }
+            }
+        }
+    }
+
     /// Takes the reported parameters changed since the last call.
     pub fn take_changes(&mut self) -> Vec<(String, String)> {
         std::mem::take(&mut self.changed)

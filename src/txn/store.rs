@@ -204,10 +204,12 @@ impl Drop for Transaction {
 }
 
 /// Rows of a [`Transaction::scan`]: stored rows at the snapshot overlaid with own writes.
-pub type TxnScan<'a> = MergedScan<std::iter::Map<
-    btree_map::Range<'a, Bytes, Option<Bytes>>,
-    fn((&'a Bytes, &'a Option<Bytes>)) -> (Bytes, Option<Bytes>),
->>;
+pub type TxnScan<'a> = MergedScan<
+    std::iter::Map<
+        btree_map::Range<'a, Bytes, Option<Bytes>>,
+        fn((&'a Bytes, &'a Option<Bytes>)) -> (Bytes, Option<Bytes>),
+    >,
+>;
 
 /// Rows of a [`Transaction::scan_owned`]: like [`TxnScan`] but borrowing nothing, so it can
 /// outlive the statement that started it (a streaming result, a suspended portal). It keeps

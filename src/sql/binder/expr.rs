@@ -10,6 +10,11 @@ use crate::sql::types::{BinaryOp, DataType, UnaryOp, Value, binary_op_type};
 use sqlparser::ast;
 use sqlparser::tokenizer::Span;
 
+/// Free stack below which recursive binding and evaluation switch to a fresh segment.
+pub const STACK_RED_ZONE: usize = 256 * 1024;
+/// Size of each extra stack segment.
+pub const STACK_GROWTH: usize = 4 * 1024 * 1024;
+
 /// Aggregate collection while binding a projection: aggregate calls become columns of the
 /// aggregate row; bare column references are an error (no GROUP BY yet).
 pub struct AggregateContext {
@@ -52,6 +57,25 @@ impl Binder<'_> {
     /// Binds with an optional aggregate context (projection / HAVING / ORDER BY of an
     /// aggregating SELECT).
     pub fn bind_expr_in(
+        &mut self,
+        expr: &ast::Expr,
+        scope: &Scope,
+        agg: Option<&mut AggregateContext>,
+    ) -> Result<(Expr, DataType), SqlError> {
+        if self.depth >= super::MAX_EXPRESSION_DEPTH {
+            return Err(SqlError::new("54001", "stack depth limit exceeded")
+                .with_hint("The expression is nested too deeply; simplify it."));
+        }
+        self.depth += 1;
+        // Deep (but allowed) nesting must not exhaust the thread's stack: grow it on demand.
+        let result = stacker::maybe_grow(STACK_RED_ZONE, STACK_GROWTH, || {
+            self.bind_expr_nested(expr, scope, agg)
+        });
+        self.depth -= 1;
+        result
+    }
+
+    fn bind_expr_nested(
         &mut self,
         expr: &ast::Expr,
         scope: &Scope,
@@ -241,6 +265,12 @@ impl Binder<'_> {
                 (Expr::Case { operand, branches, otherwise }, result_ty)
             }
             A::Function(function) => self.bind_function(function, scope, agg)?,
+            A::Extract { field, expr: inner, .. } => {
+                let (source, source_ty) = sub!(inner);
+                let (function, ty) = functions::resolve("extract", &[DataType::Text, source_ty])?;
+                let unit = Expr::Literal(Value::Text(field.to_string().to_lowercase()));
+                (Expr::Call { function, args: vec![unit, source] }, ty)
+            }
             A::Interval(interval) => {
                 let text = match interval.value.as_ref() {
                     A::Value(v) => match &v.value {
@@ -419,7 +449,8 @@ impl Binder<'_> {
         use sqlparser::ast::Spanned;
         match (&expr, &ty) {
             (Expr::Literal(Value::Text(text)), DataType::Unknown)
-                if *target != DataType::Unknown && !target.is_string() =>
+                if *target != DataType::Unknown
+                    && (!target.is_string() || matches!(target, DataType::Char(_))) =>
             {
                 let value = Value::parse_text(target, text).map_err(|e| self.at(e, ast.span()))?;
                 Ok((Expr::Literal(value), target.clone()))
@@ -450,17 +481,14 @@ impl Binder<'_> {
         let (l, lt) = self.bind_expr_in(left, scope, agg.as_deref_mut())?;
         let (r, rt) = self.bind_expr_in(right, scope, agg)?;
 
-        let logical = |make: fn(Box<Expr>, Box<Expr>) -> Expr| {
-            (make(Box::new(l.clone()), Box::new(r.clone())), DataType::Bool)
-        };
         let op = match op {
             B::And => {
                 self.infer_pair(&l, &DataType::Bool, &r, &DataType::Bool);
-                return Ok(logical(Expr::And));
+                return Ok((Expr::And(Box::new(l), Box::new(r)), DataType::Bool));
             }
             B::Or => {
                 self.infer_pair(&l, &DataType::Bool, &r, &DataType::Bool);
-                return Ok(logical(Expr::Or));
+                return Ok((Expr::Or(Box::new(l), Box::new(r)), DataType::Bool));
             }
             B::Plus => BinaryOp::Add,
             B::Minus => BinaryOp::Sub,
@@ -474,6 +502,22 @@ impl Binder<'_> {
             B::LtEq => BinaryOp::LtEq,
             B::Gt => BinaryOp::Gt,
             B::GtEq => BinaryOp::GtEq,
+            B::AtArrow | B::Question => {
+                let (name, r, rt) = if matches!(op, B::AtArrow) {
+                    let (r, rt) = self.coerce_literal(r, rt, &DataType::Jsonb, right)?;
+                    ("jsonb_contains", r, rt)
+                } else {
+                    ("jsonb_exists", r, rt)
+                };
+                if let Expr::Param(i) = &r {
+                    self.infer_param(
+                        *i,
+                        if name == "jsonb_exists" { &DataType::Text } else { &DataType::Jsonb },
+                    );
+                }
+                let (function, ty) = functions::resolve(name, &[lt, rt])?;
+                return Ok((Expr::Call { function, args: vec![l, r] }, ty));
+            }
             B::PGExp => {
                 let numeric = |t: &DataType| matches!(t, DataType::Numeric { .. });
                 let ty = if numeric(&lt) || numeric(&rt) {
@@ -553,7 +597,7 @@ impl Binder<'_> {
     ) -> Result<(Expr, DataType), SqlError> {
         let name =
             function.name.0.last().and_then(|p| p.as_ident()).map(ident_name).unwrap_or_default();
-        let (args, distinct, star) = match &function.args {
+        let (args, distinct, star): (Vec<&ast::Expr>, bool, bool) = match &function.args {
             ast::FunctionArguments::None => (Vec::new(), false, false),
             ast::FunctionArguments::List(list) => {
                 let distinct =
@@ -562,9 +606,7 @@ impl Binder<'_> {
                 let mut star = false;
                 for arg in &list.args {
                     match arg {
-                        ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => {
-                            args.push(e.clone())
-                        }
+                        ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => args.push(e),
                         ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Wildcard) => star = true,
                         other => {
                             return Err(SqlError::unsupported(format!(
@@ -624,6 +666,21 @@ impl Binder<'_> {
             let (e, t) = self.bind_expr_in(arg, scope, agg.as_deref_mut())?;
             bound.push(e);
             types.push(t);
+        }
+        // length() of char(n) ignores the padding, as PostgreSQL's bpchar length does.
+        if matches!(name.as_str(), "length" | "char_length" | "character_length")
+            && matches!(types.first(), Some(DataType::Char(_)))
+            && let Some(arg) = bound.pop()
+        {
+            bound.push(Expr::Call { function: functions::Function::Rtrim, args: vec![arg] });
+        }
+        // pg_typeof reports the static type, which the value alone cannot tell.
+        if name == "pg_typeof"
+            && let Some(ty) = types.first()
+        {
+            let ty =
+                if *ty == DataType::Unknown { "unknown".to_string() } else { ty.display_name() };
+            return Ok((Expr::Literal(Value::Text(ty)), DataType::Text));
         }
         let (resolved, ty) = functions::resolve(&name, &types)?;
         // Text-taking functions type their untyped parameters as text.
@@ -696,7 +753,32 @@ fn number_literal(text: &str) -> Result<(Expr, DataType), SqlError> {
         return Ok((Expr::Literal(Value::Int8(n)), DataType::Int8));
     }
     let ty = DataType::Numeric { precision: None, scale: None };
-    Ok((Expr::Literal(Value::parse_text(&ty, text)?), ty))
+    match Value::parse_text(&ty, text) {
+        // An exponent literal our 28-digit numeric cannot hold exactly (1e-300) stays float8.
+        Ok(value) if text.contains(['e', 'E']) && !numeric_holds(&value, text) => {
+            match text.parse::<f64>() {
+                Ok(x) if x.is_finite() => Ok((Expr::Literal(Value::Float8(x)), DataType::Float8)),
+                _ => Ok((Expr::Literal(value), ty)),
+            }
+        }
+        Ok(value) => Ok((Expr::Literal(value), ty)),
+        // Beyond our numeric's 28 digits: keep the value as float8 rather than refuse it
+        // (PostgreSQL's numeric would hold it exactly; a float8 cast then gives the same).
+        Err(err) => match text.parse::<f64>() {
+            Ok(x) if x.is_finite() => Ok((Expr::Literal(Value::Float8(x)), DataType::Float8)),
+            _ => Err(err),
+        },
+    }
+}
+
+/// Whether a parsed numeric literal kept the value written as `text`.
+fn numeric_holds(value: &Value, text: &str) -> bool {
+    match (text.parse::<f64>(), value.to_text().parse::<f64>()) {
+        (Ok(written), Ok(held)) => {
+            written == held || (written - held).abs() <= written.abs() * 1e-12
+        }
+        _ => true,
+    }
 }
 
 /// Converts an AST type to ours.

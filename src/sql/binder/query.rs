@@ -498,6 +498,7 @@ fn output_name(expr: &ast::Expr) -> String {
         ast::Expr::Nested(inner) => output_name(inner),
         ast::Expr::Case { .. } => "case".into(),
         ast::Expr::Interval(_) => "interval".into(),
+        ast::Expr::Extract { .. } => "extract".into(),
         ast::Expr::Value(v) if matches!(v.value, ast::Value::Boolean(_)) => "bool".into(),
         ast::Expr::TypedString(t) => type_output_name(&t.data_type),
         ast::Expr::Substring { shorthand: true, .. } => "substr".into(),
@@ -529,24 +530,70 @@ fn type_output_name(data_type: &ast::DataType) -> String {
 }
 
 fn contains_aggregate(item: &ast::SelectItem) -> bool {
-    let expr = match item {
-        ast::SelectItem::UnnamedExpr(e) | ast::SelectItem::ExprWithAlias { expr: e, .. } => e,
-        _ => return false,
-    };
-    let text = expr.to_string().to_lowercase();
-    ["count(", "sum(", "avg(", "min(", "max("].iter().any(|f| text.contains(f))
+    match item {
+        ast::SelectItem::UnnamedExpr(e) | ast::SelectItem::ExprWithAlias { expr: e, .. } => {
+            expr_has_aggregate(e, 0)
+        }
+        _ => false,
+    }
+}
+
+/// Whether an expression calls an aggregate (depth-limited: the binder refuses deeper
+/// expressions anyway).
+fn expr_has_aggregate(expr: &ast::Expr, depth: usize) -> bool {
+    if depth > super::MAX_EXPRESSION_DEPTH {
+        return false;
+    }
+    stacker::maybe_grow(super::expr::STACK_RED_ZONE, super::expr::STACK_GROWTH, || {
+        expr_has_aggregate_node(expr, depth)
+    })
+}
+
+fn expr_has_aggregate_node(expr: &ast::Expr, depth: usize) -> bool {
+    let deeper = |e: &ast::Expr| expr_has_aggregate(e, depth + 1);
+    match expr {
+        ast::Expr::Function(f) => {
+            let name =
+                f.name.0.last().and_then(|p| p.as_ident()).map(ident_name).unwrap_or_default();
+            matches!(name.as_str(), "count" | "sum" | "avg" | "min" | "max")
+                || match &f.args {
+                    ast::FunctionArguments::List(list) => list.args.iter().any(|arg| match arg {
+                        ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => deeper(e),
+                        _ => false,
+                    }),
+                    _ => false,
+                }
+        }
+        ast::Expr::BinaryOp { left, right, .. } => deeper(left) || deeper(right),
+        ast::Expr::UnaryOp { expr, .. }
+        | ast::Expr::Nested(expr)
+        | ast::Expr::Cast { expr, .. }
+        | ast::Expr::IsNull(expr)
+        | ast::Expr::IsNotNull(expr) => deeper(expr),
+        ast::Expr::Case { operand, conditions, else_result, .. } => {
+            operand.as_deref().is_some_and(deeper)
+                || conditions.iter().any(|c| deeper(&c.condition) || deeper(&c.result))
+                || else_result.as_deref().is_some_and(deeper)
+        }
+        _ => false,
+    }
 }
 
 /// Splits a condition into its AND-ed parts.
 pub fn conjuncts(expr: &Expr) -> Vec<&Expr> {
-    match expr {
-        Expr::And(l, r) => {
-            let mut parts = conjuncts(l);
-            parts.extend(conjuncts(r));
-            parts
+    let mut parts = Vec::new();
+    let mut pending = vec![expr];
+    // Iterative: AND chains can be thousands of terms long.
+    while let Some(e) = pending.pop() {
+        match e {
+            Expr::And(l, r) => {
+                pending.push(r);
+                pending.push(l);
+            }
+            other => parts.push(other),
         }
-        other => vec![other],
     }
+    parts
 }
 
 /// A point read when WHERE contains `pk_col = <row-independent expr>` for every key column.

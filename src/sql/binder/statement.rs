@@ -119,19 +119,19 @@ fn bind_set(set: &ast::Set) -> Result<Plan, SqlError> {
         ast::Set::SingleAssignment { scope, variable, values, .. } => {
             let name =
                 object_name(variable).unwrap_or_else(|_| variable.to_string()).to_lowercase();
-            // SET LOCAL lasts until the end of the transaction in PostgreSQL; here it lasts for
-            // the session (documented in docs/sql.md).
-            let _ = scope;
+            let local = matches!(scope, Some(ast::ContextModifier::Local));
             let value = set_value(values);
-            Ok(Plan::Set { name, value })
+            Ok(Plan::Set { name, value, local })
         }
-        ast::Set::SetTimeZone { local, value } => {
-            let _ = local;
-            Ok(Plan::Set { name: "timezone".into(), value: set_value(std::slice::from_ref(value)) })
-        }
+        ast::Set::SetTimeZone { local, value } => Ok(Plan::Set {
+            name: "timezone".into(),
+            value: set_value(std::slice::from_ref(value)),
+            local: *local,
+        }),
         ast::Set::SetNames { charset_name, .. } => Ok(Plan::Set {
             name: "client_encoding".into(),
             value: Some(charset_name.value.clone()),
+            local: false,
         }),
         ast::Set::SetTransaction { modes, session, .. } => {
             let (isolation, _) = transaction_modes(modes)?;

@@ -70,16 +70,27 @@ pub(crate) fn write_json_string<W: Write>(s: &str, out: &mut W) {
     let _ = out.write_char('"');
 }
 
-/// A JSON number as PostgreSQL's numeric prints it (no exponent, no `-0`).
+/// A JSON number as PostgreSQL's numeric prints it: the written digits and scale kept
+/// (`2.50` stays `2.50`), exponents expanded (`1e2` → `100`), no `-0`.
 pub(crate) fn write_json_number<W: Write>(n: &Number, out: &mut W) {
-    if let Some(i) = n.as_i64() {
-        let _ = write!(out, "{i}");
-    } else if let Some(u) = n.as_u64() {
-        let _ = write!(out, "{u}");
+    let written = n.to_string();
+    let decimal = if written.contains(['e', 'E']) {
+        rust_decimal::Decimal::from_scientific(&written).ok()
     } else {
-        let f = n.as_f64().unwrap_or(0.0);
-        let f = if f == 0.0 { 0.0 } else { f };
-        let _ = write!(out, "{f}");
+        written.parse::<rust_decimal::Decimal>().ok()
+    };
+    match decimal {
+        Some(d) if d.is_zero() => {
+            let _ = write!(out, "{}", d.abs());
+        }
+        Some(d) => {
+            let _ = write!(out, "{d}");
+        }
+        None => {
+            let f = n.as_f64().unwrap_or(0.0);
+            let f = if f == 0.0 { 0.0 } else { f };
+            let _ = write!(out, "{f}");
+        }
     }
 }
 

@@ -15,10 +15,6 @@
 //!
 //! Depends on: `encoding` (key codec), `sql::error`. Knows nothing of tables or the wire.
 
-// `SqlError` (owned by `sql::error`) is large by design; every fallible function here
-// returns it, as the public contract requires.
-#![allow(clippy::result_large_err)]
-
 mod binary_io;
 mod cast;
 mod compare;

@@ -47,6 +47,8 @@ const JSON_F64: u8 = 5;
 const JSON_STRING: u8 = 6;
 const JSON_ARRAY: u8 = 7;
 const JSON_OBJECT: u8 = 8;
+/// A non-integer number, kept as written (`2.50` keeps its scale, as PostgreSQL's numeric).
+const JSON_DECIMAL: u8 = 9;
 /// Deepest jsonb nesting the decoder follows.
 const MAX_JSON_DEPTH: usize = 1024;
 
@@ -169,8 +171,8 @@ fn encode_json(value: &Json, out: &mut Vec<u8>) {
                 out.push(JSON_U64);
                 put_varint(out, u128::from(u));
             } else {
-                out.push(JSON_F64);
-                out.extend_from_slice(&n.as_f64().unwrap_or(0.0).to_bits().to_le_bytes());
+                out.push(JSON_DECIMAL);
+                put_bytes(out, n.to_string().as_bytes());
             }
         }
         Json::String(s) => {
@@ -342,6 +344,9 @@ fn decode_json(r: &mut Reader<'_>, depth: usize) -> Result<Json, SqlError> {
         JSON_F64 => Json::Number(
             Number::from_f64(f64::from_bits(u64::from_le_bytes(r.array()?)))
                 .ok_or_else(|| corrupted("jsonb number"))?,
+        ),
+        JSON_DECIMAL => Json::Number(
+            serde_json::from_str::<Number>(&r.string()?).map_err(|_| corrupted("jsonb number"))?,
         ),
         JSON_STRING => Json::String(r.string()?),
         JSON_ARRAY => {
