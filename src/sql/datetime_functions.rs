@@ -163,7 +163,9 @@ pub fn to_char(value: &Value, format: &str) -> Result<Value, SqlError> {
         Value::Timestamptz(ts) => ts.naive_utc(),
         Value::Date(d) => d.and_hms_opt(0, 0, 0).unwrap_or_default(),
         _ => {
-            return Err(SqlError::unsupported("to_char is supported for dates and timestamps only"));
+            return Err(SqlError::unsupported(
+                "to_char is supported for dates and timestamps only",
+            ));
         }
     };
     let patterns: &[(&str, &Render)] = &[
