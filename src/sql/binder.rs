@@ -33,6 +33,8 @@ pub struct Binder<'a> {
 #[derive(Debug, Clone, Default)]
 pub struct Scope {
     pub columns: Vec<ScopeColumn>,
+    /// What `SELECT *` expands to, when not every visible column in order (joins with USING).
+    pub star: Option<Vec<usize>>,
 }
 
 /// One visible column.
@@ -43,6 +45,8 @@ pub struct ScopeColumn {
     pub ty: DataType,
     pub table_oid: u32,
     pub column_number: i16,
+    /// Reachable only qualified (a column merged by JOIN ... USING).
+    pub hidden: bool,
 }
 
 impl Scope {
@@ -50,7 +54,10 @@ impl Scope {
     pub fn resolve(&self, qualifier: Option<&str>, name: &str) -> Result<Option<usize>, SqlError> {
         let mut found = None;
         for (i, column) in self.columns.iter().enumerate() {
-            let table_ok = qualifier.is_none_or(|q| column.table.as_deref() == Some(q));
+            let table_ok = match qualifier {
+                Some(q) => column.table.as_deref() == Some(q),
+                None => !column.hidden,
+            };
             if table_ok && column.name == name {
                 if found.is_some() {
                     return Err(SqlError::new(

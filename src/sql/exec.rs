@@ -8,17 +8,19 @@ use super::catalog::{self, TableDef};
 use super::error::{SqlError, sqlstate};
 use super::expr::{Env, Expr, truth};
 use super::plan::{
-    Access, Aggregate, AggregateFunction, DeletePlan, InsertPlan, OnConflict, SelectPlan, SortKey,
-    Source, UpdatePlan,
+    Access, DeletePlan, InsertPlan, OnConflict, SelectPlan, SortKey, Source, UpdatePlan,
 };
 use super::session::RowStream;
-use super::types::{BinaryOp, DataType, Value, binary_op, decode_row, encode_row};
+use super::types::{DataType, Value, decode_row, encode_row};
 use crate::encoding::keycode::KeyEncoder;
 use crate::txn::Transaction;
 use bytes::Bytes;
 use std::cmp::Ordering;
 use std::ops::Bound;
 use std::sync::Arc;
+
+mod aggregate;
+mod join;
 
 type Row = Vec<Value>;
 
@@ -114,6 +116,9 @@ fn read_rows(
     }
 }
 
+/// A stream of rows.
+pub type Rows = Box<dyn Iterator<Item = Result<Row, SqlError>> + Send>;
+
 /// Runs a SELECT: a lazily evaluated stream of projected rows.
 pub fn select(
     txn: &mut Transaction,
@@ -123,7 +128,7 @@ pub fn select(
     let SelectPlan {
         source,
         filter,
-        aggregates,
+        grouping,
         having,
         projection,
         distinct,
@@ -132,41 +137,11 @@ pub fn select(
         offset,
         ..
     } = plan;
-    let rows: Box<dyn Iterator<Item = Result<Row, SqlError>> + Send> = match source {
-        Source::Single => Box::new(std::iter::once(Ok(Vec::new()))),
-        Source::Values(rows) => {
-            let env = env.clone();
-            Box::new(
-                rows.into_iter().map(move |row| row.iter().map(|e| e.eval(&[], &env)).collect()),
-            )
-        }
-        Source::Table { table, access } => {
-            Box::new(read_rows(txn, &table, &access, &env)?.map(|r| r.map(|(_, row)| row)))
-        }
-        Source::Series { start, stop, step } => series(&start, &stop, &step, &env)?,
-    };
-    let rows: Box<dyn Iterator<Item = Result<Row, SqlError>> + Send> = match filter {
-        Some(filter) => {
-            let env = env.clone();
-            Box::new(rows.filter_map(move |row| match row {
-                Ok(row) => match filter.eval(&row, &env).and_then(|v| truth(&v)) {
-                    Ok(Some(true)) => Some(Ok(row)),
-                    Ok(_) => None,
-                    Err(err) => Some(Err(err)),
-                },
-                Err(err) => Some(Err(err)),
-            }))
-        }
-        None => rows,
-    };
-    let rows: Box<dyn Iterator<Item = Result<Row, SqlError>> + Send> = match aggregates {
-        Some(aggregates) => {
-            let row = aggregate(rows, &aggregates, &env)?;
-            let keep = match &having {
-                Some(h) => truth(&h.eval(&row, &env)?)? == Some(true),
-                None => true,
-            };
-            Box::new(keep.then_some(Ok(row)).into_iter())
+    let rows = filtered(open_source(txn, source, &env)?, filter, &env);
+    let rows = match grouping {
+        Some(grouping) => {
+            let groups = aggregate::group(rows, &grouping, &env)?;
+            filtered(Box::new(groups.into_iter().map(Ok)), having, &env)
         }
         None => rows,
     };
@@ -214,6 +189,57 @@ pub fn select(
     })
 }
 
+/// The rows of a FROM source.
+fn open_source(txn: &mut Transaction, source: Source, env: &Arc<Env>) -> Result<Rows, SqlError> {
+    Ok(match source {
+        Source::Single => Box::new(std::iter::once(Ok(Vec::new()))),
+        Source::Values(rows) => {
+            let env = env.clone();
+            Box::new(
+                rows.into_iter().map(move |row| row.iter().map(|e| e.eval(&[], &env)).collect()),
+            )
+        }
+        Source::Table { table, access } => {
+            Box::new(read_rows(txn, &table, &access, env)?.map(|r| r.map(|(_, row)| row)))
+        }
+        Source::Series { start, stop, step } => series(&start, &stop, &step, env)?,
+        Source::Rows(rows) => Box::new(rows.into_iter().map(Ok)),
+        Source::Filter { input, predicate } => {
+            filtered(open_source(txn, *input, env)?, Some(predicate), env)
+        }
+        Source::Query(plan) => select(txn, *plan, env.clone())?,
+        Source::Join(plan) => join::join(txn, *plan, env)?,
+        Source::SetOp(plan) => join::set_op(txn, *plan, env)?,
+    })
+}
+
+/// The rows for which `filter` is true (all rows without one).
+fn filtered(rows: Rows, filter: Option<Expr>, env: &Arc<Env>) -> Rows {
+    match filter {
+        Some(filter) => {
+            let env = env.clone();
+            Box::new(rows.filter_map(move |row| match row {
+                Ok(row) => match filter.eval(&row, &env).and_then(|v| truth(&v)) {
+                    Ok(Some(true)) => Some(Ok(row)),
+                    Ok(_) => None,
+                    Err(err) => Some(Err(err)),
+                },
+                Err(err) => Some(Err(err)),
+            }))
+        }
+        None => rows,
+    }
+}
+
+/// A byte key equal for rows that GROUP BY / DISTINCT / UNION treat as equal.
+fn values_key(values: &[Value]) -> Vec<u8> {
+    let mut encoder = KeyEncoder::new();
+    for value in values {
+        value.encode_key(&mut encoder);
+    }
+    encoder.finish()
+}
+
 fn count_value(value: &Value, what: &str) -> Result<Option<i64>, SqlError> {
     match value {
         Value::Null => Ok(None),
@@ -235,7 +261,7 @@ fn compare_rows(a: &[Value], b: &[Value]) -> Ordering {
         .unwrap_or(Ordering::Equal)
 }
 
-fn compare_keys(a: &[Value], b: &[Value], keys: &[SortKey]) -> Ordering {
+pub(super) fn compare_keys(a: &[Value], b: &[Value], keys: &[SortKey]) -> Ordering {
     for ((x, y), key) in a.iter().zip(b).zip(keys) {
         let ordering = match (x.is_null(), y.is_null()) {
             (true, true) => Ordering::Equal,
@@ -309,89 +335,6 @@ fn series(
             _ => Value::Int8(current),
         }]))
     })))
-}
-
-/// Folds all rows into one row of aggregate results.
-fn aggregate(
-    rows: impl Iterator<Item = Result<Row, SqlError>>,
-    aggregates: &[Aggregate],
-    env: &Env,
-) -> Result<Row, SqlError> {
-    let mut states: Vec<(Value, i64, Vec<Value>)> =
-        aggregates.iter().map(|_| (Value::Null, 0i64, Vec::new())).collect();
-    for row in rows {
-        env.check_cancel()?;
-        let row = row?;
-        for (aggregate, state) in aggregates.iter().zip(states.iter_mut()) {
-            let value = match &aggregate.arg {
-                Some(arg) => arg.eval(&row, env)?,
-                None => Value::Bool(true),
-            };
-            if value.is_null() {
-                continue;
-            }
-            if aggregate.distinct {
-                if state.2.iter().any(|v| v.sort_cmp(&value) == Ordering::Equal) {
-                    continue;
-                }
-                state.2.push(value.clone());
-            }
-            state.1 += 1;
-            state.0 = match aggregate.function {
-                AggregateFunction::CountStar | AggregateFunction::Count => Value::Null,
-                AggregateFunction::Sum | AggregateFunction::Avg => {
-                    let value =
-                        value.cast(&sum_type(&aggregate.result_type, aggregate.function), false)?;
-                    if state.0.is_null() {
-                        value
-                    } else {
-                        binary_op(BinaryOp::Add, &state.0, &value)?
-                    }
-                }
-                AggregateFunction::Min | AggregateFunction::Max => {
-                    if state.0.is_null() {
-                        value
-                    } else {
-                        let ordering = value.sort_cmp(&state.0);
-                        let better = if aggregate.function == AggregateFunction::Min {
-                            ordering == Ordering::Less
-                        } else {
-                            ordering == Ordering::Greater
-                        };
-                        if better { value } else { state.0.clone() }
-                    }
-                }
-            };
-        }
-    }
-    aggregates
-        .iter()
-        .zip(states)
-        .map(|(aggregate, (value, count, _))| {
-            Ok(match aggregate.function {
-                AggregateFunction::CountStar | AggregateFunction::Count => Value::Int8(count),
-                AggregateFunction::Avg if count > 0 => {
-                    let avg = binary_op(
-                        BinaryOp::Div,
-                        &value,
-                        &Value::Int8(count)
-                            .cast(&sum_type(&aggregate.result_type, aggregate.function), false)?,
-                    )?;
-                    avg.cast(&aggregate.result_type, false)?
-                }
-                AggregateFunction::Avg => Value::Null,
-                _ if value.is_null() => Value::Null,
-                _ => value.cast(&aggregate.result_type, false)?,
-            })
-        })
-        .collect()
-}
-
-fn sum_type(result: &DataType, _function: AggregateFunction) -> DataType {
-    match result {
-        DataType::Int8 => DataType::Int8,
-        other => other.clone(),
-    }
 }
 
 /// Outcome of writing one row.

@@ -70,6 +70,17 @@ pub enum Function {
     ToChar,
     JsonbContains,
     JsonbExists,
+    RegexMatch,
+    RegexIMatch,
+    TableIsVisible,
+    UserById,
+    FormatType,
+    GetExpr,
+    EncodingToChar,
+    ObjDescription,
+    ArrayToString,
+    HasPrivilege,
+    InRecovery,
 }
 
 /// Resolves `name` applied to arguments of `arg_types`: the function and its result type.
@@ -161,6 +172,21 @@ pub fn resolve(name: &str, arg_types: &[DataType]) -> Result<(Function, DataType
         "to_char" => (F::ToChar, DataType::Text, 2..=2),
         "jsonb_contains" => (F::JsonbContains, DataType::Bool, 2..=2),
         "jsonb_exists" => (F::JsonbExists, DataType::Bool, 2..=2),
+        "textregexeq" => (F::RegexMatch, DataType::Bool, 2..=2),
+        "texticregexeq" => (F::RegexIMatch, DataType::Bool, 2..=2),
+        "pg_table_is_visible" | "pg_type_is_visible" => (F::TableIsVisible, DataType::Bool, 1..=1),
+        "pg_get_userbyid" => (F::UserById, DataType::Name, 1..=1),
+        "format_type" => (F::FormatType, DataType::Text, 2..=2),
+        "pg_get_expr" => (F::GetExpr, DataType::Text, 2..=3),
+        "pg_encoding_to_char" => (F::EncodingToChar, DataType::Name, 1..=1),
+        "obj_description" | "col_description" | "shobj_description" => {
+            (F::ObjDescription, DataType::Text, 1..=2)
+        }
+        "array_to_string" => (F::ArrayToString, DataType::Text, 2..=3),
+        "has_table_privilege" | "has_schema_privilege" | "has_database_privilege" => {
+            (F::HasPrivilege, DataType::Bool, 2..=3)
+        }
+        "pg_is_in_recovery" => (F::InRecovery, DataType::Bool, 0..=0),
         "jsonb_typeof" => (F::JsonbTypeof, DataType::Text, 1..=1),
         _ => return Err(undefined(name, arg_types)),
     };
@@ -506,6 +532,39 @@ pub fn call(
         F::ToChar => super::datetime_functions::to_char(&arg(0), &text(1).unwrap_or_default())?,
         F::JsonbContains => super::datetime_functions::jsonb_contains(&arg(0), &arg(1))?,
         F::JsonbExists => super::datetime_functions::jsonb_exists(&arg(0), &arg(1))?,
+        F::RegexMatch | F::RegexIMatch => {
+            let (Some(subject), Some(pattern)) = (text(0), text(1)) else {
+                return Ok(Value::Null);
+            };
+            Value::Bool(regex_matches(&subject, &pattern, function == F::RegexIMatch)?)
+        }
+        F::TableIsVisible | F::HasPrivilege => {
+            if values.iter().any(Value::is_null) {
+                Value::Null
+            } else {
+                Value::Bool(true)
+            }
+        }
+        F::InRecovery => Value::Bool(false),
+        F::UserById => match arg(0) {
+            Value::Null => Value::Null,
+            _ => Value::Text(super::system::ROLE_NAME.to_string()),
+        },
+        F::FormatType => match (int(0)?, int(1)?) {
+            (None, _) => Value::Null,
+            (Some(type_oid), typmod) => {
+                let typmod = i32::try_from(typmod.unwrap_or(-1)).unwrap_or(-1);
+                let ty =
+                    u32::try_from(type_oid).ok().and_then(|o| DataType::from_oid_typmod(o, typmod));
+                Value::Text(ty.map(|t| t.display_name()).unwrap_or_else(|| "???".to_string()))
+            }
+        },
+        F::GetExpr => match text(0) {
+            Some(expr) => Value::Text(expr),
+            None => Value::Null,
+        },
+        F::EncodingToChar => Value::Text(if int(0)? == Some(6) { "UTF8" } else { "" }.to_string()),
+        F::ObjDescription | F::ArrayToString => Value::Null,
         F::Md5 => {
             Value::Text(format!("{:x}", md5::compute(text(0).unwrap_or_default().as_bytes())))
         }
@@ -532,6 +591,40 @@ pub fn call(
             ),
             _ => Value::Null,
         },
+    })
+}
+
+thread_local! {
+    /// Recently compiled regular expressions (patterns usually repeat row after row).
+    static REGEX_CACHE: std::cell::RefCell<Vec<(String, bool, regex::Regex)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// POSIX-style regular expression match (`~`, `~*`), with the regex crate's syntax.
+fn regex_matches(subject: &str, pattern: &str, case_insensitive: bool) -> Result<bool, SqlError> {
+    REGEX_CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some((_, _, re)) =
+            cache.iter().find(|(p, ci, _)| p == pattern && *ci == case_insensitive)
+        {
+            return Ok(re.is_match(subject));
+        }
+        let re = regex::RegexBuilder::new(pattern)
+            .case_insensitive(case_insensitive)
+            .size_limit(1 << 20)
+            .build()
+            .map_err(|e| {
+                SqlError::new(
+                    sqlstate::INVALID_REGULAR_EXPRESSION,
+                    format!("invalid regular expression: {e}"),
+                )
+            })?;
+        let matched = re.is_match(subject);
+        if cache.len() >= 16 {
+            cache.remove(0);
+        }
+        cache.push((pattern.to_string(), case_insensitive, re));
+        Ok(matched)
     })
 }
 

@@ -22,6 +22,7 @@ pub mod parser;
 mod plan;
 mod session;
 mod settings;
+pub(crate) mod system;
 pub mod types;
 
 pub use database::{Database, DatabaseOptions};

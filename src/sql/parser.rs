@@ -18,11 +18,12 @@ const RECURSION_LIMIT: usize = 200;
 /// Parses zero or more `;`-separated statements.
 pub fn parse_statements(sql: &str) -> Result<Vec<ast::Statement>, SqlError> {
     let dialect = PostgreSqlDialect {};
+    let sql = normalize_copy_options(sql);
     Parser::new(&dialect)
         .with_recursion_limit(RECURSION_LIMIT)
-        .try_with_sql(sql)
+        .try_with_sql(&sql)
         .and_then(|mut parser| parser.parse_statements())
-        .map_err(|err| parse_error(sql, err))
+        .map_err(|err| parse_error(&sql, err))
 }
 
 /// Splits statement text at top-level semicolons (quotes, comments and dollar quotes are
@@ -108,6 +109,25 @@ impl<'a> LineOffsets<'a> {
             Some((offset, _)) => Some(line_start + offset),
             None => Some(self.sql.len()),
         }
+    }
+}
+
+/// sqlparser accepts only `true`/`false` for boolean COPY options, while PostgreSQL (and
+/// pgbench: `copy t from stdin with (freeze on)`) also writes `on`/`off`.
+fn normalize_copy_options(sql: &str) -> std::borrow::Cow<'_, str> {
+    let is_copy = sql.trim_start().get(..4).is_some_and(|w| w.eq_ignore_ascii_case("copy"));
+    if !is_copy {
+        return std::borrow::Cow::Borrowed(sql);
+    }
+    static OPTION: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let option =
+        OPTION.get_or_init(|| regex::Regex::new(r"(?i)\b(freeze|header)\s+(on|off)\b").ok());
+    match option {
+        Some(re) => re.replace_all(sql, |caps: &regex::Captures<'_>| {
+            let value = if caps[2].eq_ignore_ascii_case("on") { "true" } else { "false" };
+            format!("{} {value}", &caps[1])
+        }),
+        None => std::borrow::Cow::Borrowed(sql),
     }
 }
 

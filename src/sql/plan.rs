@@ -107,8 +107,62 @@ pub enum Source {
     Values(Vec<Vec<Expr>>),
     /// A table, read through the chosen access path.
     Table { table: Arc<TableDef>, access: Access },
+    /// Rows computed up front (system relations such as pg_class).
+    Rows(Vec<Vec<super::types::Value>>),
     /// generate_series(start, stop, step) as one int8 (or int4) column.
     Series { start: Expr, stop: Expr, step: Expr },
+    /// Two sources joined: each row is the left row, then the right row, then `merged`.
+    Join(Box<Join>),
+    /// A subquery in FROM: its output rows.
+    Query(Box<SelectPlan>),
+    /// The rows of `input` for which `predicate` is true (a pushed-down condition).
+    Filter { input: Box<Source>, predicate: Expr },
+    /// UNION / INTERSECT / EXCEPT of two queries with the same column count and types.
+    SetOp(Box<SetOp>),
+}
+
+/// Join types (CROSS JOIN and comma are inner joins without condition).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinKind {
+    Inner,
+    Left,
+    Right,
+    Full,
+}
+
+/// A join. Hash join on `keys` (built on the right input) when there are any, else nested
+/// loop; a pair matches when every key pair is equal and `condition` is true.
+#[derive(Debug, Clone)]
+pub struct Join {
+    pub kind: JoinKind,
+    pub left: Source,
+    pub right: Source,
+    pub left_width: usize,
+    pub right_width: usize,
+    /// Equality keys: (expression over the left row, expression over the right row).
+    pub keys: Vec<(Expr, Expr)>,
+    /// The rest of the join condition, over the joined row (left ++ right).
+    pub condition: Option<Expr>,
+    /// Columns appended to each joined row (the merged columns of USING / NATURAL),
+    /// evaluated over left ++ right.
+    pub merged: Vec<Expr>,
+}
+
+/// Set operation kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetOpKind {
+    Union,
+    Intersect,
+    Except,
+}
+
+/// A set operation; `all` keeps duplicates (multiset semantics).
+#[derive(Debug, Clone)]
+pub struct SetOp {
+    pub kind: SetOpKind,
+    pub all: bool,
+    pub left: SelectPlan,
+    pub right: SelectPlan,
 }
 
 /// How a table is read.
@@ -128,7 +182,7 @@ pub struct SortKey {
     pub nulls_first: bool,
 }
 
-/// An aggregate over all input rows (no GROUP BY yet).
+/// Aggregate functions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AggregateFunction {
     CountStar,
@@ -137,15 +191,28 @@ pub enum AggregateFunction {
     Avg,
     Min,
     Max,
+    StringAgg,
+    BoolAnd,
+    BoolOr,
 }
 
-/// One aggregate call.
+/// One aggregate call. Arguments, FILTER and ORDER BY are evaluated on input rows.
 #[derive(Debug, Clone)]
 pub struct Aggregate {
     pub function: AggregateFunction,
-    pub arg: Option<Expr>,
+    pub args: Vec<Expr>,
     pub distinct: bool,
+    pub filter: Option<Expr>,
+    pub order_by: Vec<SortKey>,
     pub result_type: super::types::DataType,
+}
+
+/// GROUP BY: input rows fold into one row per distinct key (one row in all when there are
+/// no keys): the key values, then the aggregate results.
+#[derive(Debug, Clone, Default)]
+pub struct Grouping {
+    pub keys: Vec<Expr>,
+    pub aggregates: Vec<Aggregate>,
 }
 
 /// A bound SELECT.
@@ -153,9 +220,9 @@ pub struct Aggregate {
 pub struct SelectPlan {
     pub source: Source,
     pub filter: Option<Expr>,
-    /// When set, the source rows fold into one row of these aggregates; projection, HAVING
-    /// and sort keys then refer to that row's positions.
-    pub aggregates: Option<Vec<Aggregate>>,
+    /// When set, the source rows fold into groups; projection, HAVING and sort keys then
+    /// refer to the group rows (keys, then aggregates).
+    pub grouping: Option<Grouping>,
     pub having: Option<Expr>,
     pub projection: Vec<Expr>,
     pub columns: Vec<Column>,
@@ -163,6 +230,24 @@ pub struct SelectPlan {
     pub order_by: Vec<SortKey>,
     pub limit: Option<Expr>,
     pub offset: Option<Expr>,
+}
+
+impl SelectPlan {
+    /// A plain plan: `projection` over the rows of `source`.
+    pub fn new(source: Source, projection: Vec<Expr>, columns: Vec<Column>) -> SelectPlan {
+        SelectPlan {
+            source,
+            filter: None,
+            grouping: None,
+            having: None,
+            projection,
+            columns,
+            distinct: false,
+            order_by: Vec::new(),
+            limit: None,
+            offset: None,
+        }
+    }
 }
 
 /// What INSERT does when a row's key already exists.

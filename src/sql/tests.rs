@@ -249,3 +249,51 @@ fn a_multi_statement_query_is_one_implicit_transaction() {
     assert_eq!(rows(&mut s1, "SELECT count(*) FROM t"), s(&[&["2"]]));
     assert_eq!(s1.txn_status(), TxnStatus::Idle);
 }
+
+#[test]
+fn system_relations_describe_the_catalog() {
+    let db = open();
+    let mut s1 = session(&db);
+    rows(
+        &mut s1,
+        "CREATE TABLE t (id int PRIMARY KEY, name varchar(20) NOT NULL UNIQUE, n numeric(12,3) DEFAULT 0)",
+    );
+    assert_eq!(
+        rows(&mut s1, "SELECT relname, relkind FROM pg_catalog.pg_class ORDER BY relname"),
+        s(&[&["t", "r"], &["t_name_key", "i"], &["t_pkey", "i"]])
+    );
+    assert_eq!(
+        rows(
+            &mut s1,
+            "SELECT attname, format_type(atttypid, atttypmod), attnotnull FROM pg_attribute \
+             WHERE attrelid = 16384 + 1 ORDER BY attnum"
+        )
+        .len(),
+        3
+    );
+    assert_eq!(
+        rows(
+            &mut s1,
+            "SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = 't' ORDER BY ordinal_position"
+        ),
+        s(&[
+            &["id", "integer", "NO"],
+            &["name", "character varying", "NO"],
+            &["n", "numeric", "YES"]
+        ])
+    );
+    assert_eq!(
+        rows(
+            &mut s1,
+            "SELECT nspname FROM pg_namespace WHERE NOT textregexeq(nspname, '^pg_') ORDER BY 1"
+        ),
+        s(&[&["information_schema"], &["public"]])
+    );
+    assert_eq!(
+        rows(
+            &mut s1,
+            "SELECT pg_get_userbyid(nspowner), pg_table_is_visible(2200) FROM pg_namespace WHERE nspname = 'public'"
+        ),
+        s(&[&["quorumdb", "t"]])
+    );
+}

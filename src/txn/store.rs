@@ -6,7 +6,7 @@ use super::oracle::{IsolationLevel, Oracle, ReadSet};
 use crate::storage::{Engine, Scan, Timestamp, WriteBatch};
 use crate::util::clock::PhysicalClock;
 use bytes::Bytes;
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
 use std::collections::BTreeMap;
 use std::collections::btree_map;
 use std::iter::Peekable;
@@ -18,6 +18,8 @@ use std::sync::Arc;
 pub struct TxnStore {
     engine: Arc<Engine>,
     oracle: Mutex<Oracle>,
+    /// Signalled whenever the oracle's visible timestamp may have advanced.
+    visible_changed: Condvar,
     clock: Arc<dyn PhysicalClock>,
 }
 
@@ -25,7 +27,12 @@ impl TxnStore {
     /// Wraps a recovered engine. Timestamps continue above everything it holds.
     pub fn new(engine: Arc<Engine>, clock: Arc<dyn PhysicalClock>) -> Arc<Self> {
         let oracle = Oracle::new(engine.max_committed_ts());
-        Arc::new(Self { engine, oracle: Mutex::new(oracle), clock })
+        Arc::new(Self {
+            engine,
+            oracle: Mutex::new(oracle),
+            visible_changed: Condvar::new(),
+            clock,
+        })
     }
 
     /// Starts a transaction.
@@ -183,13 +190,22 @@ impl Transaction {
                 Ok(pending) => (commit_ts, pending),
                 Err(err) => {
                     oracle.finished(commit_ts);
+                    store.visible_changed.notify_all();
                     return Err(err.into());
                 }
             }
         };
         let result = store.engine.finish(pending);
-        store.oracle.lock().finished(commit_ts);
+        let mut oracle = store.oracle.lock();
+        oracle.finished(commit_ts);
+        store.visible_changed.notify_all();
         result?;
+        // Read your writes: acknowledge only once new snapshots include this commit, i.e.
+        // once every commit with a smaller timestamp (still being made durable by another
+        // thread) has been applied too.
+        while oracle.visible() < commit_ts {
+            store.visible_changed.wait(&mut oracle);
+        }
         Ok(commit_ts)
     }
 

@@ -15,9 +15,12 @@ pub const STACK_RED_ZONE: usize = 256 * 1024;
 /// Size of each extra stack segment.
 pub const STACK_GROWTH: usize = 4 * 1024 * 1024;
 
-/// Aggregate collection while binding a projection: aggregate calls become columns of the
-/// aggregate row; bare column references are an error (no GROUP BY yet).
+/// Aggregate collection while binding the projection, HAVING and ORDER BY of a grouped
+/// SELECT: group keys and aggregate calls become columns of the group row (keys first, then
+/// aggregates); other column references are an error (42803).
 pub struct AggregateContext {
+    /// GROUP BY expressions, bound over the input rows.
+    pub keys: Vec<Expr>,
     pub aggregates: Vec<Aggregate>,
     /// The scope the aggregates' arguments are bound in.
     pub input: Scope,
@@ -87,14 +90,31 @@ impl Binder<'_> {
                 self.bind_expr_in($e, scope, agg.as_deref_mut())?
             };
         }
+        // A GROUP BY expression (not just a column) used as a whole reads the group key.
+        if let Some(ctx) = agg.as_deref()
+            && !ctx.keys.is_empty()
+            && !matches!(
+                expr,
+                A::Identifier(_) | A::CompoundIdentifier(_) | A::Value(_) | A::Nested(_)
+            )
+            && ctx.keys.iter().any(|k| !matches!(k, Expr::Column(_)))
+            && !super::query::expr_has_aggregate(expr, 0)
+        {
+            let input = ctx.input.clone();
+            if let Ok((bound, ty)) = self.bind_expr_in(expr, &input, None)
+                && let Some(position) = ctx.keys.iter().position(|k| *k == bound)
+            {
+                return Ok((Expr::Column(position), ty));
+            }
+        }
         Ok(match expr {
-            A::Identifier(ident) => self.bind_column(None, ident, scope, agg.is_some())?,
+            A::Identifier(ident) => self.bind_column(None, ident, scope, agg.as_deref())?,
             A::CompoundIdentifier(parts) => match parts.as_slice() {
                 [table, column] => {
-                    self.bind_column(Some(&ident_name(table)), column, scope, agg.is_some())?
+                    self.bind_column(Some(&ident_name(table)), column, scope, agg.as_deref())?
                 }
                 [_, table, column] => {
-                    self.bind_column(Some(&ident_name(table)), column, scope, agg.is_some())?
+                    self.bind_column(Some(&ident_name(table)), column, scope, agg.as_deref())?
                 }
                 _ => return Err(SqlError::unsupported(format!("column reference {expr}"))),
             },
@@ -334,22 +354,25 @@ impl Binder<'_> {
         qualifier: Option<&str>,
         ident: &ast::Ident,
         scope: &Scope,
-        aggregating: bool,
+        agg: Option<&AggregateContext>,
     ) -> Result<(Expr, DataType), SqlError> {
         let name = ident_name(ident);
         match scope.resolve(qualifier, &name).map_err(|e| self.at(e, ident.span))? {
             Some(index) => {
-                if aggregating {
-                    return Err(self.at(
-                        SqlError::new(
-                            sqlstate::GROUPING_ERROR,
-                            format!("column \"{name}\" must appear in the GROUP BY clause or be used in an aggregate function"),
-                        ),
-                        ident.span,
-                    ));
-                }
                 let ty =
                     scope.columns.get(index).map(|c| c.ty.clone()).unwrap_or(DataType::Unknown);
+                if let Some(ctx) = agg {
+                    return match ctx.keys.iter().position(|k| *k == Expr::Column(index)) {
+                        Some(key) => Ok((Expr::Column(key), ty)),
+                        None => {
+                            let err = match scope.columns.get(index) {
+                                Some(column) => super::query::ungrouped(column),
+                                None => SqlError::internal("column out of range"),
+                            };
+                            Err(self.at(err, ident.span))
+                        }
+                    };
+                }
                 Ok((Expr::Column(index), ty))
             }
             None => {
@@ -531,6 +554,26 @@ impl Binder<'_> {
                 ];
                 return Ok((Expr::Call { function: functions::Function::Power, args }, ty));
             }
+            B::PGRegexMatch | B::PGRegexIMatch | B::PGRegexNotMatch | B::PGRegexNotIMatch => {
+                let name = if matches!(op, B::PGRegexMatch | B::PGRegexNotMatch) {
+                    "textregexeq"
+                } else {
+                    "texticregexeq"
+                };
+                for e in [&l, &r] {
+                    if let Expr::Param(i) = e {
+                        self.infer_param(*i, &DataType::Text);
+                    }
+                }
+                let (lt, rt) = (self.typed(&l, lt), self.typed(&r, rt));
+                let (function, ty) = functions::resolve(name, &[lt, rt])?;
+                let call = Expr::Call { function, args: vec![l, r] };
+                return Ok(if matches!(op, B::PGRegexNotMatch | B::PGRegexNotIMatch) {
+                    (Expr::Not(Box::new(call)), DataType::Bool)
+                } else {
+                    (call, ty)
+                });
+            }
             B::Arrow => BinaryOp::JsonGet,
             B::LongArrow => BinaryOp::JsonGetText,
             other => {
@@ -597,6 +640,7 @@ impl Binder<'_> {
     ) -> Result<(Expr, DataType), SqlError> {
         let name =
             function.name.0.last().and_then(|p| p.as_ident()).map(ident_name).unwrap_or_default();
+        let mut order_by: &[ast::OrderByExpr] = &[];
         let (args, distinct, star): (Vec<&ast::Expr>, bool, bool) = match &function.args {
             ast::FunctionArguments::None => (Vec::new(), false, false),
             ast::FunctionArguments::List(list) => {
@@ -615,6 +659,16 @@ impl Binder<'_> {
                         }
                     }
                 }
+                for clause in &list.clauses {
+                    match clause {
+                        ast::FunctionArgumentClause::OrderBy(items) => order_by = items,
+                        other => {
+                            return Err(SqlError::unsupported(format!(
+                                "function argument clause {other}"
+                            )));
+                        }
+                    }
+                }
                 (args, distinct, star)
             }
             ast::FunctionArguments::Subquery(_) => {
@@ -624,38 +678,20 @@ impl Binder<'_> {
         if function.over.is_some() {
             return Err(SqlError::unsupported("window functions are not supported yet"));
         }
-        let aggregate = match name.as_str() {
-            "count" if star => Some(AggregateFunction::CountStar),
-            "count" => Some(AggregateFunction::Count),
-            "sum" => Some(AggregateFunction::Sum),
-            "avg" => Some(AggregateFunction::Avg),
-            "min" => Some(AggregateFunction::Min),
-            "max" => Some(AggregateFunction::Max),
-            _ => None,
-        };
-        if let Some(aggregate) = aggregate {
+        if let Some(aggregate) = aggregate_function(&name, star) {
             let Some(ctx) = agg else {
                 return Err(SqlError::new(
                     sqlstate::GROUPING_ERROR,
                     format!("aggregate functions are not allowed here: {name}"),
                 ));
             };
-            let input = ctx.input.clone();
-            let (arg, arg_ty) = match args.first() {
-                Some(e) if aggregate != AggregateFunction::CountStar => {
-                    let (bound, ty) = self.bind_expr_in(e, &input, None)?;
-                    (Some(bound), ty)
-                }
-                _ => (None, DataType::Int8),
-            };
-            let result_type = aggregate_type(aggregate, &arg_ty)?;
-            ctx.aggregates.push(Aggregate {
-                function: aggregate,
-                arg,
-                distinct,
-                result_type: result_type.clone(),
-            });
-            return Ok((Expr::Column(ctx.aggregates.len() - 1), result_type));
+            return self.bind_aggregate(ctx, aggregate, &name, &args, distinct, function, order_by);
+        }
+        if !order_by.is_empty() || function.filter.is_some() {
+            return Err(SqlError::new(
+                "42809",
+                format!("ORDER BY or FILTER specified, but {name} is not an aggregate function"),
+            ));
         }
         if name == "generate_series" {
             return Err(SqlError::unsupported("generate_series is only supported in FROM"));
@@ -704,6 +740,132 @@ impl Binder<'_> {
     }
 }
 
+impl Binder<'_> {
+    /// One aggregate call: its arguments, FILTER and ORDER BY are bound over the input rows;
+    /// the call becomes a column of the group row.
+    #[allow(clippy::too_many_arguments)]
+    fn bind_aggregate(
+        &mut self,
+        ctx: &mut AggregateContext,
+        function: AggregateFunction,
+        name: &str,
+        args: &[&ast::Expr],
+        distinct: bool,
+        call: &ast::Function,
+        order_by: &[ast::OrderByExpr],
+    ) -> Result<(Expr, DataType), SqlError> {
+        let input = ctx.input.clone();
+        let mut bound = Vec::with_capacity(args.len());
+        let mut types = Vec::with_capacity(args.len());
+        for (i, arg) in args.iter().enumerate() {
+            let expected = match (function, i) {
+                (AggregateFunction::StringAgg, _) => DataType::Text,
+                (AggregateFunction::BoolAnd | AggregateFunction::BoolOr, _) => DataType::Bool,
+                _ => DataType::Unknown,
+            };
+            let (e, t) = self.bind_expr_in(arg, &input, None).map_err(|err| {
+                if err.code == sqlstate::GROUPING_ERROR {
+                    SqlError::new(
+                        sqlstate::GROUPING_ERROR,
+                        "aggregate function calls cannot be nested",
+                    )
+                } else {
+                    err
+                }
+            })?;
+            if let Expr::Param(index) = e {
+                self.infer_param(index, &expected);
+            }
+            let t = match &e {
+                Expr::Param(index) => self.param_type(*index),
+                _ => t,
+            };
+            bound.push(e);
+            types.push(t);
+        }
+        let wanted = match function {
+            AggregateFunction::CountStar => 0,
+            AggregateFunction::StringAgg => 2,
+            _ => 1,
+        };
+        if bound.len() != wanted {
+            let list: Vec<String> = types.iter().map(|t| t.display_name()).collect();
+            return Err(SqlError::new(
+                sqlstate::UNDEFINED_FUNCTION,
+                format!("function {name}({}) does not exist", list.join(", ")),
+            )
+            .with_hint(
+                "No function matches the given name and argument types. You might need to add explicit type casts.",
+            ));
+        }
+        let arg_ty = types.first().cloned().unwrap_or(DataType::Int8);
+        let result_type = match function {
+            AggregateFunction::StringAgg => {
+                if !types.iter().all(|t| t.is_string() || *t == DataType::Unknown) {
+                    let list: Vec<String> = types.iter().map(|t| t.display_name()).collect();
+                    return Err(SqlError::new(
+                        sqlstate::UNDEFINED_FUNCTION,
+                        format!("function {name}({}) does not exist", list.join(", ")),
+                    ));
+                }
+                DataType::Text
+            }
+            AggregateFunction::BoolAnd | AggregateFunction::BoolOr => {
+                if !matches!(arg_ty, DataType::Bool | DataType::Unknown) {
+                    return Err(SqlError::new(
+                        sqlstate::UNDEFINED_FUNCTION,
+                        format!("function {name}({}) does not exist", arg_ty.display_name()),
+                    ));
+                }
+                DataType::Bool
+            }
+            other => aggregate_type(other, &arg_ty)?,
+        };
+        let filter = match &call.filter {
+            Some(f) => Some(self.bind_expr_expecting(f, &input, &DataType::Bool)?.0),
+            None => None,
+        };
+        let mut keys = Vec::with_capacity(order_by.len());
+        for item in order_by {
+            let descending = matches!(item.options.sort, Some(ast::OrderBySort::Desc));
+            let nulls_first = item.options.nulls_first.unwrap_or(descending);
+            let (expr, _) = self.bind_expr_in(&item.expr, &input, None)?;
+            if distinct && !bound.contains(&expr) {
+                return Err(SqlError::new(
+                    sqlstate::INVALID_COLUMN_REFERENCE,
+                    "in an aggregate with DISTINCT, ORDER BY expressions must appear in argument list",
+                ));
+            }
+            keys.push(crate::sql::plan::SortKey { expr, descending, nulls_first });
+        }
+        ctx.aggregates.push(Aggregate {
+            function,
+            args: bound,
+            distinct,
+            filter,
+            order_by: keys,
+            result_type: result_type.clone(),
+        });
+        Ok((Expr::Column(ctx.keys.len() + ctx.aggregates.len() - 1), result_type))
+    }
+}
+
+/// The aggregate a function name denotes (`count(*)` when `star`).
+pub fn aggregate_function(name: &str, star: bool) -> Option<AggregateFunction> {
+    Some(match name {
+        "count" if star => AggregateFunction::CountStar,
+        "count" => AggregateFunction::Count,
+        "sum" => AggregateFunction::Sum,
+        "avg" => AggregateFunction::Avg,
+        "min" => AggregateFunction::Min,
+        "max" => AggregateFunction::Max,
+        "string_agg" => AggregateFunction::StringAgg,
+        "bool_and" | "every" => AggregateFunction::BoolAnd,
+        "bool_or" => AggregateFunction::BoolOr,
+        _ => return None,
+    })
+}
+
 fn aggregate_type(function: AggregateFunction, arg: &DataType) -> Result<DataType, SqlError> {
     use AggregateFunction as F;
     Ok(match function {
@@ -734,6 +896,8 @@ fn aggregate_type(function: AggregateFunction, arg: &DataType) -> Result<DataTyp
                 ));
             }
         },
+        F::StringAgg => DataType::Text,
+        F::BoolAnd | F::BoolOr => DataType::Bool,
         F::Min | F::Max => match arg {
             DataType::Unknown => DataType::Text,
             DataType::Varchar(_) | DataType::Char(_) => DataType::Text,

@@ -8,14 +8,16 @@ use super::{Binder, Scope, ScopeColumn, ident_name, object_name};
 use crate::sql::catalog::{self, TableDef};
 use crate::sql::error::{SqlError, sqlstate};
 use crate::sql::expr::Expr;
-use crate::sql::plan::{Access, SelectPlan, SortKey, Source};
+use crate::sql::plan::{
+    Access, Grouping, Join, JoinKind, SelectPlan, SetOp, SetOpKind, SortKey, Source,
+};
 use crate::sql::session::Column;
 use crate::sql::types::{BinaryOp, DataType, Value};
 use sqlparser::ast;
 use std::sync::Arc;
 
 impl Binder<'_> {
-    /// Binds a full query (SELECT or VALUES with ORDER BY / LIMIT / OFFSET).
+    /// Binds a full query (SELECT, VALUES or a set operation with ORDER BY / LIMIT / OFFSET).
     pub fn bind_query(&mut self, query: &ast::Query) -> Result<SelectPlan, SqlError> {
         if query.with.is_some() {
             return Err(SqlError::unsupported("WITH queries are not supported yet"));
@@ -25,26 +27,22 @@ impl Binder<'_> {
                 "FETCH FIRST and FOR UPDATE/SHARE are not supported yet",
             ));
         }
+        let order_by = query.order_by.as_ref();
         let mut plan = match query.body.as_ref() {
-            ast::SetExpr::Select(select) => self.bind_select(select, query.order_by.as_ref())?,
-            ast::SetExpr::Values(values) => {
-                let mut plan = self.bind_values(values, None)?;
-                if let Some(order_by) = &query.order_by {
+            ast::SetExpr::Select(select) => self.bind_select(select, order_by)?,
+            body => {
+                let mut plan = self.bind_set_expr(body)?;
+                // A parenthesised query keeps its own ORDER BY / LIMIT; ours applies on top.
+                if matches!(body, ast::SetExpr::Query(_))
+                    && (order_by.is_some() || query.limit_clause.is_some())
+                {
+                    plan = wrap(plan);
+                }
+                if let Some(order_by) = order_by {
                     plan.order_by =
                         self.bind_order_by(order_by, &output_scope(&plan), &plan, None)?;
                 }
                 plan
-            }
-            ast::SetExpr::Query(inner) => {
-                if query.order_by.is_some() || query.limit_clause.is_some() {
-                    return Err(SqlError::unsupported("nested query with ORDER BY/LIMIT"));
-                }
-                return self.bind_query(inner);
-            }
-            _ => {
-                return Err(SqlError::unsupported(
-                    "UNION, INTERSECT and EXCEPT are not supported yet",
-                ));
             }
         };
         if let Some(limit) = &query.limit_clause {
@@ -69,21 +67,77 @@ impl Binder<'_> {
         Ok(plan)
     }
 
+    /// A query body without ORDER BY / LIMIT of its own. VALUES and set operations produce
+    /// plans whose projection is the identity, so output positions are row positions.
+    fn bind_set_expr(&mut self, body: &ast::SetExpr) -> Result<SelectPlan, SqlError> {
+        match body {
+            ast::SetExpr::Select(select) => self.bind_select(select, None),
+            ast::SetExpr::Values(values) => self.bind_values(values, None),
+            ast::SetExpr::Query(inner) => self.bind_query(inner),
+            ast::SetExpr::SetOperation { left, op, set_quantifier, right } => {
+                self.bind_set_operation(left, op, set_quantifier, right)
+            }
+            other => Err(SqlError::unsupported(format!("query body {other}"))),
+        }
+    }
+
+    fn bind_set_operation(
+        &mut self,
+        left: &ast::SetExpr,
+        op: &ast::SetOperator,
+        quantifier: &ast::SetQuantifier,
+        right: &ast::SetExpr,
+    ) -> Result<SelectPlan, SqlError> {
+        let (kind, name) = match op {
+            ast::SetOperator::Union => (SetOpKind::Union, "UNION"),
+            ast::SetOperator::Intersect => (SetOpKind::Intersect, "INTERSECT"),
+            ast::SetOperator::Except | ast::SetOperator::Minus => (SetOpKind::Except, "EXCEPT"),
+        };
+        let all = match quantifier {
+            ast::SetQuantifier::All => true,
+            ast::SetQuantifier::Distinct | ast::SetQuantifier::None => false,
+            other => return Err(SqlError::unsupported(format!("{name} {other}"))),
+        };
+        let untyped = (untyped_columns(left), untyped_columns(right));
+        let mut left = self.bind_set_expr(left)?;
+        let mut right = self.bind_set_expr(right)?;
+        if left.columns.len() != right.columns.len() {
+            return Err(SqlError::syntax(format!(
+                "each {name} query must have the same number of columns"
+            )));
+        }
+        let mut columns = Vec::with_capacity(left.columns.len());
+        for i in 0..left.columns.len() {
+            let lt = set_column_type(&left, i, &untyped.0);
+            let rt = set_column_type(&right, i, &untyped.1);
+            let ty = common_type(&lt, &rt).ok_or_else(|| {
+                SqlError::new(
+                    sqlstate::DATATYPE_MISMATCH,
+                    format!(
+                        "{name} types {} and {} cannot be matched",
+                        lt.display_name(),
+                        rt.display_name()
+                    ),
+                )
+            })?;
+            let ty = result_type(ty);
+            cast_output(&mut left, i, &ty);
+            cast_output(&mut right, i, &ty);
+            let name = left.columns.get(i).map(|c| c.name.clone()).unwrap_or_default();
+            columns.push(Column::new(&name, ty));
+        }
+        let projection = (0..columns.len()).map(Expr::Column).collect();
+        Ok(SelectPlan::new(
+            Source::SetOp(Box::new(SetOp { kind, all, left, right })),
+            projection,
+            columns,
+        ))
+    }
+
     /// VALUES rows; `expected` gives target types (INSERT) to type parameters and literals.
     /// The one empty row of `INSERT ... DEFAULT VALUES`.
     pub fn default_values_row(&self) -> SelectPlan {
-        SelectPlan {
-            source: Source::Values(vec![Vec::new()]),
-            filter: None,
-            aggregates: None,
-            having: None,
-            projection: Vec::new(),
-            columns: Vec::new(),
-            distinct: false,
-            order_by: Vec::new(),
-            limit: None,
-            offset: None,
-        }
+        SelectPlan::new(Source::Values(vec![Vec::new()]), Vec::new(), Vec::new())
     }
 
     pub fn bind_values(
@@ -133,18 +187,7 @@ impl Binder<'_> {
             })
             .collect();
         let projection = (0..columns.len()).map(Expr::Column).collect();
-        Ok(SelectPlan {
-            source: Source::Values(rows),
-            filter: None,
-            aggregates: None,
-            having: None,
-            projection,
-            columns,
-            distinct: false,
-            order_by: Vec::new(),
-            limit: None,
-            offset: None,
-        })
+        Ok(SelectPlan::new(Source::Values(rows), projection, columns))
     }
 
     fn bind_select(
@@ -152,10 +195,15 @@ impl Binder<'_> {
         select: &ast::Select,
         order_by: Option<&ast::OrderBy>,
     ) -> Result<SelectPlan, SqlError> {
-        if !matches!(&select.group_by, ast::GroupByExpr::Expressions(e, _) if e.is_empty()) {
-            return Err(SqlError::unsupported("GROUP BY is not supported yet"));
-        }
-        let (source, scope, table) = self.bind_from(&select.from)?;
+        let group_exprs = match &select.group_by {
+            ast::GroupByExpr::Expressions(exprs, modifiers) if modifiers.is_empty() => exprs,
+            _ => {
+                return Err(SqlError::unsupported(
+                    "GROUP BY ALL, ROLLUP, CUBE and GROUPING SETS are not supported yet",
+                ));
+            }
+        };
+        let (source, scope) = self.bind_from(&select.from)?;
         let filter = match &select.selection {
             Some(selection) => {
                 let (expr, ty) = self.bind_expr_expecting(selection, &scope, &DataType::Bool)?;
@@ -172,38 +220,75 @@ impl Binder<'_> {
             }
             None => None,
         };
-        let aggregating =
-            select.having.is_some() || select.projection.iter().any(contains_aggregate);
-        let mut agg_ctx =
-            aggregating.then(|| AggregateContext { aggregates: Vec::new(), input: scope.clone() });
+        let order_has_aggregate = order_by.is_some_and(|o| match &o.kind {
+            ast::OrderByKind::Expressions(items) => {
+                items.iter().any(|item| expr_has_aggregate(&item.expr, 0))
+            }
+            _ => false,
+        });
+        let aggregating = !group_exprs.is_empty()
+            || select.having.is_some()
+            || select.projection.iter().any(contains_aggregate)
+            || order_has_aggregate;
+        let mut agg_ctx = if aggregating {
+            let keys = self.bind_group_by(group_exprs, &select.projection, &scope)?;
+            Some(AggregateContext { keys, aggregates: Vec::new(), input: scope.clone() })
+        } else {
+            None
+        };
         let mut projection = Vec::new();
         let mut columns = Vec::new();
         for item in &select.projection {
             match item {
                 ast::SelectItem::Wildcard(_) | ast::SelectItem::QualifiedWildcard(..) => {
-                    if aggregating {
-                        return Err(SqlError::new(
-                            sqlstate::GROUPING_ERROR,
-                            "column must appear in the GROUP BY clause or be used in an aggregate function",
-                        ));
-                    }
                     let qualifier = match item {
                         ast::SelectItem::QualifiedWildcard(
                             ast::SelectItemQualifiedWildcardKind::ObjectName(name),
                             _,
                         ) => Some(object_name(name)?),
+                        ast::SelectItem::QualifiedWildcard(..) => {
+                            return Err(SqlError::unsupported("this form of qualified *"));
+                        }
                         _ => None,
                     };
-                    if scope.columns.is_empty() && qualifier.is_none() {
-                        return Err(SqlError::syntax(
-                            "SELECT * with no tables specified is not valid",
-                        ));
-                    }
-                    for (i, column) in scope.columns.iter().enumerate() {
-                        if qualifier.is_none() || column.table == qualifier {
-                            projection.push(Expr::Column(i));
-                            columns.push(column.to_column());
+                    let positions: Vec<usize> = match &qualifier {
+                        None => {
+                            if scope.columns.is_empty() {
+                                return Err(SqlError::syntax(
+                                    "SELECT * with no tables specified is not valid",
+                                ));
+                            }
+                            star_columns(&scope)
                         }
+                        Some(q) => {
+                            let found: Vec<usize> = scope
+                                .columns
+                                .iter()
+                                .enumerate()
+                                .filter(|(_, c)| c.table.as_deref() == Some(q.as_str()))
+                                .map(|(i, _)| i)
+                                .collect();
+                            if found.is_empty() {
+                                return Err(SqlError::new(
+                                    sqlstate::UNDEFINED_TABLE,
+                                    format!("missing FROM-clause entry for table \"{q}\""),
+                                ));
+                            }
+                            found
+                        }
+                    };
+                    for i in positions {
+                        let Some(column) = scope.columns.get(i) else { continue };
+                        match &agg_ctx {
+                            None => projection.push(Expr::Column(i)),
+                            Some(ctx) => {
+                                match ctx.keys.iter().position(|k| *k == Expr::Column(i)) {
+                                    Some(k) => projection.push(Expr::Column(k)),
+                                    None => return Err(ungrouped(column)),
+                                }
+                            }
+                        }
+                        columns.push(column.to_column());
                     }
                 }
                 ast::SelectItem::UnnamedExpr(e) => {
@@ -227,7 +312,19 @@ impl Binder<'_> {
             }
         }
         let having = match &select.having {
-            Some(h) => Some(self.bind_expr_in(h, &scope, agg_ctx.as_mut())?.0),
+            Some(h) => {
+                let (expr, ty) = self.bind_expr_in(h, &scope, agg_ctx.as_mut())?;
+                if !matches!(ty, DataType::Bool | DataType::Unknown) {
+                    return Err(SqlError::new(
+                        sqlstate::DATATYPE_MISMATCH,
+                        format!(
+                            "argument of HAVING must be type boolean, not type {}",
+                            ty.display_name()
+                        ),
+                    ));
+                }
+                Some(expr)
+            }
             None => None,
         };
         let distinct = match &select.distinct {
@@ -235,30 +332,32 @@ impl Binder<'_> {
             Some(ast::Distinct::Distinct) => true,
             Some(_) => return Err(SqlError::unsupported("DISTINCT ON is not supported yet")),
         };
-        let access = match (&table, &filter) {
-            (Some(table), Some(filter)) => choose_access(table, filter),
-            _ => Access::Full,
-        };
-        let source = match source {
-            Source::Table { table, .. } => Source::Table { table, access },
+        let (source, filter) = match (source, filter) {
+            (Source::Table { table, .. }, Some(filter)) => {
+                let access = choose_access(&table, &filter);
+                (Source::Table { table, access }, Some(filter))
+            }
+            (Source::Join(join), Some(filter)) => {
+                let mut source = Source::Join(join);
+                let types: Vec<DataType> = scope.columns.iter().map(|c| c.ty.clone()).collect();
+                let mut remaining = Vec::new();
+                for part in conjuncts(&filter) {
+                    if let Some(rest) = push_where(&mut source, part.clone(), &types) {
+                        remaining.push(rest);
+                    }
+                }
+                (source, and_all(remaining))
+            }
             other => other,
         };
-        let mut plan = SelectPlan {
-            source,
-            filter,
-            aggregates: None,
-            having,
-            projection,
-            columns,
-            distinct,
-            order_by: Vec::new(),
-            limit: None,
-            offset: None,
-        };
+        let mut plan = SelectPlan::new(source, projection, columns);
+        plan.filter = filter;
+        plan.having = having;
+        plan.distinct = distinct;
         if let Some(order_by) = order_by {
             plan.order_by = self.bind_order_by(order_by, &scope, &plan, agg_ctx.as_mut())?;
         }
-        plan.aggregates = agg_ctx.map(|ctx| ctx.aggregates);
+        plan.grouping = agg_ctx.map(|ctx| Grouping { keys: ctx.keys, aggregates: ctx.aggregates });
         if plan.distinct && plan.order_by.iter().any(|key| !plan.projection.contains(&key.expr)) {
             return Err(SqlError::new(
                 sqlstate::INVALID_COLUMN_REFERENCE,
@@ -266,6 +365,64 @@ impl Binder<'_> {
             ));
         }
         Ok(plan)
+    }
+
+    /// GROUP BY items: input columns and expressions, or output columns by position or name
+    /// (input column names win over output names, as in PostgreSQL).
+    fn bind_group_by(
+        &mut self,
+        exprs: &[ast::Expr],
+        items: &[ast::SelectItem],
+        scope: &Scope,
+    ) -> Result<Vec<Expr>, SqlError> {
+        let item_expr = |item: &ast::SelectItem| match item {
+            ast::SelectItem::UnnamedExpr(e) | ast::SelectItem::ExprWithAlias { expr: e, .. } => {
+                Some(e.clone())
+            }
+            _ => None,
+        };
+        let mut keys: Vec<Expr> = Vec::new();
+        for e in exprs {
+            let bound = match e {
+                ast::Expr::Value(v) if matches!(v.value, ast::Value::Number(..)) => {
+                    let n: usize = v.value.to_string().parse().unwrap_or(0);
+                    let Some(target) =
+                        n.checked_sub(1).and_then(|i| items.get(i)).and_then(item_expr)
+                    else {
+                        return Err(self.at(
+                            SqlError::new(
+                                sqlstate::INVALID_COLUMN_REFERENCE,
+                                format!("GROUP BY position {n} is not in select list"),
+                            ),
+                            v.span,
+                        ));
+                    };
+                    self.bind_expr(&target, scope)?.0
+                }
+                ast::Expr::Identifier(ident)
+                    if scope.resolve(None, &ident_name(ident)).ok().flatten().is_none() =>
+                {
+                    let name = ident_name(ident);
+                    let aliased = items.iter().find_map(|item| match item {
+                        ast::SelectItem::ExprWithAlias { expr, alias }
+                            if ident_name(alias) == name =>
+                        {
+                            Some(expr.clone())
+                        }
+                        _ => None,
+                    });
+                    match aliased {
+                        Some(target) => self.bind_expr(&target, scope)?.0,
+                        None => self.bind_expr(e, scope)?.0,
+                    }
+                }
+                e => self.bind_expr(e, scope)?.0,
+            };
+            if !keys.contains(&bound) {
+                keys.push(bound);
+            }
+        }
+        Ok(keys)
     }
 
     fn bind_order_by(
@@ -303,12 +460,7 @@ impl Binder<'_> {
                     }
                 }
                 ast::Expr::Identifier(ident)
-                    if plan.columns.iter().filter(|c| c.name == ident_name(ident)).count() == 1
-                        && scope
-                            .resolve(None, &ident_name(ident))
-                            .ok()
-                            .flatten()
-                            .is_none_or(|_| true) =>
+                    if plan.columns.iter().filter(|c| c.name == ident_name(ident)).count() == 1 =>
                 {
                     let name = ident_name(ident);
                     let position = plan.columns.iter().position(|c| c.name == name);
@@ -324,24 +476,208 @@ impl Binder<'_> {
         Ok(keys)
     }
 
-    /// FROM: nothing, one table, VALUES or generate_series. Joins come later.
-    fn bind_from(
-        &mut self,
-        from: &[ast::TableWithJoins],
-    ) -> Result<(Source, Scope, Option<Arc<TableDef>>), SqlError> {
-        match from {
-            [] => Ok((Source::Single, Scope::default(), None)),
-            [single] if single.joins.is_empty() => self.bind_table_factor(&single.relation),
-            _ => Err(SqlError::unsupported("joins are not supported yet")),
+    /// FROM: nothing, or a list of items (a comma is a cross join), each possibly with joins.
+    fn bind_from(&mut self, from: &[ast::TableWithJoins]) -> Result<(Source, Scope), SqlError> {
+        let mut result: Option<(Source, Scope)> = None;
+        for item in from {
+            let (source, scope) = self.bind_table_with_joins(item)?;
+            result = Some(match result {
+                None => (source, scope),
+                Some((left, left_scope)) => {
+                    self.bind_join(JoinKind::Inner, (left, left_scope), (source, scope), None)?
+                }
+            });
         }
+        Ok(result.unwrap_or((Source::Single, Scope::default())))
+    }
+
+    fn bind_table_with_joins(
+        &mut self,
+        item: &ast::TableWithJoins,
+    ) -> Result<(Source, Scope), SqlError> {
+        let mut current = self.bind_table_factor(&item.relation)?;
+        for join in &item.joins {
+            let right = self.bind_table_factor(&join.relation)?;
+            use ast::JoinOperator as J;
+            let (kind, constraint) = match &join.join_operator {
+                J::Join(c) | J::Inner(c) => (JoinKind::Inner, c),
+                J::Left(c) | J::LeftOuter(c) => (JoinKind::Left, c),
+                J::Right(c) | J::RightOuter(c) => (JoinKind::Right, c),
+                J::FullOuter(c) => (JoinKind::Full, c),
+                J::CrossJoin(c) => (JoinKind::Inner, c),
+                _ => return Err(SqlError::unsupported("this kind of join")),
+            };
+            current = self.bind_join(kind, current, right, Some(constraint))?;
+        }
+        Ok(current)
+    }
+
+    /// Joins two bound FROM items.
+    fn bind_join(
+        &mut self,
+        kind: JoinKind,
+        (left, left_scope): (Source, Scope),
+        (right, right_scope): (Source, Scope),
+        constraint: Option<&ast::JoinConstraint>,
+    ) -> Result<(Source, Scope), SqlError> {
+        for column in &right_scope.columns {
+            if let Some(table) = &column.table
+                && left_scope.columns.iter().any(|c| c.table.as_ref() == Some(table))
+            {
+                return Err(SqlError::new(
+                    "42712",
+                    format!("table name \"{table}\" specified more than once"),
+                ));
+            }
+        }
+        let lw = left_scope.columns.len();
+        let rw = right_scope.columns.len();
+        let mut scope = Scope { columns: left_scope.columns.clone(), star: None };
+        scope.columns.extend(right_scope.columns.iter().cloned());
+        let mut left_star = star_columns(&left_scope);
+        let mut right_star: Vec<usize> =
+            star_columns(&right_scope).into_iter().map(|i| i + lw).collect();
+        let mut parts: Vec<Expr> = Vec::new();
+        let mut using: Vec<String> = Vec::new();
+        match constraint {
+            None | Some(ast::JoinConstraint::None) => {}
+            Some(ast::JoinConstraint::On(e)) => {
+                let (condition, ty) = self.bind_expr_expecting(e, &scope, &DataType::Bool)?;
+                if !matches!(ty, DataType::Bool | DataType::Unknown) {
+                    return Err(SqlError::new(
+                        sqlstate::DATATYPE_MISMATCH,
+                        format!(
+                            "argument of JOIN/ON must be type boolean, not type {}",
+                            ty.display_name()
+                        ),
+                    ));
+                }
+                parts.extend(conjuncts(&condition).into_iter().cloned());
+            }
+            Some(ast::JoinConstraint::Using(names)) => {
+                for name in names {
+                    let name = name
+                        .0
+                        .last()
+                        .and_then(|p| p.as_ident())
+                        .map(ident_name)
+                        .unwrap_or_default();
+                    if using.contains(&name) {
+                        return Err(SqlError::new(
+                            "42701",
+                            format!(
+                                "column name \"{name}\" appears more than once in USING clause"
+                            ),
+                        ));
+                    }
+                    using.push(name);
+                }
+            }
+            Some(ast::JoinConstraint::Natural) => {
+                for &i in &star_columns(&left_scope) {
+                    let Some(column) = left_scope.columns.get(i) else { continue };
+                    if right_scope.columns.iter().any(|c| !c.hidden && c.name == column.name)
+                        && !using.contains(&column.name)
+                    {
+                        using.push(column.name.clone());
+                    }
+                }
+            }
+            Some(_) => return Err(SqlError::unsupported("JOIN ... USING (...) AS alias")),
+        }
+        let mut merged = Vec::new();
+        let mut merged_positions = Vec::new();
+        for name in &using {
+            let side_error = |side: &str| {
+                SqlError::new(
+                    sqlstate::UNDEFINED_COLUMN,
+                    format!(
+                        "column \"{name}\" specified in USING clause does not exist in {side} table"
+                    ),
+                )
+            };
+            let li = left_scope.resolve(None, name)?.ok_or_else(|| side_error("left"))?;
+            let ri = right_scope.resolve(None, name)?.ok_or_else(|| side_error("right"))?;
+            let (lt, rt) = match (left_scope.columns.get(li), right_scope.columns.get(ri)) {
+                (Some(l), Some(r)) => (l.ty.clone(), r.ty.clone()),
+                _ => return Err(SqlError::internal("USING column out of range")),
+            };
+            let ty = common_type(&lt, &rt).ok_or_else(|| {
+                SqlError::new(
+                    sqlstate::DATATYPE_MISMATCH,
+                    format!(
+                        "JOIN/USING types {} and {} cannot be matched",
+                        lt.display_name(),
+                        rt.display_name()
+                    ),
+                )
+            })?;
+            parts.push(Expr::Binary(
+                BinaryOp::Eq,
+                Box::new(Expr::Column(li)),
+                Box::new(Expr::Column(lw + ri)),
+            ));
+            for i in [li, lw + ri] {
+                if let Some(column) = scope.columns.get_mut(i) {
+                    column.hidden = true;
+                }
+            }
+            left_star.retain(|&i| i != li);
+            right_star.retain(|&i| i != lw + ri);
+            let cast = |e: Expr, from: &DataType| {
+                if *from == ty { e } else { Expr::Cast { expr: Box::new(e), to: ty.clone() } }
+            };
+            merged.push(match kind {
+                JoinKind::Inner | JoinKind::Left => cast(Expr::Column(li), &lt),
+                JoinKind::Right => cast(Expr::Column(lw + ri), &rt),
+                JoinKind::Full => Expr::Call {
+                    function: crate::sql::functions::Function::Coalesce,
+                    args: vec![cast(Expr::Column(li), &lt), cast(Expr::Column(lw + ri), &rt)],
+                },
+            });
+            merged_positions.push(scope.columns.len());
+            scope.columns.push(ScopeColumn {
+                table: None,
+                name: name.clone(),
+                ty,
+                table_oid: 0,
+                column_number: 0,
+                hidden: false,
+            });
+        }
+        let mut star = merged_positions;
+        star.extend(left_star);
+        star.extend(right_star);
+        scope.star = Some(star);
+        let types: Vec<DataType> = scope.columns.iter().map(|c| c.ty.clone()).collect();
+        let mut join = Join {
+            kind,
+            left,
+            right,
+            left_width: lw,
+            right_width: rw,
+            keys: Vec::new(),
+            condition: None,
+            merged,
+        };
+        for part in parts {
+            add_join_condition(&mut join, part, &types);
+        }
+        Ok((Source::Join(Box::new(join)), scope))
     }
 
     fn bind_table_factor(
         &mut self,
         factor: &ast::TableFactor,
-    ) -> Result<(Source, Scope, Option<Arc<TableDef>>), SqlError> {
+    ) -> Result<(Source, Scope), SqlError> {
         match factor {
             ast::TableFactor::Table { name, alias, args, .. } => {
+                if args.is_none()
+                    && let Some((source, scope)) =
+                        self.bind_system_relation(name, alias.as_ref())?
+                {
+                    return Ok((source, rename_columns(scope, alias.as_ref())?));
+                }
                 let table_name = object_name(name)?;
                 if let Some(args) = args {
                     if table_name != "generate_series" {
@@ -363,26 +699,97 @@ impl Binder<'_> {
                     .as_ref()
                     .map(|a| ident_name(&a.name))
                     .unwrap_or_else(|| table.name.clone());
-                let scope = table_scope(&table, &qualifier);
-                let table = Arc::new(table);
-                Ok((
-                    Source::Table { table: table.clone(), access: Access::Full },
-                    scope,
-                    Some(table),
-                ))
+                let scope = rename_columns(table_scope(&table, &qualifier), alias.as_ref())?;
+                Ok((Source::Table { table: Arc::new(table), access: Access::Full }, scope))
             }
-            ast::TableFactor::Derived { .. } => {
-                Err(SqlError::unsupported("subqueries in FROM are not supported yet"))
+            ast::TableFactor::Derived { lateral, subquery, alias, .. } => {
+                if *lateral {
+                    return Err(SqlError::unsupported("LATERAL subqueries are not supported yet"));
+                }
+                let Some(alias) = alias else {
+                    return Err(SqlError::syntax("subquery in FROM must have an alias")
+                        .with_hint("For example, FROM (SELECT ...) [AS] foo."));
+                };
+                let plan = self.bind_query(subquery)?;
+                let qualifier = ident_name(&alias.name);
+                let scope = Scope {
+                    columns: plan
+                        .columns
+                        .iter()
+                        .map(|c| ScopeColumn {
+                            table: Some(qualifier.clone()),
+                            name: c.name.clone(),
+                            ty: c.ty.clone(),
+                            table_oid: c.table_oid,
+                            column_number: c.column_number,
+                            hidden: false,
+                        })
+                        .collect(),
+                    star: None,
+                };
+                let scope = rename_columns(scope, Some(alias))?;
+                Ok((Source::Query(Box::new(plan)), scope))
+            }
+            ast::TableFactor::NestedJoin { table_with_joins, alias } => {
+                let (source, mut scope) = self.bind_table_with_joins(table_with_joins)?;
+                if let Some(alias) = alias {
+                    let qualifier = ident_name(&alias.name);
+                    for column in &mut scope.columns {
+                        column.table = Some(qualifier.clone());
+                    }
+                    if !alias.columns.is_empty() {
+                        return Err(SqlError::unsupported("column aliases on a join"));
+                    }
+                }
+                Ok((source, scope))
             }
             other => Err(SqlError::unsupported(format!("FROM item {other}"))),
         }
+    }
+
+    /// A `pg_catalog` / `information_schema` relation, if `name` is one.
+    fn bind_system_relation(
+        &mut self,
+        name: &ast::ObjectName,
+        alias: Option<&ast::TableAlias>,
+    ) -> Result<Option<(Source, Scope)>, SqlError> {
+        let parts: Vec<String> = name
+            .0
+            .iter()
+            .map(|part| part.as_ident().map(ident_name).unwrap_or_else(|| part.to_string()))
+            .collect();
+        let (schema, relation) = match parts.as_slice() {
+            [relation] => (None, relation.as_str()),
+            [schema, relation] => (Some(schema.as_str()), relation.as_str()),
+            _ => return Ok(None),
+        };
+        let Some(system) = crate::sql::system::lookup(self.txn, schema, relation)? else {
+            return Ok(None);
+        };
+        let qualifier = alias.map(|a| ident_name(&a.name)).unwrap_or_else(|| relation.to_string());
+        let scope = Scope {
+            columns: system
+                .columns
+                .iter()
+                .map(|(column, ty)| ScopeColumn {
+                    table: Some(qualifier.clone()),
+                    name: column.clone(),
+                    ty: ty.clone(),
+                    table_oid: 0,
+                    column_number: 0,
+                    hidden: false,
+                })
+                .collect(),
+            star: None,
+        };
+        Ok(Some((Source::Rows(system.rows), scope)))
     }
 
     fn bind_series(
         &mut self,
         args: &ast::TableFunctionArgs,
         alias: Option<&ast::TableAlias>,
-    ) -> Result<(Source, Scope, Option<Arc<TableDef>>), SqlError> {
+    ) -> Result<(Source, Scope), SqlError> {
         let empty = Scope::default();
         let mut bound = Vec::new();
         let mut ty = DataType::Int4;
@@ -422,11 +829,362 @@ impl Binder<'_> {
                 ty: ty.clone(),
                 table_oid: 0,
                 column_number: 0,
+                hidden: false,
             }],
+            star: None,
         };
         let cast = |e: Expr| Expr::Cast { expr: Box::new(e), to: DataType::Int8 };
-        Ok((Source::Series { start: cast(start), stop: cast(stop), step: cast(step) }, scope, None))
+        Ok((Source::Series { start: cast(start), stop: cast(stop), step: cast(step) }, scope))
     }
+}
+
+/// A plan as a subquery source, projected unchanged (so ORDER BY / LIMIT can go on top).
+fn wrap(plan: SelectPlan) -> SelectPlan {
+    let columns = plan.columns.clone();
+    let projection = (0..columns.len()).map(Expr::Column).collect();
+    SelectPlan::new(Source::Query(Box::new(plan)), projection, columns)
+}
+
+/// Which output columns of a query body are bare string literals or NULL (type `unknown`).
+fn untyped_columns(body: &ast::SetExpr) -> Vec<bool> {
+    let untyped = |e: &ast::Expr| {
+        matches!(e, ast::Expr::Value(v) if matches!(
+            v.value,
+            ast::Value::SingleQuotedString(_) | ast::Value::EscapedStringLiteral(_) | ast::Value::Null
+        ))
+    };
+    match body {
+        ast::SetExpr::Select(select) => select
+            .projection
+            .iter()
+            .map(|item| match item {
+                ast::SelectItem::UnnamedExpr(e)
+                | ast::SelectItem::ExprWithAlias { expr: e, .. } => untyped(e),
+                _ => false,
+            })
+            .collect(),
+        ast::SetExpr::Values(values) => match values.rows.first() {
+            Some(first) => (0..first.content.len())
+                .map(|i| values.rows.iter().all(|r| r.content.get(i).is_some_and(&untyped)))
+                .collect(),
+            None => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
+/// The type of output column `i` for set-operation type resolution.
+fn set_column_type(plan: &SelectPlan, i: usize, untyped: &[bool]) -> DataType {
+    if untyped.get(i) == Some(&true) {
+        return DataType::Unknown;
+    }
+    plan.columns.get(i).map(|c| c.ty.clone()).unwrap_or(DataType::Unknown)
+}
+
+/// Casts output column `i` of `plan` to `ty` unless it already has that type.
+fn cast_output(plan: &mut SelectPlan, i: usize, ty: &DataType) {
+    let same = plan.columns.get(i).is_some_and(|c| c.ty == *ty)
+        && !matches!(plan.projection.get(i), Some(Expr::Literal(Value::Text(_))));
+    if let Some(column) = plan.columns.get_mut(i) {
+        column.ty = ty.clone();
+    }
+    if same {
+        return;
+    }
+    if let Some(slot) = plan.projection.get_mut(i) {
+        let expr = std::mem::replace(slot, Expr::Literal(Value::Null));
+        *slot = match expr {
+            Expr::Literal(Value::Null) => Expr::Literal(Value::Null),
+            other => Expr::Cast { expr: Box::new(other), to: ty.clone() },
+        };
+    }
+}
+
+/// The common type of two branches (UNION, USING, ...), as PostgreSQL resolves it for the
+/// common cases; `None` when they cannot be matched.
+fn common_type(a: &DataType, b: &DataType) -> Option<DataType> {
+    use DataType as T;
+    if a == b {
+        return Some(a.clone());
+    }
+    let rank = |t: &DataType| match t {
+        T::Int2 => Some(0),
+        T::Int4 => Some(1),
+        T::Int8 => Some(2),
+        T::Numeric { .. } => Some(3),
+        T::Float4 => Some(4),
+        T::Float8 => Some(5),
+        _ => None,
+    };
+    let datetime = |t: &DataType| matches!(t, T::Date | T::Timestamp | T::Timestamptz);
+    match (a, b) {
+        (T::Unknown, t) | (t, T::Unknown) => Some(t.clone()),
+        (T::Numeric { .. }, T::Numeric { .. }) => Some(T::Numeric { precision: None, scale: None }),
+        _ => match (rank(a), rank(b)) {
+            (Some(x), Some(y)) => {
+                let t = if x >= y { a } else { b };
+                Some(match t {
+                    T::Numeric { .. } => T::Numeric { precision: None, scale: None },
+                    other => other.clone(),
+                })
+            }
+            _ if a.is_string() && b.is_string() => Some(T::Text),
+            _ if datetime(a) && datetime(b) => {
+                Some(if matches!(a, T::Timestamptz) || matches!(b, T::Timestamptz) {
+                    T::Timestamptz
+                } else {
+                    T::Timestamp
+                })
+            }
+            _ => None,
+        },
+    }
+}
+
+/// What `SELECT *` expands to over `scope`.
+fn star_columns(scope: &Scope) -> Vec<usize> {
+    match &scope.star {
+        Some(star) => star.clone(),
+        None => (0..scope.columns.len())
+            .filter(|&i| scope.columns.get(i).is_some_and(|c| !c.hidden))
+            .collect(),
+    }
+}
+
+/// Applies a FROM alias's column list (`t AS x(a, b)`) to the first columns of `scope`.
+fn rename_columns(mut scope: Scope, alias: Option<&ast::TableAlias>) -> Result<Scope, SqlError> {
+    let Some(alias) = alias else { return Ok(scope) };
+    if alias.columns.len() > scope.columns.len() {
+        return Err(SqlError::new(
+            sqlstate::INVALID_COLUMN_REFERENCE,
+            format!(
+                "table \"{}\" has {} columns available but {} columns specified",
+                ident_name(&alias.name),
+                scope.columns.len(),
+                alias.columns.len()
+            ),
+        ));
+    }
+    for (column, name) in scope.columns.iter_mut().zip(&alias.columns) {
+        column.name = ident_name(&name.name);
+    }
+    Ok(scope)
+}
+
+/// PostgreSQL's error for a column that is neither grouped nor aggregated.
+pub fn ungrouped(column: &ScopeColumn) -> SqlError {
+    let name = match &column.table {
+        Some(table) => format!("{table}.{}", column.name),
+        None => column.name.clone(),
+    };
+    SqlError::new(
+        sqlstate::GROUPING_ERROR,
+        format!(
+            "column \"{name}\" must appear in the GROUP BY clause or be used in an aggregate function"
+        ),
+    )
+}
+
+/// AND of all parts (`None` when there are none).
+fn and_all(parts: Vec<Expr>) -> Option<Expr> {
+    parts.into_iter().reduce(|a, b| Expr::And(Box::new(a), Box::new(b)))
+}
+
+/// The columns an expression reads.
+fn columns_of(expr: &Expr) -> Vec<usize> {
+    let mut columns = Vec::new();
+    expr.walk(&mut |e| {
+        if let Expr::Column(i) = e {
+            columns.push(*i);
+        }
+    });
+    columns
+}
+
+/// Which input of a join (with left width `lw` and right width `rw`) an expression reads:
+/// `Some(true)` only the left, `Some(false)` only the right, `None` both, neither, or the
+/// merged columns.
+fn join_side(expr: &Expr, lw: usize, rw: usize) -> Option<bool> {
+    let columns = columns_of(expr);
+    if columns.is_empty() || has_volatile(expr) {
+        return None;
+    }
+    if columns.iter().all(|&c| c < lw) {
+        Some(true)
+    } else if columns.iter().all(|&c| c >= lw && c < lw + rw) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// Adds one conjunct of an ON condition to a join: a filter on one input when that is
+/// equivalent, an equality key for the hash join when possible, else the residual condition.
+fn add_join_condition(join: &mut Join, part: Expr, types: &[DataType]) {
+    let (lw, rw) = (join.left_width, join.right_width);
+    match join_side(&part, lw, rw) {
+        Some(true) if matches!(join.kind, JoinKind::Inner | JoinKind::Right) => {
+            push_into(&mut join.left, part, types.get(..lw).unwrap_or_default());
+            return;
+        }
+        Some(false) if matches!(join.kind, JoinKind::Inner | JoinKind::Left) => {
+            let shifted = shift_columns(&part, lw);
+            push_into(&mut join.right, shifted, types.get(lw..lw + rw).unwrap_or_default());
+            return;
+        }
+        _ => {}
+    }
+    if let Some(key) = equi_key(&part, lw, rw, types) {
+        join.keys.push(key);
+        return;
+    }
+    join.condition = match join.condition.take() {
+        Some(existing) => Some(Expr::And(Box::new(existing), Box::new(part))),
+        None => Some(part),
+    };
+}
+
+/// `l = r` with one side over the left input and the other over the right one, of types
+/// that hash alike: the (left, right-rebased) key pair.
+fn equi_key(part: &Expr, lw: usize, rw: usize, types: &[DataType]) -> Option<(Expr, Expr)> {
+    let Expr::Binary(BinaryOp::Eq, a, b) = part else { return None };
+    let (l, r) = match (join_side(a, lw, rw)?, join_side(b, lw, rw)?) {
+        (true, false) => (a.as_ref(), b.as_ref()),
+        (false, true) => (b.as_ref(), a.as_ref()),
+        _ => return None,
+    };
+    let (lt, rt) = (expr_type(l, types)?, expr_type(r, types)?);
+    let family = hash_family(&lt)?;
+    if hash_family(&rt)? != family {
+        return None;
+    }
+    Some((l.clone(), shift_columns(r, lw)))
+}
+
+/// The static type of simple expressions (columns, casts, literals).
+fn expr_type(expr: &Expr, types: &[DataType]) -> Option<DataType> {
+    match expr {
+        Expr::Column(i) => types.get(*i).cloned(),
+        Expr::Cast { to, .. } => Some(to.clone()),
+        Expr::Literal(value) => value.data_type(),
+        _ => None,
+    }
+}
+
+/// Types whose equal values (by `=`) always get equal hash keys in the executor.
+fn hash_family(ty: &DataType) -> Option<u8> {
+    use DataType as T;
+    Some(match ty {
+        T::Int2 | T::Int4 | T::Int8 | T::Numeric { .. } | T::Float4 | T::Float8 | T::Oid => 1,
+        T::Text | T::Varchar(_) | T::Name => 2,
+        T::Char(_) => 3,
+        T::Bool => 4,
+        T::Date => 5,
+        T::Timestamp => 6,
+        T::Timestamptz => 7,
+        T::Interval => 8,
+        T::Uuid => 9,
+        T::Bytea => 10,
+        _ => return None,
+    })
+}
+
+/// Pushes a WHERE conjunct (over `source`'s rows, of column types `types`) as far down a
+/// join tree as is equivalent; returns it when it must stay where it is.
+fn push_where(source: &mut Source, pred: Expr, types: &[DataType]) -> Option<Expr> {
+    let Source::Join(join) = source else { return Some(pred) };
+    let (lw, rw) = (join.left_width, join.right_width);
+    match join_side(&pred, lw, rw) {
+        Some(true) if matches!(join.kind, JoinKind::Inner | JoinKind::Left) => {
+            push_into(&mut join.left, pred, types.get(..lw).unwrap_or_default());
+            None
+        }
+        Some(false) if matches!(join.kind, JoinKind::Inner | JoinKind::Right) => {
+            let shifted = shift_columns(&pred, lw);
+            push_into(&mut join.right, shifted, types.get(lw..lw + rw).unwrap_or_default());
+            None
+        }
+        _ if join.kind == JoinKind::Inner
+            && !has_volatile(&pred)
+            && columns_of(&pred).iter().all(|&c| c < lw + rw)
+            && !columns_of(&pred).is_empty() =>
+        {
+            add_join_condition(join, pred, types);
+            None
+        }
+        _ => Some(pred),
+    }
+}
+
+/// Filters `source` by `pred` (over its rows), as deep as possible; a table filtered on its
+/// whole primary key becomes a point read.
+fn push_into(source: &mut Source, pred: Expr, types: &[DataType]) {
+    let Some(pred) = push_where(source, pred, types) else { return };
+    let input = std::mem::replace(source, Source::Single);
+    *source = match input {
+        Source::Filter { input, predicate } => {
+            let predicate = Expr::And(Box::new(predicate), Box::new(pred));
+            let input = match *input {
+                Source::Table { table, .. } => {
+                    let access = choose_access(&table, &predicate);
+                    Source::Table { table, access }
+                }
+                other => other,
+            };
+            Source::Filter { input: Box::new(input), predicate }
+        }
+        Source::Table { table, .. } => {
+            let access = choose_access(&table, &pred);
+            Source::Filter { input: Box::new(Source::Table { table, access }), predicate: pred }
+        }
+        other => Source::Filter { input: Box::new(other), predicate: pred },
+    };
+}
+
+/// `expr` with every column reference moved down by `by` (reads of the right input of a
+/// join, rebased to that input's own rows).
+fn shift_columns(expr: &Expr, by: usize) -> Expr {
+    let mut out = expr.clone();
+    map_columns(&mut out, &|i| i.saturating_sub(by));
+    out
+}
+
+/// Rewrites every column reference in place.
+fn map_columns(expr: &mut Expr, f: &dyn Fn(usize) -> usize) {
+    stacker::maybe_grow(super::expr::STACK_RED_ZONE, super::expr::STACK_GROWTH, || match expr {
+        Expr::Column(i) => *i = f(*i),
+        Expr::Literal(_) | Expr::Param(_) | Expr::Default => {}
+        Expr::Binary(_, l, r)
+        | Expr::And(l, r)
+        | Expr::Or(l, r)
+        | Expr::IsDistinctFrom { left: l, right: r, .. }
+        | Expr::Like { expr: l, pattern: r, .. } => {
+            map_columns(l, f);
+            map_columns(r, f);
+        }
+        Expr::Unary(_, e)
+        | Expr::Not(e)
+        | Expr::IsNull { expr: e, .. }
+        | Expr::IsBool { expr: e, .. }
+        | Expr::Cast { expr: e, .. } => map_columns(e, f),
+        Expr::InList { expr, list, .. } => {
+            map_columns(expr, f);
+            list.iter_mut().for_each(|e| map_columns(e, f));
+        }
+        Expr::Case { operand, branches, otherwise } => {
+            if let Some(e) = operand {
+                map_columns(e, f);
+            }
+            for (w, t) in branches {
+                map_columns(w, f);
+                map_columns(t, f);
+            }
+            if let Some(e) = otherwise {
+                map_columns(e, f);
+            }
+        }
+        Expr::Call { args, .. } => args.iter_mut().for_each(|e| map_columns(e, f)),
+    })
 }
 
 /// The scope of a table's columns under `qualifier`.
@@ -442,8 +1200,10 @@ pub fn table_scope(table: &TableDef, qualifier: &str) -> Scope {
                 ty: c.ty.clone(),
                 table_oid: table.oid(),
                 column_number: i16::try_from(i + 1).unwrap_or(i16::MAX),
+                hidden: false,
             })
             .collect(),
+        star: None,
     }
 }
 
@@ -469,8 +1229,10 @@ fn output_scope(plan: &SelectPlan) -> Scope {
                 ty: c.ty.clone(),
                 table_oid: 0,
                 column_number: 0,
+                hidden: false,
             })
             .collect(),
+        star: None,
     }
 }
 
@@ -540,7 +1302,7 @@ fn contains_aggregate(item: &ast::SelectItem) -> bool {
 
 /// Whether an expression calls an aggregate (depth-limited: the binder refuses deeper
 /// expressions anyway).
-fn expr_has_aggregate(expr: &ast::Expr, depth: usize) -> bool {
+pub fn expr_has_aggregate(expr: &ast::Expr, depth: usize) -> bool {
     if depth > super::MAX_EXPRESSION_DEPTH {
         return false;
     }
@@ -555,7 +1317,7 @@ fn expr_has_aggregate_node(expr: &ast::Expr, depth: usize) -> bool {
         ast::Expr::Function(f) => {
             let name =
                 f.name.0.last().and_then(|p| p.as_ident()).map(ident_name).unwrap_or_default();
-            matches!(name.as_str(), "count" | "sum" | "avg" | "min" | "max")
+            super::expr::aggregate_function(&name, false).is_some()
                 || match &f.args {
                     ast::FunctionArguments::List(list) => list.args.iter().any(|arg| match arg {
                         ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => deeper(e),
@@ -569,7 +1331,21 @@ fn expr_has_aggregate_node(expr: &ast::Expr, depth: usize) -> bool {
         | ast::Expr::Nested(expr)
         | ast::Expr::Cast { expr, .. }
         | ast::Expr::IsNull(expr)
-        | ast::Expr::IsNotNull(expr) => deeper(expr),
+        | ast::Expr::IsNotNull(expr)
+        | ast::Expr::IsTrue(expr)
+        | ast::Expr::IsFalse(expr)
+        | ast::Expr::IsNotTrue(expr)
+        | ast::Expr::IsNotFalse(expr) => deeper(expr),
+        ast::Expr::IsDistinctFrom(l, r) | ast::Expr::IsNotDistinctFrom(l, r) => {
+            deeper(l) || deeper(r)
+        }
+        ast::Expr::Between { expr, low, high, .. } => deeper(expr) || deeper(low) || deeper(high),
+        ast::Expr::In { expr, target: ast::InTarget::List(list), .. } => {
+            deeper(expr) || list.iter().any(deeper)
+        }
+        ast::Expr::Like { expr, pattern, .. } | ast::Expr::ILike { expr, pattern, .. } => {
+            deeper(expr) || deeper(pattern)
+        }
         ast::Expr::Case { operand, conditions, else_result, .. } => {
             operand.as_deref().is_some_and(deeper)
                 || conditions.iter().any(|c| deeper(&c.condition) || deeper(&c.result))

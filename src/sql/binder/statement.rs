@@ -593,21 +593,14 @@ impl Binder<'_> {
                         .filter_map(|&i| scope.columns.get(i))
                         .map(|c| Column::new(&c.name, c.ty.clone()))
                         .collect();
-                    let query = crate::sql::plan::SelectPlan {
-                        source: crate::sql::plan::Source::Table {
+                    let query = crate::sql::plan::SelectPlan::new(
+                        crate::sql::plan::Source::Table {
                             table: Arc::new(table),
                             access: Access::Full,
                         },
-                        filter: None,
-                        aggregates: None,
-                        having: None,
                         projection,
                         columns,
-                        distinct: false,
-                        order_by: Vec::new(),
-                        limit: None,
-                        offset: None,
-                    };
+                    );
                     Ok(Plan::CopyTo { query, format, options })
                 } else {
                     Ok(Plan::CopyFrom { table, columns: positions, format, options })

@@ -1,0 +1,191 @@
+//! Hash aggregation: input rows fold into one row per distinct GROUP BY key (the key values,
+//! then each aggregate's result); without keys, into exactly one row even over no input.
+//!
+//! Depends on: `sql::plan`, `sql::expr`, `sql::types`.
+
+use super::{Row, Rows, compare_keys, values_key};
+use crate::sql::error::SqlError;
+use crate::sql::expr::{Env, truth};
+use crate::sql::plan::{Aggregate, AggregateFunction as F, Grouping};
+use crate::sql::types::{BinaryOp, DataType, Value, binary_op};
+use std::cmp::Ordering;
+use std::collections::{HashMap, HashSet};
+
+/// Groups `rows` and computes the aggregates of each group, in order of first appearance.
+pub fn group(rows: Rows, grouping: &Grouping, env: &Env) -> Result<Vec<Row>, SqlError> {
+    let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
+    let mut groups: Vec<(Row, Vec<Accumulator>)> = Vec::new();
+    let fresh = || grouping.aggregates.iter().map(Accumulator::new).collect::<Vec<_>>();
+    for row in rows {
+        env.check_cancel()?;
+        let row = row?;
+        let keys = grouping.keys.iter().map(|k| k.eval(&row, env)).collect::<Result<Row, _>>()?;
+        let key = values_key(&keys);
+        let slot = match index.get(&key) {
+            Some(&slot) => slot,
+            None => {
+                groups.push((keys, fresh()));
+                index.insert(key, groups.len() - 1);
+                groups.len() - 1
+            }
+        };
+        if let Some((_, accumulators)) = groups.get_mut(slot) {
+            for (aggregate, acc) in grouping.aggregates.iter().zip(accumulators.iter_mut()) {
+                acc.feed(aggregate, &row, env)?;
+            }
+        }
+    }
+    if groups.is_empty() && grouping.keys.is_empty() {
+        groups.push((Vec::new(), fresh()));
+    }
+    groups
+        .into_iter()
+        .map(|(mut row, accumulators)| {
+            for (aggregate, acc) in grouping.aggregates.iter().zip(accumulators) {
+                row.push(acc.finish(aggregate)?);
+            }
+            Ok(row)
+        })
+        .collect()
+}
+
+/// The running state of one aggregate in one group.
+struct Accumulator {
+    state: State,
+    /// Argument keys seen (DISTINCT).
+    seen: HashSet<Vec<u8>>,
+    /// (sort keys, arguments) held back until the end (aggregate ORDER BY).
+    buffered: Vec<(Row, Row)>,
+}
+
+enum State {
+    Count(i64),
+    Sum { total: Value, count: i64 },
+    Extreme(Value),
+    Text(Option<String>),
+    Bool(Option<bool>),
+}
+
+impl Accumulator {
+    fn new(aggregate: &Aggregate) -> Accumulator {
+        let state = match aggregate.function {
+            F::CountStar | F::Count => State::Count(0),
+            F::Sum | F::Avg => State::Sum { total: Value::Null, count: 0 },
+            F::Min | F::Max => State::Extreme(Value::Null),
+            F::StringAgg => State::Text(None),
+            F::BoolAnd | F::BoolOr => State::Bool(None),
+        };
+        Accumulator { state, seen: HashSet::new(), buffered: Vec::new() }
+    }
+
+    fn feed(&mut self, aggregate: &Aggregate, row: &[Value], env: &Env) -> Result<(), SqlError> {
+        if let Some(filter) = &aggregate.filter
+            && truth(&filter.eval(row, env)?)? != Some(true)
+        {
+            return Ok(());
+        }
+        let args = aggregate.args.iter().map(|a| a.eval(row, env)).collect::<Result<Row, _>>()?;
+        if !aggregate.order_by.is_empty() {
+            let keys = aggregate
+                .order_by
+                .iter()
+                .map(|k| k.expr.eval(row, env))
+                .collect::<Result<Row, _>>()?;
+            self.buffered.push((keys, args));
+            return Ok(());
+        }
+        self.accept(aggregate, args)
+    }
+
+    fn accept(&mut self, aggregate: &Aggregate, args: Row) -> Result<(), SqlError> {
+        if aggregate.function != F::CountStar && args.first().is_none_or(Value::is_null) {
+            return Ok(());
+        }
+        if aggregate.distinct && !self.seen.insert(values_key(&args)) {
+            return Ok(());
+        }
+        let mut args = args.into_iter();
+        let value = args.next().unwrap_or(Value::Null);
+        match &mut self.state {
+            State::Count(n) => *n += 1,
+            State::Sum { total, count } => {
+                let value = value.cast(&sum_type(aggregate), false)?;
+                *total =
+                    if total.is_null() { value } else { binary_op(BinaryOp::Add, total, &value)? };
+                *count += 1;
+            }
+            State::Extreme(best) => {
+                let ordering = value.sort_cmp(best);
+                let better = best.is_null()
+                    || match aggregate.function {
+                        F::Min => ordering == Ordering::Less,
+                        _ => ordering == Ordering::Greater,
+                    };
+                if better {
+                    *best = value;
+                }
+            }
+            State::Text(text) => {
+                let separator = args.next().unwrap_or(Value::Null);
+                match text {
+                    Some(text) => {
+                        if !separator.is_null() {
+                            text.push_str(&separator.to_text());
+                        }
+                        text.push_str(&value.to_text());
+                    }
+                    None => *text = Some(value.to_text()),
+                }
+            }
+            State::Bool(result) => {
+                let b = truth(&value)?.unwrap_or(true);
+                *result = Some(match (aggregate.function, *result) {
+                    (F::BoolAnd, Some(r)) => r && b,
+                    (F::BoolOr, Some(r)) => r || b,
+                    _ => b,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(mut self, aggregate: &Aggregate) -> Result<Value, SqlError> {
+        if !self.buffered.is_empty() {
+            let mut buffered = std::mem::take(&mut self.buffered);
+            buffered.sort_by(|a, b| compare_keys(&a.0, &b.0, &aggregate.order_by));
+            for (_, args) in buffered {
+                self.accept(aggregate, args)?;
+            }
+        }
+        Ok(match self.state {
+            State::Count(n) => Value::Int8(n),
+            State::Sum { count: 0, .. } => Value::Null,
+            State::Sum { total, count } => {
+                if aggregate.function == F::Avg {
+                    let divisor = match aggregate.result_type {
+                        DataType::Interval => Value::Float8(count as f64),
+                        _ => Value::Int8(count).cast(&sum_type(aggregate), false)?,
+                    };
+                    binary_op(BinaryOp::Div, &total, &divisor)?
+                        .cast(&aggregate.result_type, false)?
+                } else {
+                    total.cast(&aggregate.result_type, false)?
+                }
+            }
+            State::Extreme(value) => {
+                if value.is_null() {
+                    value
+                } else {
+                    value.cast(&aggregate.result_type, false)?
+                }
+            }
+            State::Text(text) => text.map_or(Value::Null, Value::Text),
+            State::Bool(b) => b.map_or(Value::Null, Value::Bool),
+        })
+    }
+}
+
+/// The type sums (and averages) accumulate in.
+fn sum_type(aggregate: &Aggregate) -> DataType {
+    aggregate.result_type.clone()
+}

@@ -1,0 +1,60 @@
+//! System relations: the parts of `pg_catalog` and `information_schema` that psql, drivers and
+//! tools read, computed from our catalog at the statement's snapshot. They are read-only and
+//! small, so they are materialised per statement.
+//!
+//! Object ids: schemas and built-in types use PostgreSQL's own OIDs (pg_catalog 11, public
+//! 2200, int4 23, ...); a table's OID is `FIRST_USER_OID + id`; the index behind its primary
+//! key or a UNIQUE constraint gets an OID derived from the table's (see [`index_oid`]).
+//!
+//! Depends on: `sql::catalog`, `sql::types`, `txn`.
+
+mod relations;
+
+use super::catalog::{self, TableDef};
+use super::error::SqlError;
+use super::types::{DataType, Value};
+use crate::txn::Transaction;
+
+/// OID of the `pg_catalog` schema.
+pub const PG_CATALOG_OID: u32 = 11;
+/// OID of the `public` schema.
+pub const PUBLIC_OID: u32 = 2200;
+/// OID of the `information_schema` schema.
+pub const INFORMATION_SCHEMA_OID: u32 = 13_000;
+/// OID of the one role, `quorumdb`.
+pub const ROLE_OID: u32 = 10;
+/// OID of the one database.
+pub const DATABASE_OID: u32 = 5;
+/// The name of the one role.
+pub const ROLE_NAME: &str = "quorumdb";
+
+/// A system relation's columns and rows.
+#[derive(Debug, Clone)]
+pub struct SystemRelation {
+    pub columns: Vec<(String, DataType)>,
+    pub rows: Vec<Vec<Value>>,
+}
+
+/// The OID of index `index_no` of a table (0 = the primary key, n = UNIQUE constraint n).
+pub fn index_oid(table: &TableDef, index_no: u16) -> u32 {
+    1_000_000_000u32.wrapping_add(table.id.wrapping_mul(64)).wrapping_add(u32::from(index_no))
+}
+
+/// The system relation `schema.name` (`schema` is `None` when unqualified; unqualified names
+/// resolve to `pg_catalog` first, as in PostgreSQL's default search path), if there is one.
+pub fn lookup(
+    txn: &mut Transaction,
+    schema: Option<&str>,
+    name: &str,
+) -> Result<Option<SystemRelation>, SqlError> {
+    let builder: Option<fn(&[TableDef]) -> SystemRelation> = match (schema, name) {
+        (None | Some("pg_catalog"), name) => relations::pg_catalog(name),
+        (Some("information_schema"), name) => relations::information_schema(name),
+        _ => None,
+    };
+    let Some(build) = builder else {
+        return Ok(None);
+    };
+    let tables = catalog::list_tables(txn)?;
+    Ok(Some(build(&tables)))
+}

@@ -1,0 +1,837 @@
+//! The rows of each system relation, built from the table definitions a statement sees.
+
+use super::{
+    DATABASE_OID, INFORMATION_SCHEMA_OID, PG_CATALOG_OID, PUBLIC_OID, ROLE_NAME, ROLE_OID,
+    SystemRelation, index_oid,
+};
+use crate::sql::catalog::{Generated, TableDef};
+use crate::sql::types::{DataType, Value};
+
+type Builder = fn(&[TableDef]) -> SystemRelation;
+
+/// Builders of the `pg_catalog` relations we provide.
+pub fn pg_catalog(name: &str) -> Option<Builder> {
+    Some(match name {
+        "pg_namespace" => pg_namespace,
+        "pg_class" => pg_class,
+        "pg_attribute" => pg_attribute,
+        "pg_type" => pg_type,
+        "pg_database" => pg_database,
+        "pg_roles" | "pg_authid" | "pg_user" => pg_roles,
+        "pg_am" => pg_am,
+        "pg_index" => pg_index,
+        "pg_constraint" => pg_constraint,
+        "pg_attrdef" => pg_attrdef,
+        "pg_tables" => pg_tables,
+        "pg_description" => |_| {
+            rows_of(
+                &[
+                    ("objoid", DataType::Oid),
+                    ("classoid", DataType::Oid),
+                    ("objsubid", DataType::Int4),
+                    ("description", DataType::Text),
+                ],
+                Vec::new(),
+            )
+        },
+        "pg_inherits" => |_| {
+            rows_of(
+                &[
+                    ("inhrelid", DataType::Oid),
+                    ("inhparent", DataType::Oid),
+                    ("inhseqno", DataType::Int4),
+                    ("inhdetachpending", DataType::Bool),
+                ],
+                Vec::new(),
+            )
+        },
+        "pg_auth_members" => |_| {
+            rows_of(
+                &[
+                    ("roleid", DataType::Oid),
+                    ("member", DataType::Oid),
+                    ("grantor", DataType::Oid),
+                    ("admin_option", DataType::Bool),
+                ],
+                Vec::new(),
+            )
+        },
+        "pg_collation" => |_| {
+            rows_of(
+                &[
+                    ("oid", DataType::Oid),
+                    ("collname", DataType::Name),
+                    ("collnamespace", DataType::Oid),
+                ],
+                Vec::new(),
+            )
+        },
+        "pg_policy" => |_| {
+            rows_of(
+                &[
+                    ("oid", DataType::Oid),
+                    ("polname", DataType::Name),
+                    ("polrelid", DataType::Oid),
+                    ("polcmd", DataType::Text),
+                    ("polpermissive", DataType::Bool),
+                    ("polroles", DataType::Text),
+                    ("polqual", DataType::Text),
+                    ("polwithcheck", DataType::Text),
+                ],
+                Vec::new(),
+            )
+        },
+        "pg_trigger" => |_| {
+            rows_of(
+                &[("oid", DataType::Oid), ("tgrelid", DataType::Oid), ("tgname", DataType::Name)],
+                Vec::new(),
+            )
+        },
+        "pg_settings" => pg_settings,
+        _ => return None,
+    })
+}
+
+/// Builders of the `information_schema` relations we provide.
+pub fn information_schema(name: &str) -> Option<Builder> {
+    Some(match name {
+        "tables" => is_tables,
+        "columns" => is_columns,
+        "schemata" => is_schemata,
+        "table_constraints" => is_table_constraints,
+        "key_column_usage" => is_key_column_usage,
+        _ => return None,
+    })
+}
+
+fn rows_of(columns: &[(&str, DataType)], rows: Vec<Vec<Value>>) -> SystemRelation {
+    SystemRelation {
+        columns: columns.iter().map(|(n, t)| (n.to_string(), t.clone())).collect(),
+        rows,
+    }
+}
+
+fn oid(v: u32) -> Value {
+    Value::Oid(v)
+}
+fn name(v: &str) -> Value {
+    Value::Text(v.to_string())
+}
+fn text(v: &str) -> Value {
+    Value::Text(v.to_string())
+}
+fn int(v: i64) -> Value {
+    Value::Int4(i32::try_from(v).unwrap_or(i32::MAX))
+}
+fn small(v: i64) -> Value {
+    Value::Int2(i16::try_from(v).unwrap_or(i16::MAX))
+}
+fn boolean(v: bool) -> Value {
+    Value::Bool(v)
+}
+
+fn pg_namespace(_: &[TableDef]) -> SystemRelation {
+    rows_of(
+        &[
+            ("oid", DataType::Oid),
+            ("nspname", DataType::Name),
+            ("nspowner", DataType::Oid),
+            ("nspacl", DataType::Text),
+        ],
+        vec![
+            vec![oid(PG_CATALOG_OID), name("pg_catalog"), oid(ROLE_OID), Value::Null],
+            vec![oid(PUBLIC_OID), name("public"), oid(ROLE_OID), Value::Null],
+            vec![
+                oid(INFORMATION_SCHEMA_OID),
+                name("information_schema"),
+                oid(ROLE_OID),
+                Value::Null,
+            ],
+        ],
+    )
+}
+
+/// Indexes of a table: (index number, name, columns, primary?).
+fn indexes(table: &TableDef) -> Vec<(u16, String, Vec<usize>, bool)> {
+    let mut out = Vec::new();
+    if let Some(pk) = &table.primary_key_name
+        && !table.primary_key.is_empty()
+    {
+        out.push((0, pk.clone(), table.primary_key.clone(), true));
+    }
+    for unique in &table.uniques {
+        out.push((unique.index_no, unique.name.clone(), unique.columns.clone(), false));
+    }
+    out
+}
+
+fn pg_class(tables: &[TableDef]) -> SystemRelation {
+    let columns = [
+        ("oid", DataType::Oid),
+        ("relname", DataType::Name),
+        ("relnamespace", DataType::Oid),
+        ("reltype", DataType::Oid),
+        ("reloftype", DataType::Oid),
+        ("relowner", DataType::Oid),
+        ("relam", DataType::Oid),
+        ("relfilenode", DataType::Oid),
+        ("reltablespace", DataType::Oid),
+        ("relpages", DataType::Int4),
+        ("reltuples", DataType::Float4),
+        ("reltoastrelid", DataType::Oid),
+        ("relhasindex", DataType::Bool),
+        ("relisshared", DataType::Bool),
+        ("relpersistence", DataType::Text),
+        ("relkind", DataType::Text),
+        ("relnatts", DataType::Int2),
+        ("relchecks", DataType::Int2),
+        ("relhasrules", DataType::Bool),
+        ("relhastriggers", DataType::Bool),
+        ("relhassubclass", DataType::Bool),
+        ("relrowsecurity", DataType::Bool),
+        ("relforcerowsecurity", DataType::Bool),
+        ("relispopulated", DataType::Bool),
+        ("relreplident", DataType::Text),
+        ("relispartition", DataType::Bool),
+        ("relacl", DataType::Text),
+        ("reloptions", DataType::Text),
+        ("relpartbound", DataType::Text),
+    ];
+    let mut rows = Vec::new();
+    let row = |oid_value: u32,
+               relname: &str,
+               kind: &str,
+               natts: usize,
+               checks: usize,
+               has_index: bool,
+               am: u32| {
+        vec![
+            oid(oid_value),
+            name(relname),
+            oid(PUBLIC_OID),
+            oid(0),
+            oid(0),
+            oid(ROLE_OID),
+            oid(am),
+            oid(oid_value),
+            oid(0),
+            int(0),
+            Value::Float4(-1.0),
+            oid(0),
+            boolean(has_index),
+            boolean(false),
+            text("p"),
+            text(kind),
+            small(i64::try_from(natts).unwrap_or(0)),
+            small(i64::try_from(checks).unwrap_or(0)),
+            boolean(false),
+            boolean(false),
+            boolean(false),
+            boolean(false),
+            boolean(false),
+            boolean(true),
+            text("d"),
+            boolean(false),
+            Value::Null,
+            Value::Null,
+            Value::Null,
+        ]
+    };
+    for table in tables {
+        let table_indexes = indexes(table);
+        rows.push(row(
+            table.oid(),
+            &table.name,
+            "r",
+            table.columns.len(),
+            table.checks.len(),
+            !table_indexes.is_empty(),
+            2,
+        ));
+        for (index_no, index_name, index_columns, _) in table_indexes {
+            rows.push(row(
+                index_oid(table, index_no),
+                &index_name,
+                "i",
+                index_columns.len(),
+                0,
+                false,
+                403,
+            ));
+        }
+    }
+    rows_of(&columns, rows)
+}
+
+fn pg_attribute(tables: &[TableDef]) -> SystemRelation {
+    let columns = [
+        ("attrelid", DataType::Oid),
+        ("attname", DataType::Name),
+        ("atttypid", DataType::Oid),
+        ("attlen", DataType::Int2),
+        ("attnum", DataType::Int2),
+        ("atttypmod", DataType::Int4),
+        ("attndims", DataType::Int2),
+        ("attnotnull", DataType::Bool),
+        ("atthasdef", DataType::Bool),
+        ("attidentity", DataType::Text),
+        ("attgenerated", DataType::Text),
+        ("attisdropped", DataType::Bool),
+        ("attcollation", DataType::Oid),
+    ];
+    let mut rows = Vec::new();
+    for table in tables {
+        for (i, column) in table.columns.iter().enumerate() {
+            let identity = match &column.identity {
+                Some(Generated::AlwaysIdentity { .. }) => "a",
+                Some(Generated::DefaultIdentity { .. }) => "d",
+                None => "",
+            };
+            rows.push(vec![
+                oid(table.oid()),
+                name(&column.name),
+                oid(column.ty.oid()),
+                small(i64::from(column.ty.typlen())),
+                small(i64::try_from(i + 1).unwrap_or(0)),
+                int(i64::from(column.ty.typmod())),
+                small(0),
+                boolean(column.not_null),
+                boolean(column.default.is_some()),
+                text(identity),
+                text(""),
+                boolean(false),
+                oid(if column.ty.is_string() { 100 } else { 0 }),
+            ]);
+        }
+        for (index_no, _, index_columns, _) in indexes(table) {
+            for (i, &c) in index_columns.iter().enumerate() {
+                if let Some(column) = table.columns.get(c) {
+                    rows.push(vec![
+                        oid(index_oid(table, index_no)),
+                        name(&column.name),
+                        oid(column.ty.oid()),
+                        small(i64::from(column.ty.typlen())),
+                        small(i64::try_from(i + 1).unwrap_or(0)),
+                        int(i64::from(column.ty.typmod())),
+                        small(0),
+                        boolean(false),
+                        boolean(false),
+                        text(""),
+                        text(""),
+                        boolean(false),
+                        oid(0),
+                    ]);
+                }
+            }
+        }
+    }
+    rows_of(&columns, rows)
+}
+
+fn pg_type(_: &[TableDef]) -> SystemRelation {
+    let columns = [
+        ("oid", DataType::Oid),
+        ("typname", DataType::Name),
+        ("typnamespace", DataType::Oid),
+        ("typowner", DataType::Oid),
+        ("typlen", DataType::Int2),
+        ("typbyval", DataType::Bool),
+        ("typtype", DataType::Text),
+        ("typcategory", DataType::Text),
+        ("typdelim", DataType::Text),
+        ("typrelid", DataType::Oid),
+        ("typelem", DataType::Oid),
+        ("typarray", DataType::Oid),
+        ("typnotnull", DataType::Bool),
+        ("typbasetype", DataType::Oid),
+        ("typtypmod", DataType::Int4),
+        ("typndims", DataType::Int4),
+        ("typcollation", DataType::Oid),
+    ];
+    let types = [
+        (DataType::Bool, "bool", "B"),
+        (DataType::Bytea, "bytea", "U"),
+        (DataType::Name, "name", "S"),
+        (DataType::Int8, "int8", "N"),
+        (DataType::Int2, "int2", "N"),
+        (DataType::Int4, "int4", "N"),
+        (DataType::Text, "text", "S"),
+        (DataType::Oid, "oid", "N"),
+        (DataType::Json, "json", "U"),
+        (DataType::Float4, "float4", "N"),
+        (DataType::Float8, "float8", "N"),
+        (DataType::Char(None), "bpchar", "S"),
+        (DataType::Varchar(None), "varchar", "S"),
+        (DataType::Date, "date", "D"),
+        (DataType::Timestamp, "timestamp", "D"),
+        (DataType::Timestamptz, "timestamptz", "D"),
+        (DataType::Interval, "interval", "T"),
+        (DataType::Numeric { precision: None, scale: None }, "numeric", "N"),
+        (DataType::Uuid, "uuid", "U"),
+        (DataType::Jsonb, "jsonb", "U"),
+        (DataType::Unknown, "unknown", "X"),
+    ];
+    let rows = types
+        .iter()
+        .map(|(ty, type_name, category)| {
+            let len = ty.typlen();
+            vec![
+                oid(ty.oid()),
+                name(type_name),
+                oid(PG_CATALOG_OID),
+                oid(ROLE_OID),
+                small(i64::from(len)),
+                boolean((1..=8).contains(&len)),
+                text("b"),
+                text(category),
+                text(","),
+                oid(0),
+                oid(0),
+                oid(0),
+                boolean(false),
+                oid(0),
+                int(-1),
+                int(0),
+                oid(if ty.is_string() { 100 } else { 0 }),
+            ]
+        })
+        .collect();
+    rows_of(&columns, rows)
+}
+
+fn pg_database(_: &[TableDef]) -> SystemRelation {
+    rows_of(
+        &[
+            ("oid", DataType::Oid),
+            ("datname", DataType::Name),
+            ("datdba", DataType::Oid),
+            ("encoding", DataType::Int4),
+            ("datlocprovider", DataType::Text),
+            ("datistemplate", DataType::Bool),
+            ("datallowconn", DataType::Bool),
+            ("datconnlimit", DataType::Int4),
+            ("datcollate", DataType::Text),
+            ("datctype", DataType::Text),
+            ("daticulocale", DataType::Text),
+            ("datacl", DataType::Text),
+        ],
+        vec![vec![
+            oid(DATABASE_OID),
+            name("quorumdb"),
+            oid(ROLE_OID),
+            int(6),
+            text("c"),
+            boolean(false),
+            boolean(true),
+            int(-1),
+            text("C"),
+            text("C"),
+            Value::Null,
+            Value::Null,
+        ]],
+    )
+}
+
+fn pg_roles(_: &[TableDef]) -> SystemRelation {
+    rows_of(
+        &[
+            ("oid", DataType::Oid),
+            ("rolname", DataType::Name),
+            ("rolsuper", DataType::Bool),
+            ("rolinherit", DataType::Bool),
+            ("rolcreaterole", DataType::Bool),
+            ("rolcreatedb", DataType::Bool),
+            ("rolcanlogin", DataType::Bool),
+            ("rolreplication", DataType::Bool),
+            ("rolconnlimit", DataType::Int4),
+            ("rolpassword", DataType::Text),
+            ("rolvaliduntil", DataType::Timestamptz),
+            ("rolbypassrls", DataType::Bool),
+            ("usename", DataType::Name),
+            ("usesysid", DataType::Oid),
+        ],
+        vec![vec![
+            oid(ROLE_OID),
+            name(ROLE_NAME),
+            boolean(true),
+            boolean(true),
+            boolean(true),
+            boolean(true),
+            boolean(true),
+            boolean(false),
+            int(-1),
+            text("********"),
+            Value::Null,
+            boolean(true),
+            name(ROLE_NAME),
+            oid(ROLE_OID),
+        ]],
+    )
+}
+
+fn pg_am(_: &[TableDef]) -> SystemRelation {
+    rows_of(
+        &[("oid", DataType::Oid), ("amname", DataType::Name), ("amtype", DataType::Text)],
+        vec![vec![oid(2), name("heap"), text("t")], vec![oid(403), name("btree"), text("i")]],
+    )
+}
+
+fn pg_index(tables: &[TableDef]) -> SystemRelation {
+    let columns = [
+        ("indexrelid", DataType::Oid),
+        ("indrelid", DataType::Oid),
+        ("indnatts", DataType::Int2),
+        ("indnkeyatts", DataType::Int2),
+        ("indisunique", DataType::Bool),
+        ("indisprimary", DataType::Bool),
+        ("indisexclusion", DataType::Bool),
+        ("indimmediate", DataType::Bool),
+        ("indisclustered", DataType::Bool),
+        ("indisvalid", DataType::Bool),
+        ("indisready", DataType::Bool),
+        ("indislive", DataType::Bool),
+        ("indisreplident", DataType::Bool),
+        ("indkey", DataType::Text),
+        ("indexprs", DataType::Text),
+        ("indpred", DataType::Text),
+    ];
+    let mut rows = Vec::new();
+    for table in tables {
+        for (index_no, _, index_columns, primary) in indexes(table) {
+            let key: Vec<String> = index_columns.iter().map(|c| (c + 1).to_string()).collect();
+            let n = small(i64::try_from(index_columns.len()).unwrap_or(0));
+            rows.push(vec![
+                oid(index_oid(table, index_no)),
+                oid(table.oid()),
+                n.clone(),
+                n,
+                boolean(true),
+                boolean(primary),
+                boolean(false),
+                boolean(true),
+                boolean(false),
+                boolean(true),
+                boolean(true),
+                boolean(true),
+                boolean(false),
+                text(&key.join(" ")),
+                Value::Null,
+                Value::Null,
+            ]);
+        }
+    }
+    rows_of(&columns, rows)
+}
+
+fn pg_constraint(tables: &[TableDef]) -> SystemRelation {
+    let columns = [
+        ("oid", DataType::Oid),
+        ("conname", DataType::Name),
+        ("connamespace", DataType::Oid),
+        ("contype", DataType::Text),
+        ("condeferrable", DataType::Bool),
+        ("condeferred", DataType::Bool),
+        ("convalidated", DataType::Bool),
+        ("conrelid", DataType::Oid),
+        ("conindid", DataType::Oid),
+        ("confrelid", DataType::Oid),
+        ("conkey", DataType::Text),
+        ("consrc", DataType::Text),
+    ];
+    let mut rows = Vec::new();
+    for table in tables {
+        for (index_no, constraint_name, index_columns, primary) in indexes(table) {
+            let key: Vec<String> = index_columns.iter().map(|c| (c + 1).to_string()).collect();
+            rows.push(vec![
+                oid(index_oid(table, index_no)),
+                name(&constraint_name),
+                oid(PUBLIC_OID),
+                text(if primary { "p" } else { "u" }),
+                boolean(false),
+                boolean(false),
+                boolean(true),
+                oid(table.oid()),
+                oid(index_oid(table, index_no)),
+                oid(0),
+                text(&format!("{{{}}}", key.join(","))),
+                Value::Null,
+            ]);
+        }
+        for (i, check) in table.checks.iter().enumerate() {
+            rows.push(vec![
+                oid(index_oid(table, 32u16.saturating_add(u16::try_from(i).unwrap_or(0)))),
+                name(&check.name),
+                oid(PUBLIC_OID),
+                text("c"),
+                boolean(false),
+                boolean(false),
+                boolean(true),
+                oid(table.oid()),
+                oid(0),
+                oid(0),
+                Value::Null,
+                text(&check.expr),
+            ]);
+        }
+    }
+    rows_of(&columns, rows)
+}
+
+fn pg_attrdef(tables: &[TableDef]) -> SystemRelation {
+    let mut rows = Vec::new();
+    for table in tables {
+        for (i, column) in table.columns.iter().enumerate() {
+            if let Some(default) = &column.default {
+                rows.push(vec![
+                    oid(table.oid().wrapping_mul(1000).wrapping_add(u32::try_from(i).unwrap_or(0))),
+                    oid(table.oid()),
+                    small(i64::try_from(i + 1).unwrap_or(0)),
+                    text(default),
+                ]);
+            }
+        }
+    }
+    rows_of(
+        &[
+            ("oid", DataType::Oid),
+            ("adrelid", DataType::Oid),
+            ("adnum", DataType::Int2),
+            ("adbin", DataType::Text),
+        ],
+        rows,
+    )
+}
+
+fn pg_tables(tables: &[TableDef]) -> SystemRelation {
+    let rows = tables
+        .iter()
+        .map(|t| {
+            vec![
+                name("public"),
+                name(&t.name),
+                name(ROLE_NAME),
+                Value::Null,
+                boolean(!indexes(t).is_empty()),
+                boolean(false),
+                boolean(false),
+                boolean(false),
+            ]
+        })
+        .collect();
+    rows_of(
+        &[
+            ("schemaname", DataType::Name),
+            ("tablename", DataType::Name),
+            ("tableowner", DataType::Name),
+            ("tablespace", DataType::Name),
+            ("hasindexes", DataType::Bool),
+            ("hasrules", DataType::Bool),
+            ("hastriggers", DataType::Bool),
+            ("rowsecurity", DataType::Bool),
+        ],
+        rows,
+    )
+}
+
+fn pg_settings(_: &[TableDef]) -> SystemRelation {
+    let rows = crate::sql::settings::Settings::new(ROLE_NAME)
+        .all()
+        .into_iter()
+        .map(|(k, v)| vec![text(&crate::sql::settings::canonical_name(&k)), text(&v), text("user")])
+        .collect();
+    rows_of(
+        &[("name", DataType::Text), ("setting", DataType::Text), ("context", DataType::Text)],
+        rows,
+    )
+}
+
+fn is_tables(tables: &[TableDef]) -> SystemRelation {
+    let rows = tables
+        .iter()
+        .map(|t| {
+            vec![
+                name("quorumdb"),
+                name("public"),
+                name(&t.name),
+                text("BASE TABLE"),
+                text("YES"),
+                text("NO"),
+            ]
+        })
+        .collect();
+    rows_of(
+        &[
+            ("table_catalog", DataType::Name),
+            ("table_schema", DataType::Name),
+            ("table_name", DataType::Name),
+            ("table_type", DataType::Text),
+            ("is_insertable_into", DataType::Text),
+            ("is_typed", DataType::Text),
+        ],
+        rows,
+    )
+}
+
+fn is_columns(tables: &[TableDef]) -> SystemRelation {
+    let mut rows = Vec::new();
+    for table in tables {
+        for (i, column) in table.columns.iter().enumerate() {
+            let (max_length, precision, scale) = match &column.ty {
+                DataType::Varchar(n) | DataType::Char(n) => (n.map(i64::from), None, None),
+                DataType::Numeric { precision, scale } => {
+                    (None, precision.map(i64::from), scale.map(i64::from))
+                }
+                DataType::Int2 => (None, Some(16), Some(0)),
+                DataType::Int4 => (None, Some(32), Some(0)),
+                DataType::Int8 => (None, Some(64), Some(0)),
+                _ => (None, None, None),
+            };
+            let opt = |v: Option<i64>| v.map_or(Value::Null, int);
+            rows.push(vec![
+                name("quorumdb"),
+                name("public"),
+                name(&table.name),
+                name(&column.name),
+                int(i64::try_from(i + 1).unwrap_or(0)),
+                column.default.as_deref().map_or(Value::Null, text),
+                text(if column.not_null { "NO" } else { "YES" }),
+                text(column.ty.base_name()),
+                opt(max_length),
+                opt(precision),
+                opt(scale),
+                name(&udt_name(&column.ty)),
+                text(if column.identity.is_some() { "YES" } else { "NO" }),
+            ]);
+        }
+    }
+    rows_of(
+        &[
+            ("table_catalog", DataType::Name),
+            ("table_schema", DataType::Name),
+            ("table_name", DataType::Name),
+            ("column_name", DataType::Name),
+            ("ordinal_position", DataType::Int4),
+            ("column_default", DataType::Text),
+            ("is_nullable", DataType::Text),
+            ("data_type", DataType::Text),
+            ("character_maximum_length", DataType::Int4),
+            ("numeric_precision", DataType::Int4),
+            ("numeric_scale", DataType::Int4),
+            ("udt_name", DataType::Name),
+            ("is_identity", DataType::Text),
+        ],
+        rows,
+    )
+}
+
+fn udt_name(ty: &DataType) -> String {
+    match ty {
+        DataType::Char(_) => "bpchar".into(),
+        DataType::Varchar(_) => "varchar".into(),
+        DataType::Numeric { .. } => "numeric".into(),
+        DataType::Int2 => "int2".into(),
+        DataType::Int4 => "int4".into(),
+        DataType::Int8 => "int8".into(),
+        DataType::Float4 => "float4".into(),
+        DataType::Float8 => "float8".into(),
+        DataType::Bool => "bool".into(),
+        DataType::Timestamptz => "timestamptz".into(),
+        other => other.display_name(),
+    }
+}
+
+fn is_schemata(_: &[TableDef]) -> SystemRelation {
+    let rows = ["pg_catalog", "public", "information_schema"]
+        .iter()
+        .map(|s| vec![name("quorumdb"), name(s), name(ROLE_NAME)])
+        .collect();
+    rows_of(
+        &[
+            ("catalog_name", DataType::Name),
+            ("schema_name", DataType::Name),
+            ("schema_owner", DataType::Name),
+        ],
+        rows,
+    )
+}
+
+fn is_table_constraints(tables: &[TableDef]) -> SystemRelation {
+    let mut rows = Vec::new();
+    for table in tables {
+        for (_, constraint_name, _, primary) in indexes(table) {
+            rows.push(vec![
+                name("quorumdb"),
+                name("public"),
+                name(&constraint_name),
+                name("quorumdb"),
+                name("public"),
+                name(&table.name),
+                text(if primary { "PRIMARY KEY" } else { "UNIQUE" }),
+                text("NO"),
+                text("NO"),
+            ]);
+        }
+        for check in &table.checks {
+            rows.push(vec![
+                name("quorumdb"),
+                name("public"),
+                name(&check.name),
+                name("quorumdb"),
+                name("public"),
+                name(&table.name),
+                text("CHECK"),
+                text("NO"),
+                text("NO"),
+            ]);
+        }
+    }
+    rows_of(
+        &[
+            ("constraint_catalog", DataType::Name),
+            ("constraint_schema", DataType::Name),
+            ("constraint_name", DataType::Name),
+            ("table_catalog", DataType::Name),
+            ("table_schema", DataType::Name),
+            ("table_name", DataType::Name),
+            ("constraint_type", DataType::Text),
+            ("is_deferrable", DataType::Text),
+            ("initially_deferred", DataType::Text),
+        ],
+        rows,
+    )
+}
+
+fn is_key_column_usage(tables: &[TableDef]) -> SystemRelation {
+    let mut rows = Vec::new();
+    for table in tables {
+        for (_, constraint_name, index_columns, _) in indexes(table) {
+            for (position, &c) in index_columns.iter().enumerate() {
+                if let Some(column) = table.columns.get(c) {
+                    rows.push(vec![
+                        name("quorumdb"),
+                        name("public"),
+                        name(&constraint_name),
+                        name("quorumdb"),
+                        name("public"),
+                        name(&table.name),
+                        name(&column.name),
+                        int(i64::try_from(position + 1).unwrap_or(0)),
+                    ]);
+                }
+            }
+        }
+    }
+    rows_of(
+        &[
+            ("constraint_catalog", DataType::Name),
+            ("constraint_schema", DataType::Name),
+            ("constraint_name", DataType::Name),
+            ("table_catalog", DataType::Name),
+            ("table_schema", DataType::Name),
+            ("table_name", DataType::Name),
+            ("column_name", DataType::Name),
+            ("ordinal_position", DataType::Int4),
+        ],
+        rows,
+    )
+}
