@@ -27,6 +27,18 @@ pub struct Binder<'a> {
     pub txn: &'a mut crate::txn::Transaction,
     /// Current expression nesting depth.
     pub depth: usize,
+    /// Scopes of enclosing queries, innermost last: a subquery may refer to its immediate
+    /// outer query's columns (a correlated subquery), which bind as [`Expr::Outer`].
+    ///
+    /// [`Expr::Outer`]: crate::sql::expr::Expr::Outer
+    pub outer: Vec<OuterScope>,
+}
+
+/// The scope of an enclosing query, and whether the subquery being bound used it.
+#[derive(Debug, Clone)]
+pub struct OuterScope {
+    pub scope: Scope,
+    pub used: bool,
 }
 
 /// Columns visible to an expression: (table alias, column name, type).

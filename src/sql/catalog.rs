@@ -11,7 +11,21 @@
 //!                                (sequence 0 numbers catalog objects)
 //! 0x02 table id (u32 BE) pk...   a row: primary-key values, order-preserving encoded
 //! 0x03 table id, index no., key  a unique-index entry → the row's primary key bytes
+//! 0x03 table id, index no., key, row key suffix
+//!                                a non-unique index entry → the row's full key
 //! ```
+//!
+//! Unique constraints and indexes (`CREATE [UNIQUE] INDEX`) share the index-number space of
+//! a table (`TableDef::next_index_no`); number 0 is the primary key, which has no entries of
+//! its own (rows are keyed by it).
+//!
+//! ALTER TABLE: rows are stored positionally, so changes that move or add stored values
+//! rewrite every row inside the statement's transaction: DROP COLUMN (the column disappears
+//! from the definition and from every row; constraints and indexes on it are dropped with
+//! it), ADD COLUMN with a non-NULL default, and ADD PRIMARY KEY (rows are re-keyed from the
+//! hidden row id to the key). ADD COLUMN without a default needs no rewrite: `decode_row`
+//! yields NULL for missing trailing values. RENAME TO moves the definition to its new name
+//! key; rows and index entries are keyed by the table id and do not move.
 //!
 //! Depends on: `txn`, `sql::types`, `sql::error`.
 
@@ -57,6 +71,16 @@ pub struct UniqueDef {
     pub index_no: u16,
 }
 
+/// A secondary index (`CREATE [UNIQUE] INDEX`), not a constraint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndexDef {
+    pub name: String,
+    pub columns: Vec<usize>,
+    /// Index number within the table, part of its entries' keys.
+    pub index_no: u16,
+    pub unique: bool,
+}
+
 /// A CHECK constraint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckDef {
@@ -79,6 +103,9 @@ pub struct TableDef {
     pub checks: Vec<CheckDef>,
     /// Sequence that numbers rows of a table without a primary key.
     pub row_id_sequence: Option<u32>,
+    /// Secondary indexes.
+    #[serde(default)]
+    pub indexes: Vec<IndexDef>,
 }
 
 /// A sequence definition (values are allocated by the database, outside transactions).
@@ -113,6 +140,20 @@ impl TableDef {
     /// Key prefix of all rows of this table.
     pub fn row_prefix(&self) -> Vec<u8> {
         row_prefix(self.id)
+    }
+
+    /// An unused index number (for a new unique constraint or index).
+    pub fn next_index_no(&self) -> u16 {
+        let used =
+            self.uniques.iter().map(|u| u.index_no).chain(self.indexes.iter().map(|i| i.index_no));
+        used.max().unwrap_or(0).saturating_add(1)
+    }
+
+    /// Whether a unique constraint or index is named `name`.
+    pub fn has_index_named(&self, name: &str) -> bool {
+        self.primary_key_name.as_deref() == Some(name)
+            || self.uniques.iter().any(|u| u.name == name)
+            || self.indexes.iter().any(|i| i.name == name)
     }
 
     /// Key prefix of one unique index's entries.

@@ -20,7 +20,10 @@ use std::ops::Bound;
 use std::sync::Arc;
 
 mod aggregate;
+mod ddl;
 mod join;
+
+pub use ddl::{build_index, drop_index_entries, run_alter};
 
 type Row = Vec<Value>;
 
@@ -43,6 +46,27 @@ pub fn row_key(table: &TableDef, row: &[Value], row_id: Option<i64>) -> Vec<u8> 
     }
     key.extend_from_slice(&encoder.finish());
     key
+}
+
+/// Key of a secondary-index entry for `row` stored under `row_key`: unique indexes key by
+/// the values alone (None when one is NULL: no entry), others append the row key's suffix.
+fn index_entry_key(
+    table: &TableDef,
+    index: &catalog::IndexDef,
+    row: &[Value],
+    row_key: &[u8],
+) -> Option<Vec<u8>> {
+    let values: Vec<&Value> =
+        index.columns.iter().map(|&c| row.get(c).unwrap_or(&Value::Null)).collect();
+    if index.unique {
+        if values.iter().any(|v| v.is_null()) {
+            return None;
+        }
+        return Some(unique_key(table, index.index_no, &values));
+    }
+    let mut key = unique_key(table, index.index_no, &values);
+    key.extend_from_slice(row_key.get(table.row_prefix().len()..).unwrap_or_default());
+    Some(key)
 }
 
 fn unique_key(table: &TableDef, index_no: u16, values: &[&Value]) -> Vec<u8> {
@@ -84,24 +108,9 @@ fn read_rows(
         Access::Point(values) => {
             let mut key_row = vec![Value::Null; table.columns.len()];
             for (expr, &column) in values.iter().zip(&table.primary_key) {
-                let value = expr.eval(&[], env)?;
-                if value.is_null() {
+                let Some(cast) = key_value(table, column, expr, env)? else {
                     return Ok(Box::new(std::iter::empty()));
-                }
-                let ty = table.columns.get(column).map(|c| c.ty.clone()).unwrap_or(DataType::Text);
-                // A value that does not fit the key type cannot match any row, except that
-                // bad text is an input error, as in PostgreSQL.
-                let cast = match value.cast(&ty, false) {
-                    Ok(v) => v,
-                    Err(err) if err.code == sqlstate::NUMERIC_VALUE_OUT_OF_RANGE => {
-                        return Ok(Box::new(std::iter::empty()));
-                    }
-                    Err(err) => return Err(err),
                 };
-                // Fractional values (id = 1.5) never equal an integer key.
-                if value.sql_cmp(&cast)? != Some(Ordering::Equal) {
-                    return Ok(Box::new(std::iter::empty()));
-                }
                 if let Some(slot) = key_row.get_mut(column) {
                     *slot = cast;
                 }
@@ -113,7 +122,201 @@ fn read_rows(
                 found.map(|bytes| decode_row(&bytes, &types).map(|row| (Bytes::from(key), row)));
             Ok(Box::new(row.into_iter()))
         }
+        Access::Any(accesses) => read_any(txn, table, accesses, env),
+        Access::Range { index_no, column, lower, upper } => {
+            read_range(txn, table, *index_no, *column, lower.as_ref(), upper.as_ref(), env)
+        }
+        Access::Index { index_no, values } => {
+            let columns = table
+                .uniques
+                .iter()
+                .find(|u| u.index_no == *index_no)
+                .map(|u| &u.columns)
+                .or_else(|| {
+                    table.indexes.iter().find(|i| i.index_no == *index_no).map(|i| &i.columns)
+                })
+                .ok_or_else(|| SqlError::internal("index of the access path is gone"))?;
+            let mut key_values = Vec::with_capacity(values.len());
+            for (expr, &column) in values.iter().zip(columns) {
+                let Some(cast) = key_value(table, column, expr, env)? else {
+                    return Ok(Box::new(std::iter::empty()));
+                };
+                key_values.push(cast);
+            }
+            let refs: Vec<&Value> = key_values.iter().collect();
+            let prefix = unique_key(table, *index_no, &refs);
+            let end = catalog::prefix_end(&prefix)
+                .map_or(Bound::Unbounded, |e| Bound::Excluded(Bytes::from(e)));
+            let row_keys: Vec<Bytes> = txn
+                .scan(Bound::Included(Bytes::from(prefix)), end)?
+                .map(|entry| entry.map(|(_, value)| value))
+                .collect::<Result<_, _>>()?;
+            let types = table.column_types();
+            let mut rows = Vec::with_capacity(row_keys.len());
+            for key in row_keys {
+                env.check_cancel()?;
+                if let Some(bytes) = txn.get(&key)? {
+                    rows.push(Ok((key, decode_row(&bytes, &types)?)));
+                }
+            }
+            Ok(Box::new(rows.into_iter()))
+        }
     }
+}
+
+/// The rows of a range access (see [`Access::Range`]).
+fn read_range(
+    txn: &mut Transaction,
+    table: &Arc<TableDef>,
+    index_no: Option<u16>,
+    column: usize,
+    lower: Option<&(Expr, bool)>,
+    upper: Option<&(Expr, bool)>,
+    env: &Env,
+) -> Result<KeyedRows, SqlError> {
+    let prefix = match index_no {
+        None => table.row_prefix(),
+        Some(no) => table.unique_prefix(no),
+    };
+    let bound_key = |value: &Value| {
+        let mut key = prefix.clone();
+        let mut encoder = KeyEncoder::new();
+        value.encode_key(&mut encoder);
+        key.extend_from_slice(&encoder.finish());
+        key
+    };
+    let prefix_bound = |key: Vec<u8>| {
+        catalog::prefix_end(&key).map_or(Bound::Unbounded, |e| Bound::Excluded(Bytes::from(e)))
+    };
+    let start = match lower {
+        Some((expr, inclusive)) => match range_value(table, column, expr, env)? {
+            RangeValue::Empty => return Ok(Box::new(std::iter::empty())),
+            RangeValue::Exact(v) if *inclusive => Bound::Included(Bytes::from(bound_key(&v))),
+            RangeValue::Exact(v) => match catalog::prefix_end(&bound_key(&v)) {
+                Some(after) => Bound::Included(Bytes::from(after)),
+                None => return Ok(Box::new(std::iter::empty())),
+            },
+            RangeValue::Inexact => Bound::Included(Bytes::from(prefix.clone())),
+        },
+        None => Bound::Included(Bytes::from(prefix.clone())),
+    };
+    let end = match upper {
+        Some((expr, inclusive)) => match range_value(table, column, expr, env)? {
+            RangeValue::Empty => return Ok(Box::new(std::iter::empty())),
+            RangeValue::Exact(v) if *inclusive => prefix_bound(bound_key(&v)),
+            RangeValue::Exact(v) => Bound::Excluded(Bytes::from(bound_key(&v))),
+            RangeValue::Inexact => prefix_bound(prefix.clone()),
+        },
+        None => prefix_bound(prefix.clone()),
+    };
+    let types = table.column_types();
+    if index_no.is_none() {
+        let scan = txn.scan_owned(start, end)?;
+        return Ok(Box::new(scan.map(move |entry| {
+            let (key, value) = entry?;
+            Ok((key, decode_row(&value, &types)?))
+        })));
+    }
+    let row_keys: Vec<Bytes> = txn
+        .scan(start, end)?
+        .map(|entry| entry.map(|(_, value)| value))
+        .collect::<Result<_, _>>()?;
+    let mut rows = Vec::with_capacity(row_keys.len());
+    for key in row_keys {
+        env.check_cancel()?;
+        if let Some(bytes) = txn.get(&key)? {
+            rows.push(Ok((key, decode_row(&bytes, &types)?)));
+        }
+    }
+    Ok(Box::new(rows.into_iter()))
+}
+
+/// A range bound converted to a key column's type.
+enum RangeValue {
+    /// NULL: the comparison is never true.
+    Empty,
+    Exact(Value),
+    /// Does not convert exactly (out of range, fractional): no bound on that side.
+    Inexact,
+}
+
+fn range_value(
+    table: &TableDef,
+    column: usize,
+    expr: &Expr,
+    env: &Env,
+) -> Result<RangeValue, SqlError> {
+    let value = expr.eval(&[], env)?;
+    if value.is_null() {
+        return Ok(RangeValue::Empty);
+    }
+    let ty = table.columns.get(column).map(|c| c.ty.clone()).unwrap_or(DataType::Text);
+    let cast = match value.cast(&ty, false) {
+        Ok(v) => v,
+        Err(err)
+            if err.code == sqlstate::NUMERIC_VALUE_OUT_OF_RANGE
+                || err.code == sqlstate::STRING_DATA_RIGHT_TRUNCATION =>
+        {
+            return Ok(RangeValue::Inexact);
+        }
+        Err(err) => return Err(err),
+    };
+    if value.sql_cmp(&cast)? != Some(Ordering::Equal) {
+        return Ok(RangeValue::Inexact);
+    }
+    Ok(RangeValue::Exact(cast))
+}
+
+/// The rows of several access paths, each row (by key) once, in path order.
+fn read_any(
+    txn: &mut Transaction,
+    table: &Arc<TableDef>,
+    accesses: &[Access],
+    env: &Env,
+) -> Result<KeyedRows, SqlError> {
+    let mut seen = std::collections::HashSet::new();
+    let mut rows = Vec::new();
+    for access in accesses {
+        for entry in read_rows(txn, table, access, env)? {
+            let (key, row) = entry?;
+            if seen.insert(key.clone()) {
+                rows.push(Ok((key, row)));
+            }
+        }
+    }
+    Ok(Box::new(rows.into_iter()))
+}
+
+/// A lookup value cast to key column `column`'s type; None when it cannot match any row
+/// (NULL, out of range for the type, or fractional for an integer column).
+fn key_value(
+    table: &TableDef,
+    column: usize,
+    expr: &Expr,
+    env: &Env,
+) -> Result<Option<Value>, SqlError> {
+    let value = expr.eval(&[], env)?;
+    if value.is_null() {
+        return Ok(None);
+    }
+    let ty = table.columns.get(column).map(|c| c.ty.clone()).unwrap_or(DataType::Text);
+    // A value that does not fit the key type cannot match any row, except that bad text is
+    // an input error, as in PostgreSQL.
+    let cast = match value.cast(&ty, false) {
+        Ok(v) => v,
+        Err(err)
+            if err.code == sqlstate::NUMERIC_VALUE_OUT_OF_RANGE
+                || err.code == sqlstate::STRING_DATA_RIGHT_TRUNCATION =>
+        {
+            return Ok(None);
+        }
+        Err(err) => return Err(err),
+    };
+    // Fractional values (id = 1.5) never equal an integer key.
+    if value.sql_cmp(&cast)? != Some(Ordering::Equal) {
+        return Ok(None);
+    }
+    Ok(Some(cast))
 }
 
 /// A stream of rows.
@@ -442,6 +645,24 @@ fn write_row(
         }
         new_entries.push(entry);
     }
+    for index in &table.indexes {
+        let Some(entry) = index_entry_key(table, index, &row, &key) else {
+            continue;
+        };
+        if index.unique
+            && let Some(existing) = txn.get(&entry)?
+        {
+            let own = replacing.is_some_and(|(old, _)| old == existing.as_ref());
+            if !own {
+                return Ok(WriteOutcome::Conflict {
+                    constraint: index.name.clone(),
+                    existing_key: existing.to_vec(),
+                    detail: key_detail(table, &index.columns, &row),
+                });
+            }
+        }
+        new_entries.push(entry);
+    }
     if let Some((old_key, old_row)) = replacing {
         remove_row(txn, table, old_key, old_row);
     }
@@ -461,6 +682,11 @@ fn remove_row(txn: &mut Transaction, table: &TableDef, key: &[u8], row: &Row) {
             continue;
         }
         txn.delete(unique_key(table, unique.index_no, &values));
+    }
+    for index in &table.indexes {
+        if let Some(entry) = index_entry_key(table, index, row, key) {
+            txn.delete(entry);
+        }
     }
     txn.delete(Bytes::copy_from_slice(key));
 }

@@ -6,9 +6,11 @@
 
 use super::error::{SqlError, sqlstate};
 use super::functions::{self, Function};
+use super::plan::SelectPlan;
 use super::types::{BinaryOp, DataType, UnaryOp, Value, binary_op, unary_op};
-use std::sync::Arc;
+use crate::txn::Transaction;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 /// A bound expression. Column references are positions in the input row.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,6 +65,69 @@ pub enum Expr {
     },
     /// The DEFAULT keyword in an INSERT VALUES list (replaced before evaluation).
     Default,
+    /// A column of the enclosing query's current row (inside a correlated subquery).
+    Outer(usize),
+    /// A subquery: scalar, EXISTS or `operand [NOT] IN (subquery)`.
+    Subquery {
+        kind: SubqueryKind,
+        subquery: Subquery,
+        operand: Option<Box<Expr>>,
+    },
+}
+
+/// How a subquery's rows become a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubqueryKind {
+    /// `(SELECT x ...)`: NULL for no row, the value for one, 21000 for more.
+    Scalar,
+    /// `EXISTS (SELECT ...)`.
+    Exists,
+    /// `operand IN (SELECT x ...)` (`negated`: NOT IN), with SQL's NULL rules.
+    In { negated: bool },
+}
+
+/// A bound subquery; it does not depend on the outer row, so it runs once per statement and
+/// its rows are kept for the other rows.
+#[derive(Debug, Clone)]
+pub struct Subquery {
+    pub plan: Arc<SelectPlan>,
+    /// Whether it reads the outer row (then it runs once per outer row, not once).
+    pub correlated: bool,
+    rows: Arc<OnceLock<Result<Vec<Vec<Value>>, SqlError>>>,
+}
+
+impl PartialEq for Subquery {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.plan, &other.plan)
+    }
+}
+
+impl Subquery {
+    /// A subquery that has not run yet.
+    pub fn new(plan: SelectPlan, correlated: bool) -> Self {
+        Self { plan: Arc::new(plan), correlated, rows: Arc::new(OnceLock::new()) }
+    }
+
+    /// Its rows for the outer row `row`: an uncorrelated subquery runs once and keeps them.
+    fn rows(&self, row: &[Value], env: &Env) -> Result<Vec<Vec<Value>>, SqlError> {
+        if self.correlated {
+            return self.run(row, env);
+        }
+        self.rows.get_or_init(|| self.run(&[], env)).clone()
+    }
+
+    /// Runs the subquery through a read view of the statement's transaction.
+    fn run(&self, outer: &[Value], env: &Env) -> Result<Vec<Vec<Value>>, SqlError> {
+        env.check_cancel()?;
+        let view = env
+            .view
+            .as_ref()
+            .ok_or_else(|| SqlError::unsupported("subqueries are not supported in this context"))?;
+        let mut txn = view.read_view();
+        let mut child = env.child();
+        child.outer = outer.to_vec();
+        super::exec::select(&mut txn, (*self.plan).clone(), Arc::new(child))?.collect()
+    }
 }
 
 /// What expression evaluation may consult besides the row: parameters, the session's
@@ -79,6 +144,12 @@ pub struct Env {
     /// Setting changes made by set_config(), applied by the session afterwards.
     pub setting_changes: parking_lot::Mutex<Vec<(String, String)>>,
     pub backend_pid: i32,
+    /// When `statement_timeout` ends this statement, if set.
+    pub deadline: Option<std::time::Instant>,
+    /// A read view of the statement's transaction, for subqueries.
+    pub view: Option<Transaction>,
+    /// The enclosing query's current row, inside a correlated subquery.
+    pub outer: Vec<Value>,
 }
 
 /// Sequence operations evaluation needs (nextval/currval/setval).
@@ -89,12 +160,36 @@ pub trait SequenceSource: Send + Sync {
 }
 
 impl Env {
+    /// An environment for a subquery: the same parameters, identity, settings and limits.
+    pub fn child(&self) -> Env {
+        Env {
+            params: self.params.clone(),
+            user: self.user.clone(),
+            database: self.database.clone(),
+            now: self.now,
+            settings: self.settings.clone(),
+            sequences: self.sequences.clone(),
+            cancel: self.cancel.clone(),
+            setting_changes: parking_lot::Mutex::new(Vec::new()),
+            backend_pid: self.backend_pid,
+            deadline: self.deadline,
+            view: self.view.as_ref().map(Transaction::read_view),
+            outer: Vec::new(),
+        }
+    }
+
     /// Fails with 57014 if a cancel request arrived.
     pub fn check_cancel(&self) -> Result<(), SqlError> {
         if self.cancel.load(Ordering::Relaxed) {
             return Err(SqlError::new(
                 sqlstate::QUERY_CANCELED,
                 "canceling statement due to user request",
+            ));
+        }
+        if self.deadline.is_some_and(|deadline| std::time::Instant::now() >= deadline) {
+            return Err(SqlError::new(
+                sqlstate::QUERY_CANCELED,
+                "canceling statement due to statement timeout",
             ));
         }
         Ok(())
@@ -242,6 +337,49 @@ impl Expr {
             Expr::Default => {
                 return Err(SqlError::syntax("DEFAULT is not allowed in this context"));
             }
+            Expr::Outer(index) => {
+                env.outer.get(*index).cloned().ok_or_else(|| {
+                    SqlError::internal(format!("outer column {index} out of range"))
+                })?
+            }
+            Expr::Subquery { kind, subquery, operand } => {
+                let rows = subquery.rows(row, env)?;
+                match kind {
+                    SubqueryKind::Exists => Value::Bool(!rows.is_empty()),
+                    SubqueryKind::Scalar => {
+                        if rows.len() > 1 {
+                            return Err(SqlError::new(
+                                sqlstate::CARDINALITY_VIOLATION,
+                                "more than one row returned by a subquery used as an expression",
+                            ));
+                        }
+                        rows.first().and_then(|row| row.first()).cloned().unwrap_or(Value::Null)
+                    }
+                    SubqueryKind::In { negated } => {
+                        let value = match operand {
+                            Some(operand) => operand.eval(row, env)?,
+                            None => Value::Null,
+                        };
+                        if rows.is_empty() {
+                            return Ok(Value::Bool(*negated));
+                        }
+                        if value.is_null() {
+                            return Ok(Value::Null);
+                        }
+                        let mut saw_null = false;
+                        for candidate in rows.iter().filter_map(|r| r.first()) {
+                            match value.sql_cmp(candidate)? {
+                                Some(std::cmp::Ordering::Equal) => {
+                                    return Ok(Value::Bool(!*negated));
+                                }
+                                None => saw_null = true,
+                                Some(_) => {}
+                            }
+                        }
+                        if saw_null { Value::Null } else { Value::Bool(*negated) }
+                    }
+                }
+            }
         })
     }
 
@@ -264,7 +402,16 @@ impl Expr {
     fn walk_node(&self, visit: &mut dyn FnMut(&Expr)) {
         visit(self);
         match self {
-            Expr::Literal(_) | Expr::Column(_) | Expr::Param(_) | Expr::Default => {}
+            Expr::Literal(_)
+            | Expr::Column(_)
+            | Expr::Param(_)
+            | Expr::Default
+            | Expr::Outer(_) => {}
+            Expr::Subquery { operand, .. } => {
+                if let Some(e) = operand {
+                    e.walk(visit);
+                }
+            }
             Expr::Binary(_, l, r)
             | Expr::And(l, r)
             | Expr::Or(l, r)

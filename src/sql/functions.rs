@@ -81,6 +81,8 @@ pub enum Function {
     ArrayToString,
     HasPrivilege,
     InRecovery,
+    IndexDef,
+    ConstraintDef,
 }
 
 /// Resolves `name` applied to arguments of `arg_types`: the function and its result type.
@@ -187,6 +189,8 @@ pub fn resolve(name: &str, arg_types: &[DataType]) -> Result<(Function, DataType
             (F::HasPrivilege, DataType::Bool, 2..=3)
         }
         "pg_is_in_recovery" => (F::InRecovery, DataType::Bool, 0..=0),
+        "pg_get_indexdef" => (F::IndexDef, DataType::Text, 1..=3),
+        "pg_get_constraintdef" => (F::ConstraintDef, DataType::Text, 1..=2),
         "jsonb_typeof" => (F::JsonbTypeof, DataType::Text, 1..=1),
         _ => return Err(undefined(name, arg_types)),
     };
@@ -546,6 +550,21 @@ pub fn call(
             }
         }
         F::InRecovery => Value::Bool(false),
+        F::IndexDef | F::ConstraintDef => {
+            let Some(object) = int(0)?.and_then(|o| u32::try_from(o).ok()) else {
+                return Ok(Value::Null);
+            };
+            let Some(view) = env.view.as_ref() else {
+                return Ok(Value::Null);
+            };
+            let mut txn = view.read_view();
+            let definition = if function == F::IndexDef {
+                super::system::describe::index_definition(&mut txn, object)?
+            } else {
+                super::system::describe::constraint_definition(&mut txn, object)?
+            };
+            definition.map_or(Value::Null, Value::Text)
+        }
         F::UserById => match arg(0) {
             Value::Null => Value::Null,
             _ => Value::Text(super::system::ROLE_NAME.to_string()),

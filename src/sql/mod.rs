@@ -34,3 +34,5 @@ pub use session::{
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_ddl;

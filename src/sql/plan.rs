@@ -4,7 +4,7 @@
 //!
 //! Depends on: `sql::expr`, `sql::catalog`, `sql::types`.
 
-use super::catalog::{SequenceDef, TableDef};
+use super::catalog::{IndexDef, SequenceDef, TableDef};
 use super::expr::Expr;
 use super::session::{Column, CopyFormat};
 use crate::txn::IsolationLevel;
@@ -32,6 +32,20 @@ pub enum Plan {
     },
     Truncate {
         tables: Vec<TableDef>,
+    },
+    /// ALTER TABLE: the table as it was, then one step per operation, in order.
+    AlterTable {
+        table: TableDef,
+        steps: Vec<AlterStep>,
+    },
+    CreateIndex {
+        table: TableDef,
+        index: IndexDef,
+        if_not_exists: bool,
+    },
+    DropIndex {
+        names: Vec<String>,
+        if_exists: bool,
     },
     Begin {
         isolation: Option<IsolationLevel>,
@@ -86,6 +100,33 @@ pub enum Plan {
     },
     /// Accepted and ignored on purpose (e.g. VACUUM, DISCARD ALL), with its tag.
     Noop(&'static str),
+}
+
+/// One ALTER TABLE operation: what it does to the stored data, and the definition after it.
+#[derive(Debug, Clone)]
+pub struct AlterStep {
+    pub after: TableDef,
+    pub action: AlterAction,
+}
+
+/// The data work of one ALTER TABLE operation (run against the definition before it).
+#[derive(Debug, Clone)]
+pub enum AlterAction {
+    /// Only the definition changes.
+    None,
+    /// The table was renamed from `old_name`.
+    Rename { old_name: String },
+    /// Every row is rebuilt (and re-keyed, re-indexed): new column i takes the old column
+    /// `sources[i]`, or `defaults[i]` evaluated per row (NULL without one).
+    Rewrite { sources: Vec<Option<usize>>, defaults: Vec<Option<Expr>> },
+    /// SET NOT NULL: no existing row may hold NULL in this column.
+    ValidateNotNull(usize),
+    /// ADD CHECK: no existing row may make the condition false.
+    ValidateCheck { name: String, check: Expr },
+    /// Build the entries of a new unique constraint or index (by index number).
+    BuildIndex(u16),
+    /// Remove the entries of a dropped unique constraint or index.
+    DropIndex(u16),
 }
 
 /// COPY options.
@@ -172,6 +213,21 @@ pub enum Access {
     Full,
     /// Exactly the row with these primary-key values (in key-column order).
     Point(Vec<Expr>),
+    /// The rows whose entries in unique constraint or index `index_no` start with these
+    /// values (equality on the leading index columns).
+    Index { index_no: u16, values: Vec<Expr> },
+    /// The rows whose `column` (the first column of the primary key when `index_no` is None,
+    /// else of that unique constraint or index) lies between the bounds (value, inclusive).
+    /// A superset: bounds that do not convert exactly to the column type are dropped, and
+    /// the query's filter still applies.
+    Range {
+        index_no: Option<u16>,
+        column: usize,
+        lower: Option<(Expr, bool)>,
+        upper: Option<(Expr, bool)>,
+    },
+    /// The rows any of these (point or index) accesses select, each row once (`IN` lists).
+    Any(Vec<Access>),
 }
 
 /// One ORDER BY key, evaluated on the row before projection.

@@ -317,6 +317,7 @@ impl Session {
                     params: param_types.to_vec(),
                     txn: binder_txn,
                     depth: 0,
+                    outer: Vec::new(),
                 };
                 let plan = match &statement.kind {
                     StatementKind::Ast(ast) => bind_statement(&mut binder, ast)?,
@@ -398,6 +399,13 @@ impl Session {
             cancel: self.cancel.clone(),
             setting_changes: Mutex::new(Vec::new()),
             backend_pid: self.backend_pid,
+            deadline: self
+                .settings
+                .get("statement_timeout")
+                .and_then(super::settings::duration_setting)
+                .map(|timeout| std::time::Instant::now() + timeout),
+            view: self.txn.as_ref().map(Transaction::read_view),
+            outer: Vec::new(),
         })
     }
 
@@ -405,7 +413,8 @@ impl Session {
         let declared: Vec<Option<DataType>> =
             prepared.param_types.iter().cloned().map(Some).collect();
         let txn = self.txn.as_mut().ok_or_else(|| SqlError::internal("no transaction"))?;
-        let mut binder = Binder { sql: &prepared.sql, params: declared, txn, depth: 0 };
+        let mut binder =
+            Binder { sql: &prepared.sql, params: declared, txn, depth: 0, outer: Vec::new() };
         match &prepared.statement.kind {
             StatementKind::Ast(ast) => bind_statement(&mut binder, ast),
             StatementKind::Special(plan) => Ok(plan.as_ref().clone()),
@@ -439,6 +448,9 @@ impl Session {
                     | Plan::CreateTable { .. }
                     | Plan::DropTables { .. }
                     | Plan::Truncate { .. }
+                    | Plan::AlterTable { .. }
+                    | Plan::CreateIndex { .. }
+                    | Plan::DropIndex { .. }
                     | Plan::CopyFrom { .. }
             )
         {
@@ -542,6 +554,21 @@ impl Session {
             }
             Plan::DropTables { names, if_exists } => {
                 let outcome = self.drop_tables(&names, if_exists)?;
+                self.finish_implicit(implicit)?;
+                outcome
+            }
+            Plan::AlterTable { table, steps } => {
+                let outcome = self.alter_table(table, steps, &env, &row_ids)?;
+                self.finish_implicit(implicit)?;
+                outcome
+            }
+            Plan::CreateIndex { table, index, if_not_exists } => {
+                let outcome = self.create_index(table, index, if_not_exists, &env)?;
+                self.finish_implicit(implicit)?;
+                outcome
+            }
+            Plan::DropIndex { names, if_exists } => {
+                let outcome = self.drop_indexes(&names, if_exists)?;
                 self.finish_implicit(implicit)?;
                 outcome
             }
@@ -750,7 +777,8 @@ impl Session {
                 let statement =
                     Statement { text: sql.clone(), kind: StatementKind::Ast(Arc::from(statement)) };
                 let txn = self.txn()?;
-                let mut binder = Binder { sql: &sql, params: param_types, txn, depth: 0 };
+                let mut binder =
+                    Binder { sql: &sql, params: param_types, txn, depth: 0, outer: Vec::new() };
                 let plan = match &statement.kind {
                     StatementKind::Ast(ast) => bind_statement(&mut binder, ast)?,
                     StatementKind::Special(plan) => plan.as_ref().clone(),
@@ -786,7 +814,13 @@ impl Session {
                 let plan = {
                     let txn = self.txn()?;
                     let declared = prepared.param_types.iter().cloned().map(Some).collect();
-                    let mut binder = Binder { sql: &prepared.sql, params: declared, txn, depth: 0 };
+                    let mut binder = Binder {
+                        sql: &prepared.sql,
+                        params: declared,
+                        txn,
+                        depth: 0,
+                        outer: Vec::new(),
+                    };
                     match &prepared.statement.kind {
                         StatementKind::Ast(ast) => bind_statement(&mut binder, ast)?,
                         StatementKind::Special(plan) => plan.as_ref().clone(),
@@ -864,7 +898,7 @@ impl Session {
         let ast =
             parser::parse_statements(&sql)?.pop().ok_or_else(|| SqlError::internal("empty"))?;
         let txn = self.txn()?;
-        let mut binder = Binder { sql: &sql, params: Vec::new(), txn, depth: 0 };
+        let mut binder = Binder { sql: &sql, params: Vec::new(), txn, depth: 0, outer: Vec::new() };
         match bind_statement(&mut binder, &ast)? {
             Plan::Insert(insert) => Ok((insert.defaults, insert.checks)),
             _ => Err(SqlError::internal("COPY target did not bind as an INSERT")),
@@ -929,6 +963,130 @@ impl Session {
         catalog::put_table(txn, &table)?;
         self.pending_sequences.extend(created);
         Ok(Outcome::Done("CREATE TABLE".into()))
+    }
+
+    /// ALTER TABLE: runs each step's data work against the definition before it, then
+    /// stores the final definition.
+    fn alter_table(
+        &mut self,
+        table: TableDef,
+        steps: Vec<super::plan::AlterStep>,
+        env: &Env,
+        row_ids: exec::RowIds<'_>,
+    ) -> Result<Outcome, SqlError> {
+        let db = self.db.clone();
+        let txn = self.txn()?;
+        let original_name = Some((
+            table.name.clone(),
+            table.columns.iter().map(|c| c.name.clone()).collect::<Vec<_>>(),
+        ));
+        let mut before = table;
+        let mut row_id_sequence = before.row_id_sequence;
+        for step in steps {
+            let mut after = step.after;
+            if after.primary_key.is_empty() && after.row_id_sequence.is_none() {
+                if row_id_sequence.is_none() {
+                    row_id_sequence = Some(allocate_object_id(&db)?);
+                }
+                after.row_id_sequence = row_id_sequence;
+            }
+            exec::run_alter(txn, &before, &after, &step.action, env, row_ids)?;
+            catalog::put_table(txn, &after)?;
+            before = after;
+        }
+        // Sequences owned by the table's columns follow renames (DROP TABLE finds them so).
+        for (position, column) in before.columns.iter().enumerate() {
+            let Some(sequence) = owned_sequence(column) else { continue };
+            if let Some(mut def) = catalog::get_sequence(txn, &sequence)?
+                && let Some((table_name, column_name)) = &def.owned_by
+                && (*table_name != before.name || *column_name != column.name)
+                && original_name.as_ref().is_some_and(|(name, columns)| {
+                    table_name == name && columns.get(position) == Some(column_name)
+                })
+            {
+                def.owned_by = Some((before.name.clone(), column.name.clone()));
+                catalog::put_sequence(txn, &def)?;
+            }
+        }
+        Ok(Outcome::Done("ALTER TABLE".into()))
+    }
+
+    /// CREATE [UNIQUE] INDEX: builds the entries over the existing rows in this transaction.
+    fn create_index(
+        &mut self,
+        mut table: TableDef,
+        mut index: catalog::IndexDef,
+        if_not_exists: bool,
+        env: &Env,
+    ) -> Result<Outcome, SqlError> {
+        let txn = self.txn()?;
+        let taken = catalog::list_tables(txn)?
+            .iter()
+            .any(|t| t.name == index.name || t.has_index_named(&index.name));
+        if taken {
+            let err = SqlError::new(
+                sqlstate::DUPLICATE_TABLE,
+                format!("relation \"{}\" already exists", index.name),
+            );
+            if if_not_exists {
+                let mut notice = err;
+                notice.message = format!("relation \"{}\" already exists, skipping", index.name);
+                return Ok(Outcome::DoneWithNotice {
+                    tag: "CREATE INDEX".into(),
+                    notices: vec![notice],
+                });
+            }
+            return Err(err);
+        }
+        index.index_no = table.next_index_no();
+        exec::build_index(txn, &table, &index, env)?;
+        table.indexes.push(index);
+        catalog::put_table(txn, &table)?;
+        Ok(Outcome::Done("CREATE INDEX".into()))
+    }
+
+    /// DROP INDEX: removes the definitions and their entries.
+    fn drop_indexes(&mut self, names: &[String], if_exists: bool) -> Result<Outcome, SqlError> {
+        let mut notices = Vec::new();
+        let txn = self.txn()?;
+        for name in names {
+            let tables = catalog::list_tables(txn)?;
+            let Some(mut table) = tables.into_iter().find(|t| t.has_index_named(name)) else {
+                if if_exists {
+                    notices.push(SqlError::new(
+                        sqlstate::SUCCESSFUL_COMPLETION,
+                        format!("index \"{name}\" does not exist, skipping"),
+                    ));
+                    continue;
+                }
+                return Err(SqlError::new(
+                    sqlstate::UNDEFINED_OBJECT,
+                    format!("index \"{name}\" does not exist"),
+                ));
+            };
+            let Some(position) = table.indexes.iter().position(|i| i.name == *name) else {
+                return Err(SqlError::new(
+                    sqlstate::DEPENDENT_OBJECTS_STILL_EXIST,
+                    format!(
+                        "cannot drop index {name} because constraint {name} on table {} requires it",
+                        table.name
+                    ),
+                )
+                .with_hint(format!(
+                    "You can drop constraint {name} on table {} instead.",
+                    table.name
+                )));
+            };
+            let index = table.indexes.remove(position);
+            exec::drop_index_entries(txn, &table, index.index_no)?;
+            catalog::put_table(txn, &table)?;
+        }
+        let tag = "DROP INDEX".to_string();
+        Ok(if notices.is_empty() {
+            Outcome::Done(tag)
+        } else {
+            Outcome::DoneWithNotice { tag, notices }
+        })
     }
 
     fn drop_tables(&mut self, names: &[String], if_exists: bool) -> Result<Outcome, SqlError> {
@@ -1148,6 +1306,23 @@ impl Session {
 
 /// A new object id. Ids come from an internal sequence, outside the user's transaction, so
 /// concurrent CREATEs never conflict over a counter (a rolled-back CREATE leaves a gap).
+/// The sequence a column's identity or `nextval('...')` default draws from, if any.
+fn owned_sequence(column: &catalog::ColumnDef) -> Option<String> {
+    match (&column.identity, &column.default) {
+        (
+            Some(
+                catalog::Generated::AlwaysIdentity { sequence }
+                | catalog::Generated::DefaultIdentity { sequence },
+            ),
+            _,
+        ) => Some(sequence.clone()),
+        (None, Some(default)) => {
+            default.strip_prefix("nextval('").and_then(|s| s.strip_suffix("')")).map(str::to_string)
+        }
+        _ => None,
+    }
+}
+
 fn allocate_object_id(db: &Database) -> Result<u32, SqlError> {
     let ids = SequenceDef {
         id: 0,

@@ -67,6 +67,25 @@ pub fn canonical_name(name: &str) -> String {
         .unwrap_or_else(|| name.to_string())
 }
 
+/// A time setting such as `statement_timeout` (`0` = off; a bare number is milliseconds;
+/// units `us`, `ms`, `s`, `min`, `h`, `d`).
+pub fn duration_setting(value: &str) -> Option<std::time::Duration> {
+    let value = value.trim().trim_matches('\'');
+    let split = value.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(value.len());
+    let (number, unit) = value.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    let millis = match unit.trim() {
+        "" | "ms" => number,
+        "us" => number / 1000.0,
+        "s" => number * 1000.0,
+        "min" => number * 60_000.0,
+        "h" => number * 3_600_000.0,
+        "d" => number * 86_400_000.0,
+        _ => return None,
+    };
+    (millis > 0.0).then(|| std::time::Duration::from_micros((millis * 1000.0) as u64))
+}
+
 /// The settings of one session.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -273,6 +292,12 @@ fn normalise(key: &str, value: &str) -> Result<String, SqlError> {
             } else {
                 return Err(invalid("QuorumDB supports standard_conforming_strings = on only."));
             }
+        }
+        "statement_timeout" | "lock_timeout" | "idle_in_transaction_session_timeout" => {
+            if value.trim() != "0" && duration_setting(value).is_none() {
+                return Err(invalid("a duration such as 5000, 5s or 1min"));
+            }
+            value.trim().trim_matches('\'').to_string()
         }
         "extra_float_digits" => {
             let n: i32 = value.trim().parse().map_err(|_| invalid("an integer from -15 to 3"))?;

@@ -297,3 +297,93 @@ fn system_relations_describe_the_catalog() {
         s(&[&["quorumdb", "t"]])
     );
 }
+
+#[test]
+fn statement_timeout_cancels_long_statements() {
+    let db = open();
+    let mut s1 = session(&db);
+    rows(&mut s1, "SET statement_timeout = '50ms'");
+    let started = std::time::Instant::now();
+    assert_eq!(code(&mut s1, "SELECT count(*) FROM generate_series(1, 1000000000)"), "57014");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(rows(&mut s1, "SELECT 1"), s(&[&["1"]]));
+    rows(&mut s1, "RESET statement_timeout");
+    assert_eq!(rows(&mut s1, "SHOW statement_timeout"), s(&[&["0"]]));
+    assert_eq!(code(&mut s1, "SET statement_timeout = 'soon'"), "22023");
+}
+
+#[test]
+fn subqueries_see_the_statement_snapshot_and_own_writes() {
+    let db = open();
+    let mut s1 = session(&db);
+    rows(&mut s1, "CREATE TABLE t (id int PRIMARY KEY, name text)");
+    rows(&mut s1, "INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, NULL)");
+    assert_eq!(
+        rows(
+            &mut s1,
+            "SELECT (SELECT max(id) FROM t), EXISTS (SELECT 1 FROM t WHERE id = 2), 2 IN (SELECT id FROM t), 5 NOT IN (SELECT id FROM t), NOT EXISTS (SELECT 1 FROM t WHERE id > 9)"
+        ),
+        s(&[&["3", "t", "t", "t", "t"]])
+    );
+    assert_eq!(
+        rows(&mut s1, "SELECT name FROM t WHERE id IN (SELECT id FROM t WHERE id > 1) ORDER BY id"),
+        s(&[&["b"], &["NULL"]])
+    );
+    assert_eq!(rows(&mut s1, "SELECT 1 NOT IN (SELECT NULL::int)"), s(&[&["NULL"]]));
+    assert_eq!(code(&mut s1, "SELECT (SELECT id FROM t)"), "21000");
+    assert_eq!(
+        rows(
+            &mut s1,
+            "SELECT id, (SELECT count(*) FROM t t2 WHERE t2.id <= t.id) FROM t ORDER BY id"
+        ),
+        s(&[&["1", "1"], &["2", "2"], &["3", "3"]])
+    );
+    assert_eq!(
+        rows(
+            &mut s1,
+            "SELECT id FROM t WHERE EXISTS (SELECT 1 FROM t t2 WHERE t2.id = t.id + 1) ORDER BY id"
+        ),
+        s(&[&["1"], &["2"]])
+    );
+    assert_eq!(code(&mut s1, "SELECT (SELECT nope FROM t t2) FROM t"), "42703");
+    rows(&mut s1, "BEGIN; INSERT INTO t VALUES (4, 'd')");
+    assert_eq!(rows(&mut s1, "SELECT (SELECT count(*) FROM t)"), s(&[&["4"]]));
+    rows(&mut s1, "ROLLBACK");
+    assert_eq!(rows(&mut s1, "SELECT (SELECT count(*) FROM t)"), s(&[&["3"]]));
+    assert_eq!(
+        rows(&mut s1, "DELETE FROM t WHERE id = (SELECT min(id) FROM t) RETURNING name"),
+        s(&[&["a"]])
+    );
+}
+
+#[test]
+fn index_and_constraint_definitions_for_psql() {
+    let db = open();
+    let mut s1 = session(&db);
+    rows(&mut s1, "CREATE TABLE t (id int PRIMARY KEY, v text UNIQUE, n int CHECK (n > 0))");
+    assert_eq!(
+        rows(
+            &mut s1,
+            "SELECT c2.relname, i.indisprimary, pg_get_indexdef(i.indexrelid, 0, true), \
+             pg_get_constraintdef(con.oid, true) \
+             FROM pg_class c, pg_class c2, pg_index i \
+             LEFT JOIN pg_constraint con ON (conrelid = i.indrelid AND conindid = i.indexrelid AND contype IN ('p','u','x')) \
+             WHERE c.relname = 't' AND c.oid = i.indrelid AND i.indexrelid = c2.oid \
+             ORDER BY i.indisprimary DESC, c2.relname"
+        ),
+        s(&[
+            &[
+                "t_pkey",
+                "t",
+                "CREATE UNIQUE INDEX t_pkey ON public.t USING btree (id)",
+                "PRIMARY KEY (id)"
+            ],
+            &[
+                "t_v_key",
+                "f",
+                "CREATE UNIQUE INDEX t_v_key ON public.t USING btree (v)",
+                "UNIQUE (v)"
+            ],
+        ])
+    );
+}

@@ -42,8 +42,9 @@ impl TxnStore {
             store: self.clone(),
             snapshot,
             isolation,
-            reads: ReadSet::default(),
-            writes: BTreeMap::new(),
+            reads: Arc::new(Mutex::new(ReadSet::default())),
+            writes: Arc::new(BTreeMap::new()),
+            view: false,
         }
     }
 
@@ -80,12 +81,29 @@ pub struct Transaction {
     store: Arc<TxnStore>,
     snapshot: Timestamp,
     isolation: IsolationLevel,
-    reads: ReadSet,
+    reads: Arc<Mutex<ReadSet>>,
     /// Buffered writes; None is a delete.
-    writes: BTreeMap<Bytes, Option<Bytes>>,
+    writes: Arc<BTreeMap<Bytes, Option<Bytes>>>,
+    /// A read view (see [`Transaction::read_view`]): it may read, never write or commit.
+    view: bool,
 }
 
 impl Transaction {
+    /// A read-only view of this transaction: same snapshot, sees its writes so far (shared
+    /// copy-on-write, so this is cheap), and records what it reads into this transaction's
+    /// read set, so SERIALIZABLE validation covers reads made through views (subqueries).
+    pub fn read_view(&self) -> Transaction {
+        self.store.oracle.lock().pin(self.snapshot);
+        Transaction {
+            store: self.store.clone(),
+            snapshot: self.snapshot,
+            isolation: self.isolation,
+            reads: self.reads.clone(),
+            writes: self.writes.clone(),
+            view: true,
+        }
+    }
+
     /// The snapshot timestamp this transaction reads at.
     pub fn snapshot(&self) -> Timestamp {
         self.snapshot
@@ -98,7 +116,7 @@ impl Transaction {
         }
         let key = Bytes::copy_from_slice(key);
         let value = self.store.engine.get(&key, self.snapshot)?;
-        self.reads.add_key(key);
+        self.reads.lock().add_key(key);
         Ok(value)
     }
 
@@ -109,7 +127,7 @@ impl Transaction {
         start: Bound<Bytes>,
         end: Bound<Bytes>,
     ) -> Result<TxnScan<'_>, TxnError> {
-        self.reads.add_range(start.clone(), end.clone());
+        self.reads.lock().add_range(start.clone(), end.clone());
         let stored = self.store.engine.scan(start.clone(), end.clone(), self.snapshot)?.peekable();
         let own = self.writes.range((start, end)).map(clone_entry as fn(_) -> _).peekable();
         Ok(MergedScan { stored, own, _pin: None })
@@ -122,7 +140,7 @@ impl Transaction {
         start: Bound<Bytes>,
         end: Bound<Bytes>,
     ) -> Result<OwnedTxnScan, TxnError> {
-        self.reads.add_range(start.clone(), end.clone());
+        self.reads.lock().add_range(start.clone(), end.clone());
         let stored = self.store.engine.scan(start.clone(), end.clone(), self.snapshot)?.peekable();
         let own: Vec<(Bytes, Option<Bytes>)> =
             self.writes.range((start, end)).map(|(k, v)| (k.clone(), v.clone())).collect();
@@ -137,7 +155,9 @@ impl Transaction {
 
     /// Forgets every write buffered since `savepoint` was taken.
     pub fn rollback_to(&mut self, savepoint: &Savepoint) {
-        self.writes = savepoint.writes.clone();
+        if !self.view {
+            self.writes = savepoint.writes.clone();
+        }
     }
 
     /// Whether the transaction has buffered writes.
@@ -147,12 +167,16 @@ impl Transaction {
 
     /// Buffers a write of `value` to `key`.
     pub fn put(&mut self, key: impl Into<Bytes>, value: impl Into<Bytes>) {
-        self.writes.insert(key.into(), Some(value.into()));
+        if !self.view {
+            Arc::make_mut(&mut self.writes).insert(key.into(), Some(value.into()));
+        }
     }
 
     /// Buffers a delete of `key`.
     pub fn delete(&mut self, key: impl Into<Bytes>) {
-        self.writes.insert(key.into(), None);
+        if !self.view {
+            Arc::make_mut(&mut self.writes).insert(key.into(), None);
+        }
     }
 
     /// Number of buffered writes.
@@ -163,10 +187,11 @@ impl Transaction {
     /// Validates and durably commits. Returns the commit timestamp (the snapshot timestamp
     /// for a read-only transaction). On [`TxnError::Conflict`] nothing was written.
     pub fn commit(mut self) -> Result<Timestamp, TxnError> {
-        if self.writes.is_empty() {
+        if self.writes.is_empty() || self.view {
             return Ok(self.snapshot);
         }
         let writes = std::mem::take(&mut self.writes);
+        let writes = Arc::try_unwrap(writes).unwrap_or_else(|shared| (*shared).clone());
         let keys: Vec<Bytes> = writes.keys().cloned().collect();
         let mut batch = WriteBatch::new();
         for (key, value) in writes {
@@ -175,17 +200,13 @@ impl Transaction {
                 None => batch.delete(key),
             }
         }
+        let reads = self.reads.lock().clone();
         let store = self.store.clone();
         let (commit_ts, pending) = {
             let mut oracle = store.oracle.lock();
             let now = store.clock.now_millis();
-            let commit_ts = oracle.validate_and_assign(
-                now,
-                self.snapshot,
-                self.isolation,
-                &self.reads,
-                &keys,
-            )?;
+            let commit_ts =
+                oracle.validate_and_assign(now, self.snapshot, self.isolation, &reads, &keys)?;
             match store.engine.submit(commit_ts, batch) {
                 Ok(pending) => (commit_ts, pending),
                 Err(err) => {
@@ -289,5 +310,5 @@ impl Drop for SnapshotPin {
 /// A transaction's buffered writes at a savepoint (see [`Transaction::savepoint`]).
 #[derive(Debug, Clone)]
 pub struct Savepoint {
-    writes: BTreeMap<Bytes, Option<Bytes>>,
+    writes: Arc<BTreeMap<Bytes, Option<Bytes>>>,
 }

@@ -3,7 +3,7 @@
 
 use super::{Binder, Scope, ident_name};
 use crate::sql::error::{SqlError, sqlstate};
-use crate::sql::expr::Expr;
+use crate::sql::expr::{Expr, Subquery, SubqueryKind};
 use crate::sql::functions;
 use crate::sql::plan::{Aggregate, AggregateFunction};
 use crate::sql::types::{BinaryOp, DataType, UnaryOp, Value, binary_op_type};
@@ -120,6 +120,8 @@ impl Binder<'_> {
             },
             A::Value(value) => self.bind_value(&value.value, value.span)?,
             A::Nested(inner) => sub!(inner),
+            // Collations: we compare text bytewise (the C collation) whatever is asked.
+            A::Collate { expr: inner, .. } => sub!(inner),
             A::TypedString(typed) => {
                 let ty = convert_type(&typed.data_type)?;
                 let text = match &typed.value.value {
@@ -131,6 +133,17 @@ impl Binder<'_> {
                 (Expr::Literal(Value::parse_text(&ty, &text)?), ty)
             }
             A::Cast { expr: inner, data_type, .. } => {
+                // 'name'::regclass resolves a table name to its OID now, as PostgreSQL does.
+                if data_type.to_string().to_lowercase().trim_start_matches("pg_catalog.")
+                    == "regclass"
+                    && let A::Value(v) = inner.as_ref()
+                    && let ast::Value::SingleQuotedString(name) = &v.value
+                {
+                    let relation = name.trim_start_matches("public.").trim_matches('"').to_string();
+                    let table = crate::sql::catalog::require_table(self.txn, &relation)
+                        .map_err(|e| self.at(e, v.span))?;
+                    return Ok((Expr::Literal(Value::Oid(table.oid())), DataType::Oid));
+                }
                 let to = convert_type(data_type)?;
                 let (bound, _) = self.bind_expr_in(inner, scope, agg.as_deref_mut())?;
                 if let Expr::Param(index) = bound {
@@ -197,8 +210,19 @@ impl Binder<'_> {
                 )
             }
             A::In { expr: inner, target, negated, .. } => {
-                let ast::InTarget::List(list) = target else {
-                    return Err(SqlError::unsupported("IN (subquery) is not supported yet"));
+                let list = match target {
+                    ast::InTarget::List(list) => list,
+                    ast::InTarget::Subquery(query) => {
+                        let (operand, operand_ty) = sub!(inner);
+                        let (subquery, ty) = self.bind_subquery(query, scope)?;
+                        self.infer_pair(&operand, &operand_ty, &Expr::Literal(Value::Null), &ty);
+                        let kind = SubqueryKind::In { negated: *negated };
+                        return Ok((
+                            Expr::Subquery { kind, subquery, operand: Some(Box::new(operand)) },
+                            DataType::Bool,
+                        ));
+                    }
+                    _ => return Err(SqlError::unsupported("this form of IN is not supported yet")),
                 };
                 let (bound, ty) = sub!(inner);
                 let mut items = Vec::with_capacity(list.len());
@@ -291,6 +315,15 @@ impl Binder<'_> {
                 let unit = Expr::Literal(Value::Text(field.to_string().to_lowercase()));
                 (Expr::Call { function, args: vec![unit, source] }, ty)
             }
+            A::Subquery(query) => {
+                let (subquery, ty) = self.bind_subquery(query, scope)?;
+                (Expr::Subquery { kind: SubqueryKind::Scalar, subquery, operand: None }, ty)
+            }
+            A::Exists { subquery: query, negated } => {
+                let (subquery, _) = self.bind_subquery(query, scope)?;
+                let exists = Expr::Subquery { kind: SubqueryKind::Exists, subquery, operand: None };
+                (if *negated { Expr::Not(Box::new(exists)) } else { exists }, DataType::Bool)
+            }
             A::Interval(interval) => {
                 let text = match interval.value.as_ref() {
                     A::Value(v) => match &v.value {
@@ -376,6 +409,19 @@ impl Binder<'_> {
                 Ok((Expr::Column(index), ty))
             }
             None => {
+                // A column of the enclosing query (correlated subquery).
+                if let Some(outer) = self.outer.last_mut()
+                    && let Ok(Some(index)) = outer.scope.resolve(qualifier, &name)
+                {
+                    outer.used = true;
+                    let ty = outer
+                        .scope
+                        .columns
+                        .get(index)
+                        .map(|c| c.ty.clone())
+                        .unwrap_or(DataType::Unknown);
+                    return Ok((Expr::Outer(index), ty));
+                }
                 // Keywords that parse as identifiers.
                 if qualifier.is_none() && ident.quote_style.is_none() {
                     let special = match name.as_str() {
@@ -461,6 +507,24 @@ impl Binder<'_> {
         })
     }
 
+    /// Binds a subquery in its own scope, with the enclosing query's columns reachable as
+    /// outer references (a correlated subquery).
+    fn bind_subquery(
+        &mut self,
+        query: &ast::Query,
+        outer: &Scope,
+    ) -> Result<(Subquery, DataType), SqlError> {
+        self.outer.push(super::OuterScope { scope: outer.clone(), used: false });
+        let bound = self.bind_query(query);
+        let correlated = self.outer.pop().is_some_and(|o| o.used);
+        let plan = bound?;
+        let ty = match plan.columns.as_slice() {
+            [column] => column.ty.clone(),
+            _ => return Err(SqlError::syntax("subquery must return only one column")),
+        };
+        Ok((Subquery::new(plan, correlated), ty))
+    }
+
     /// Converts an untyped string literal to `target` (when that is a concrete, non-text type).
     fn coerce_literal(
         &self,
@@ -540,6 +604,24 @@ impl Binder<'_> {
                 }
                 let (function, ty) = functions::resolve(name, &[lt, rt])?;
                 return Ok((Expr::Call { function, args: vec![l, r] }, ty));
+            }
+            B::PGCustomBinaryOperator(parts) => {
+                // OPERATOR(pg_catalog.~) and friends, as psql writes them.
+                let symbol = parts.last().map(String::as_str).unwrap_or_default();
+                let (name, negated) = match symbol {
+                    "~" => ("textregexeq", false),
+                    "~*" => ("texticregexeq", false),
+                    "!~" => ("textregexeq", true),
+                    "!~*" => ("texticregexeq", true),
+                    other => {
+                        return Err(SqlError::unsupported(format!(
+                            "operator {other} is not supported yet"
+                        )));
+                    }
+                };
+                let (function, ty) = functions::resolve(name, &[lt, rt])?;
+                let call = Expr::Call { function, args: vec![l, r] };
+                return Ok((if negated { Expr::Not(Box::new(call)) } else { call }, ty));
             }
             B::PGExp => {
                 let numeric = |t: &DataType| matches!(t, DataType::Numeric { .. });
@@ -975,5 +1057,12 @@ pub fn convert_type(data_type: &ast::DataType) -> Result<DataType, SqlError> {
         None => (text.trim().to_string(), Vec::new()),
     };
     let base = base.strip_prefix("pg_catalog.").unwrap_or(&base).to_string();
+    // Object-identifier alias types are plain OIDs here.
+    if matches!(
+        base.as_str(),
+        "regclass" | "regtype" | "regnamespace" | "regproc" | "regrole" | "regoper"
+    ) {
+        return Ok(DataType::Oid);
+    }
     DataType::from_sql_name(&base, &modifiers)
 }

@@ -1153,7 +1153,7 @@ fn shift_columns(expr: &Expr, by: usize) -> Expr {
 fn map_columns(expr: &mut Expr, f: &dyn Fn(usize) -> usize) {
     stacker::maybe_grow(super::expr::STACK_RED_ZONE, super::expr::STACK_GROWTH, || match expr {
         Expr::Column(i) => *i = f(*i),
-        Expr::Literal(_) | Expr::Param(_) | Expr::Default => {}
+        Expr::Literal(_) | Expr::Param(_) | Expr::Default | Expr::Outer(_) => {}
         Expr::Binary(_, l, r)
         | Expr::And(l, r)
         | Expr::Or(l, r)
@@ -1184,6 +1184,11 @@ fn map_columns(expr: &mut Expr, f: &dyn Fn(usize) -> usize) {
             }
         }
         Expr::Call { args, .. } => args.iter_mut().for_each(|e| map_columns(e, f)),
+        Expr::Subquery { operand, .. } => {
+            if let Some(e) = operand {
+                map_columns(e, f);
+            }
+        }
     })
 }
 
@@ -1372,31 +1377,128 @@ pub fn conjuncts(expr: &Expr) -> Vec<&Expr> {
     parts
 }
 
-/// A point read when WHERE contains `pk_col = <row-independent expr>` for every key column.
+/// A point read when WHERE contains `pk_col = <row-independent expr>` for every key column;
+/// else an index lookup when it fixes the leading columns of a unique constraint or index
+/// (the longest such prefix wins); else a full scan. The filter is still applied on top.
 pub fn choose_access(table: &TableDef, filter: &Expr) -> Access {
-    if table.primary_key.is_empty() {
-        return Access::Full;
-    }
     let parts = conjuncts(filter);
-    let mut values = Vec::with_capacity(table.primary_key.len());
-    for &key_column in &table.primary_key {
-        let found = parts.iter().find_map(|part| match part {
+    let equal_to = |column: usize| {
+        parts.iter().find_map(|part| match part {
             Expr::Binary(BinaryOp::Eq, l, r) => match (l.as_ref(), r.as_ref()) {
                 (Expr::Column(c), v) | (v, Expr::Column(c))
-                    if *c == key_column && v.is_row_independent() && !has_volatile(v) =>
+                    if *c == column && v.is_row_independent() && !has_volatile(v) =>
                 {
                     Some(v.clone())
                 }
                 _ => None,
             },
             _ => None,
-        });
-        match found {
-            Some(value) => values.push(value),
-            None => return Access::Full,
+        })
+    };
+    if !table.primary_key.is_empty() {
+        let values: Option<Vec<Expr>> = table.primary_key.iter().map(|&c| equal_to(c)).collect();
+        if let Some(values) = values {
+            return Access::Point(values);
         }
     }
-    Access::Point(values)
+    let candidates = table
+        .uniques
+        .iter()
+        .map(|u| (u.index_no, &u.columns, true))
+        .chain(table.indexes.iter().map(|i| (i.index_no, &i.columns, i.unique)));
+    let mut best: Option<(u16, Vec<Expr>, bool)> = None;
+    for (index_no, columns, unique) in candidates {
+        let mut values = Vec::new();
+        for &column in columns {
+            match equal_to(column) {
+                Some(value) => values.push(value),
+                None => break,
+            }
+        }
+        let complete = unique && values.len() == columns.len();
+        let better = match &best {
+            None => !values.is_empty(),
+            Some((_, best_values, best_complete)) => {
+                (complete && !best_complete)
+                    || (complete == *best_complete && values.len() > best_values.len())
+            }
+        };
+        if better {
+            best = Some((index_no, values, complete));
+        }
+    }
+    if let Some((index_no, values, _)) = best {
+        return Access::Index { index_no, values };
+    }
+    // `col IN (v1, v2, ...)`: one lookup per value when each of them has a good access path.
+    for (i, part) in parts.iter().enumerate() {
+        let Expr::InList { expr, list, negated: false } = part else { continue };
+        if !matches!(expr.as_ref(), Expr::Column(_))
+            || list.is_empty()
+            || list.iter().any(|v| !v.is_row_independent() || has_volatile(v))
+        {
+            continue;
+        }
+        let others: Vec<Expr> =
+            parts.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, p)| (*p).clone()).collect();
+        let mut accesses = Vec::with_capacity(list.len());
+        for value in list {
+            let mut conds = others.clone();
+            conds.push(Expr::Binary(BinaryOp::Eq, expr.clone(), Box::new(value.clone())));
+            let Some(filter) = and_all(conds) else { break };
+            match choose_access(table, &filter) {
+                Access::Full | Access::Any(_) => break,
+                access => accesses.push(access),
+            }
+        }
+        if accesses.len() == list.len() {
+            return Access::Any(accesses);
+        }
+    }
+    // A range (`<`, `<=`, `>`, `>=`, BETWEEN) on the first column of the key or an index.
+    let leading = table
+        .primary_key
+        .first()
+        .map(|&c| (None, c))
+        .into_iter()
+        .chain(
+            table.uniques.iter().filter_map(|u| u.columns.first().map(|&c| (Some(u.index_no), c))),
+        )
+        .chain(
+            table.indexes.iter().filter_map(|i| i.columns.first().map(|&c| (Some(i.index_no), c))),
+        );
+    for (index_no, column) in leading {
+        let mut lower = None;
+        let mut upper = None;
+        for part in &parts {
+            let Expr::Binary(op, l, r) = part else { continue };
+            let (op, value) = match (l.as_ref(), r.as_ref()) {
+                (Expr::Column(c), v) if *c == column => (*op, v),
+                (v, Expr::Column(c)) if *c == column => match op {
+                    BinaryOp::Lt => (BinaryOp::Gt, v),
+                    BinaryOp::LtEq => (BinaryOp::GtEq, v),
+                    BinaryOp::Gt => (BinaryOp::Lt, v),
+                    BinaryOp::GtEq => (BinaryOp::LtEq, v),
+                    _ => continue,
+                },
+                _ => continue,
+            };
+            if !value.is_row_independent() || has_volatile(value) {
+                continue;
+            }
+            match op {
+                BinaryOp::Gt => lower = Some((value.clone(), false)),
+                BinaryOp::GtEq => lower = Some((value.clone(), true)),
+                BinaryOp::Lt => upper = Some((value.clone(), false)),
+                BinaryOp::LtEq => upper = Some((value.clone(), true)),
+                _ => {}
+            }
+        }
+        if lower.is_some() || upper.is_some() {
+            return Access::Range { index_no, column, lower, upper };
+        }
+    }
+    Access::Full
 }
 
 fn has_volatile(expr: &Expr) -> bool {

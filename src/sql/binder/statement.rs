@@ -30,6 +30,8 @@ pub fn bind_statement(
             binder.bind_drop(object_type, *if_exists, names)
         }
         S::Truncate(truncate) => binder.bind_truncate(truncate),
+        S::AlterTable(alter) => binder.bind_alter_table(alter),
+        S::CreateIndex(create) => binder.bind_create_index(create),
         S::StartTransaction { modes, .. } => {
             let (isolation, read_only) = transaction_modes(modes)?;
             Ok(Plan::Begin { isolation, read_only })

@@ -8,6 +8,7 @@
 //!
 //! Depends on: `sql::catalog`, `sql::types`, `txn`.
 
+pub mod describe;
 mod relations;
 
 use super::catalog::{self, TableDef};

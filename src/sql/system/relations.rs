@@ -165,6 +165,19 @@ fn indexes(table: &TableDef) -> Vec<(u16, String, Vec<usize>, bool)> {
     out
 }
 
+/// Every index relation of a table: the constraint indexes, then `CREATE INDEX` ones, as
+/// (index number, name, columns, primary, unique).
+fn index_relations(table: &TableDef) -> Vec<(u16, String, Vec<usize>, bool, bool)> {
+    let mut out: Vec<_> = indexes(table)
+        .into_iter()
+        .map(|(no, index_name, columns, primary)| (no, index_name, columns, primary, true))
+        .collect();
+    for index in &table.indexes {
+        out.push((index.index_no, index.name.clone(), index.columns.clone(), false, index.unique));
+    }
+    out
+}
+
 fn pg_class(tables: &[TableDef]) -> SystemRelation {
     let columns = [
         ("oid", DataType::Oid),
@@ -238,7 +251,7 @@ fn pg_class(tables: &[TableDef]) -> SystemRelation {
         ]
     };
     for table in tables {
-        let table_indexes = indexes(table);
+        let table_indexes = index_relations(table);
         rows.push(row(
             table.oid(),
             &table.name,
@@ -248,7 +261,7 @@ fn pg_class(tables: &[TableDef]) -> SystemRelation {
             !table_indexes.is_empty(),
             2,
         ));
-        for (index_no, index_name, index_columns, _) in table_indexes {
+        for (index_no, index_name, index_columns, _, _) in table_indexes {
             rows.push(row(
                 index_oid(table, index_no),
                 &index_name,
@@ -303,7 +316,7 @@ fn pg_attribute(tables: &[TableDef]) -> SystemRelation {
                 oid(if column.ty.is_string() { 100 } else { 0 }),
             ]);
         }
-        for (index_no, _, index_columns, _) in indexes(table) {
+        for (index_no, _, index_columns, _, _) in index_relations(table) {
             for (i, &c) in index_columns.iter().enumerate() {
                 if let Some(column) = table.columns.get(c) {
                     rows.push(vec![
@@ -497,7 +510,7 @@ fn pg_index(tables: &[TableDef]) -> SystemRelation {
     ];
     let mut rows = Vec::new();
     for table in tables {
-        for (index_no, _, index_columns, primary) in indexes(table) {
+        for (index_no, _, index_columns, primary, unique) in index_relations(table) {
             let key: Vec<String> = index_columns.iter().map(|c| (c + 1).to_string()).collect();
             let n = small(i64::try_from(index_columns.len()).unwrap_or(0));
             rows.push(vec![
@@ -505,7 +518,7 @@ fn pg_index(tables: &[TableDef]) -> SystemRelation {
                 oid(table.oid()),
                 n.clone(),
                 n,
-                boolean(true),
+                boolean(unique),
                 boolean(primary),
                 boolean(false),
                 boolean(true),
