@@ -387,3 +387,26 @@ fn index_and_constraint_definitions_for_psql() {
         ])
     );
 }
+
+#[test]
+fn reversed_key_ranges_are_empty_not_a_crash() {
+    let db = open();
+    let mut s1 = session(&db);
+    rows(&mut s1, "CREATE TABLE tab1 (pk int PRIMARY KEY, col0 int)");
+    rows(&mut s1, "INSERT INTO tab1 VALUES (1, 80), (2, 75)");
+    assert!(rows(&mut s1, "SELECT pk FROM tab1 WHERE pk BETWEEN 5 AND 2").is_empty());
+    assert!(rows(&mut s1, "SELECT pk FROM tab1 WHERE pk > 2 AND pk < 2").is_empty());
+    rows(&mut s1, "CREATE INDEX i ON tab1 (col0)");
+    assert!(rows(&mut s1, "SELECT pk FROM tab1 WHERE col0 BETWEEN 89 AND 72").is_empty());
+    rows(&mut s1, "BEGIN; INSERT INTO tab1 VALUES (3, 70)");
+    assert!(rows(&mut s1, "SELECT pk FROM tab1 WHERE pk BETWEEN 5 AND 2").is_empty());
+    assert_eq!(rows(&mut s1, "SELECT pk FROM tab1 WHERE col0 BETWEEN 60 AND 72"), s(&[&["3"]]));
+    rows(&mut s1, "COMMIT");
+}
+
+#[test]
+fn select_all_keeps_duplicates() {
+    let db = open();
+    let mut s1 = session(&db);
+    assert_eq!(rows(&mut s1, "SELECT ALL 1 UNION ALL SELECT ALL 1"), s(&[&["1"], &["1"]]));
+}

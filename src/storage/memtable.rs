@@ -91,6 +91,10 @@ impl Versions {
         from: Bound<&VersionKey>,
         end: Bound<&'a VersionKey>,
     ) -> Box<dyn Iterator<Item = (&'a VersionKey, &'a Option<Bytes>)> + 'a> {
+        if crate::util::bounds::is_empty(from, end) {
+            // BTreeMap::range panics on reversed bounds; a reversed range is simply empty.
+            return Box::new(std::iter::empty());
+        }
         match self {
             Self::Tree(map) => Box::new(map.range::<VersionKey, _>((from, end))),
             Self::Sorted(run) => {

@@ -129,7 +129,13 @@ impl Transaction {
     ) -> Result<TxnScan<'_>, TxnError> {
         self.reads.lock().add_range(start.clone(), end.clone());
         let stored = self.store.engine.scan(start.clone(), end.clone(), self.snapshot)?.peekable();
-        let own = self.writes.range((start, end)).map(clone_entry as fn(_) -> _).peekable();
+        let own_range = if crate::util::bounds::is_empty(start.as_ref(), end.as_ref()) {
+            // Nothing sorts below the empty key: an empty range of the right type.
+            self.writes.range::<Bytes, _>((Bound::Unbounded, Bound::Excluded(&Bytes::new())))
+        } else {
+            self.writes.range((start, end))
+        };
+        let own = own_range.map(clone_entry as fn(_) -> _).peekable();
         Ok(MergedScan { stored, own, _pin: None })
     }
 
@@ -143,7 +149,11 @@ impl Transaction {
         self.reads.lock().add_range(start.clone(), end.clone());
         let stored = self.store.engine.scan(start.clone(), end.clone(), self.snapshot)?.peekable();
         let own: Vec<(Bytes, Option<Bytes>)> =
-            self.writes.range((start, end)).map(|(k, v)| (k.clone(), v.clone())).collect();
+            if crate::util::bounds::is_empty(start.as_ref(), end.as_ref()) {
+                Vec::new()
+            } else {
+                self.writes.range((start, end)).map(|(k, v)| (k.clone(), v.clone())).collect()
+            };
         let pin = self.store.pin(self.snapshot);
         Ok(MergedScan { stored, own: own.into_iter().peekable(), _pin: Some(pin) })
     }

@@ -1,5 +1,6 @@
-//! Small building blocks with no knowledge of databases: injectable clocks.
+//! Small building blocks with no knowledge of databases: injectable clocks, range bounds.
 //!
 //! Depends on: nothing inside the crate.
 
+pub mod bounds;
 pub mod clock;

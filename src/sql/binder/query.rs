@@ -328,7 +328,7 @@ impl Binder<'_> {
             None => None,
         };
         let distinct = match &select.distinct {
-            None => false,
+            None | Some(ast::Distinct::All) => false,
             Some(ast::Distinct::Distinct) => true,
             Some(_) => return Err(SqlError::unsupported("DISTINCT ON is not supported yet")),
         };
