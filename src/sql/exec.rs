@@ -646,7 +646,9 @@ fn write_row(
     replacing: Option<(&[u8], &Row)>,
 ) -> Result<WriteOutcome, SqlError> {
     let same_key = replacing.is_some_and(|(old, _)| old == key.as_slice());
-    if !same_key && txn.get(&key)?.is_some() {
+    // A hidden row id is fresh from its sequence (never reused), so it cannot exist yet.
+    let fresh_row_id = table.primary_key.is_empty() && replacing.is_none();
+    if !same_key && !fresh_row_id && txn.get(&key)?.is_some() {
         return Ok(WriteOutcome::Conflict {
             constraint: table.primary_key_name.clone().unwrap_or_default(),
             existing_key: key,
