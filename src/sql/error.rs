@@ -108,6 +108,9 @@ pub mod sqlstate {
     pub const BAD_COPY_FILE_FORMAT: &str = "22P04";
     pub const INVALID_REGULAR_EXPRESSION: &str = "2201B";
     pub const WRONG_OBJECT_TYPE: &str = "42809";
+    pub const WINDOWING_ERROR: &str = "42P20";
+    pub const INVALID_RECURSION: &str = "42P19";
+    pub const DUPLICATE_ALIAS: &str = "42712";
     pub const DEPENDENT_OBJECTS_STILL_EXIST: &str = "2BP01";
 }
 
