@@ -219,8 +219,21 @@ impl Binder<'_> {
         }
         let mut args = Vec::with_capacity(call.args.len());
         let mut types = Vec::with_capacity(call.args.len());
-        for arg in call.args {
-            let (expr, ty) = self.bind_expr_in(arg, scope, agg.as_deref_mut())?;
+        for (i, arg) in call.args.iter().enumerate() {
+            let (expr, mut ty) = self.bind_expr_in(arg, scope, agg.as_deref_mut())?;
+            // Untyped parameters: counts and offsets are integers, lag/lead defaults take
+            // the value's type.
+            if let Expr::Param(index) = expr {
+                let expected = match (name, i) {
+                    ("ntile", 0) | ("lag" | "lead" | "nth_value", 1) => Some(DataType::Int4),
+                    ("lag" | "lead", 2) => types.first().cloned(),
+                    _ => None,
+                };
+                if let Some(expected) = expected {
+                    self.infer_param(index, &expected);
+                }
+                ty = self.params.get(index).cloned().flatten().unwrap_or(DataType::Unknown);
+            }
             args.push(expr);
             types.push(ty);
         }

@@ -141,7 +141,7 @@ impl Binder<'_> {
             if overall.as_ref() != Some(&column.ty) {
                 let overall = overall.unwrap_or(step_ty);
                 let err = SqlError::new(
-                    sqlstate::INVALID_RECURSION,
+                    sqlstate::DATATYPE_MISMATCH,
                     format!(
                         "recursive query \"{name}\" column {} has type {} in non-recursive term but type {} overall",
                         i + 1,

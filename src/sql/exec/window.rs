@@ -230,7 +230,7 @@ fn compute_partition(
                     tiles = Some(match arg(0, 0)?.cast(&DataType::Int8, false)? {
                         Value::Int8(k) if k <= 0 => {
                             return Err(SqlError::new(
-                                "2201R",
+                                "22014",
                                 "argument of ntile must be greater than zero",
                             ));
                         }
