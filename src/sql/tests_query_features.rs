@@ -344,6 +344,21 @@ fn with_query_errors() {
             "42P01",
             "relation \"c\" does not exist",
         ),
+        (
+            "WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT count(*) FROM t WHERE n < 3) SELECT * FROM t",
+            "42P19",
+            "aggregate functions are not allowed in a recursive query's recursive term",
+        ),
+        (
+            "WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT e.n FROM (SELECT 5 n) e LEFT JOIN t ON t.n = e.n) SELECT * FROM t",
+            "42P19",
+            "recursive reference to query \"t\" must not appear within an outer join",
+        ),
+        (
+            "WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t WHERE n < 3 ORDER BY 1) SELECT * FROM t",
+            "0A000",
+            "ORDER BY in a recursive query is not implemented",
+        ),
     ];
     for (sql, code, message) in cases {
         assert_eq!(error(&mut s1, sql), (*code, message.to_string()), "{sql}");

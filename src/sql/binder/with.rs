@@ -127,9 +127,27 @@ impl Binder<'_> {
             // No self-reference: an ordinary query.
             return self.bind_plain_cte(name, cte);
         }
-        if cte.query.order_by.is_some() || cte.query.limit_clause.is_some() {
-            return Err(SqlError::unsupported(
-                "ORDER BY / LIMIT in a recursive query is not implemented",
+        if cte.query.order_by.is_some() {
+            return Err(SqlError::unsupported("ORDER BY in a recursive query is not implemented"));
+        }
+        if let Some(ast::LimitClause::LimitOffset { limit, offset, .. }) = &cte.query.limit_clause {
+            let clause = if offset.is_some() && limit.is_none() { "OFFSET" } else { "LIMIT" };
+            return Err(SqlError::unsupported(format!(
+                "{clause} in a recursive query is not implemented"
+            )));
+        }
+        if step.grouping.is_some() {
+            return Err(SqlError::new(
+                sqlstate::INVALID_RECURSION,
+                "aggregate functions are not allowed in a recursive query's recursive term",
+            ));
+        }
+        if reads_working_table_nullable(&step.source, false) {
+            return Err(SqlError::new(
+                sqlstate::INVALID_RECURSION,
+                format!(
+                    "recursive reference to query \"{name}\" must not appear within an outer join"
+                ),
             ));
         }
         if step.columns.len() != anchor.columns.len() {
@@ -318,5 +336,22 @@ fn anchor_item_span(anchor: &ast::SetExpr, i: usize) -> Option<sqlparser::tokeni
         ast::SetExpr::Select(select) => select.projection.get(i).map(|item| item.span()),
         ast::SetExpr::SetOperation { left, .. } => anchor_item_span(left, i),
         _ => None,
+    }
+}
+
+/// Whether the working table is read on a side of an outer join that gets NULL-extended
+/// (`nullable`: the current source is such a side).
+fn reads_working_table_nullable(source: &Source, nullable: bool) -> bool {
+    use crate::sql::plan::JoinKind;
+    match source {
+        Source::WorkingTable(_) => nullable,
+        Source::Filter { input, .. } => reads_working_table_nullable(input, nullable),
+        Source::Join(join) => {
+            let left_nullable = nullable || matches!(join.kind, JoinKind::Right | JoinKind::Full);
+            let right_nullable = nullable || matches!(join.kind, JoinKind::Left | JoinKind::Full);
+            reads_working_table_nullable(&join.left, left_nullable)
+                || reads_working_table_nullable(&join.right, right_nullable)
+        }
+        _ => false,
     }
 }
