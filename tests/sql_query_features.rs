@@ -288,6 +288,13 @@ async fn window_functions() {
         &[&["5"], &["7"], &["2"], &["3"], &["1"], &["6"], &["4"]],
     )
     .await;
+    c.text(&client, &t.sql("SELECT id, sum(id) OVER (ORDER BY x RANGE BETWEEN 1 PRECEDING AND 5 FOLLOWING) FROM qb ORDER BY id"), &[&["1", "1"], &["2", "5"], &["3", "5"], &["4", "11"], &["5", "5"], &["6", "7"], &["7", "7"]]).await;
+    c.error(
+        &client,
+        &t.sql("SELECT sum(x) OVER (ORDER BY x, id RANGE 1 PRECEDING) FROM qb"),
+        "42P20",
+    )
+    .await;
     c.error(&client, &t.sql("SELECT id FROM qb WHERE row_number() OVER () > 1"), "42P20").await;
     c.error(&client, &t.sql("SELECT g FROM qb GROUP BY g HAVING count(*) OVER () > 1"), "42P20")
         .await;

@@ -752,3 +752,81 @@ fn fetch_first_limits_rows() {
         vec!["1", "2", "3", "4"]
     );
 }
+
+#[test]
+fn range_frames_with_offsets() {
+    let db = open();
+    let mut s1 = session(&db);
+    rows(
+        &mut s1,
+        "CREATE TABLE r (id int PRIMARY KEY, x int, d date, ts timestamp); INSERT INTO r VALUES \
+         (1,1,'2024-01-01','2024-01-01 10:00'),(2,2,'2024-01-02','2024-01-01 11:00'),\
+         (3,2,'2024-01-05','2024-01-01 12:30'),(4,5,'2024-01-06','2024-01-02 10:00'),\
+         (5,NULL,NULL,NULL),(6,9,'2024-02-01','2024-01-03 00:00'),(7,NULL,NULL,NULL)",
+    );
+    // NULL keys frame their NULL peers only; other rows never reach them.
+    assert_eq!(
+        column(rows(
+            &mut s1,
+            "SELECT sum(id) OVER (ORDER BY x RANGE BETWEEN 1 PRECEDING AND 1 FOLLOWING) FROM r ORDER BY id"
+        )),
+        vec!["6", "6", "6", "4", "12", "6", "12"]
+    );
+    assert_eq!(
+        column(rows(
+            &mut s1,
+            "SELECT sum(id) OVER (ORDER BY x DESC RANGE BETWEEN 1 PRECEDING AND 3 FOLLOWING) FROM r ORDER BY id"
+        )),
+        vec!["6", "6", "6", "9", "12", "6", "12"]
+    );
+    assert_eq!(
+        rows(
+            &mut s1,
+            "SELECT count(*) OVER (ORDER BY x RANGE BETWEEN 2 FOLLOWING AND 5 FOLLOWING), \
+             count(*) OVER (ORDER BY x NULLS FIRST RANGE 3 PRECEDING) FROM r ORDER BY id"
+        ),
+        s(&[
+            &["1", "1"],
+            &["1", "3"],
+            &["1", "3"],
+            &["1", "3"],
+            &["2", "2"],
+            &["0", "1"],
+            &["2", "2"]
+        ])
+    );
+    assert_eq!(
+        column(rows(
+            &mut s1,
+            "SELECT count(*) OVER (ORDER BY d RANGE BETWEEN interval '3 days' PRECEDING AND CURRENT ROW) FROM r ORDER BY id"
+        )),
+        vec!["1", "2", "2", "2", "2", "1", "2"]
+    );
+    assert_eq!(
+        column(rows(
+            &mut s1,
+            "SELECT count(*) OVER (ORDER BY ts RANGE BETWEEN '2 hours' PRECEDING AND '1 day' FOLLOWING) FROM r ORDER BY id"
+        )),
+        vec!["4", "4", "3", "2", "2", "1", "2"]
+    );
+    // Bounds beyond the type's range reach the partition's ends.
+    assert_eq!(
+        column(rows(
+            &mut s1,
+            "SELECT sum(id) OVER (ORDER BY x RANGE BETWEEN 2147483647 PRECEDING AND 2147483647 FOLLOWING) FROM r ORDER BY id"
+        )),
+        vec!["16", "16", "16", "16", "12", "16", "12"]
+    );
+    assert_eq!(
+        error(&mut s1, "SELECT sum(x) OVER (ORDER BY x, id RANGE 1 PRECEDING) FROM r"),
+        (
+            "42P20",
+            "RANGE with offset PRECEDING/FOLLOWING requires exactly one ORDER BY column"
+                .to_string()
+        )
+    );
+    assert_eq!(
+        error(&mut s1, "SELECT sum(x) OVER (ORDER BY x RANGE -1 PRECEDING) FROM r").0,
+        "22013"
+    );
+}

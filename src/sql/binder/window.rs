@@ -351,14 +351,16 @@ impl Binder<'_> {
             partition_by.push(self.bind_expr_in(e, scope, agg.as_deref_mut())?.0);
         }
         let mut order_by = Vec::with_capacity(spec.order_by.len());
+        let mut order_types = Vec::with_capacity(spec.order_by.len());
         for item in &spec.order_by {
             let descending = matches!(item.options.sort, Some(ast::OrderBySort::Desc));
             let nulls_first = item.options.nulls_first.unwrap_or(descending);
-            let (expr, _) = self.bind_expr_in(&item.expr, scope, agg.as_deref_mut())?;
+            let (expr, ty) = self.bind_expr_in(&item.expr, scope, agg.as_deref_mut())?;
             order_by.push(SortKey { expr, descending, nulls_first });
+            order_types.push(ty);
         }
         let frame = match &spec.window_frame {
-            Some(frame) => self.bind_frame(frame, !order_by.is_empty())?,
+            Some(frame) => self.bind_frame(frame, &order_types)?,
             None if order_by.is_empty() => WindowFrame {
                 units: FrameUnits::Range,
                 start: FrameBound::UnboundedPreceding,
@@ -372,7 +374,7 @@ impl Binder<'_> {
     fn bind_frame(
         &mut self,
         frame: &ast::WindowFrame,
-        ordered: bool,
+        order_types: &[DataType],
     ) -> Result<WindowFrame, SqlError> {
         let units = match frame.units {
             ast::WindowFrameUnits::Rows => FrameUnits::Rows,
@@ -381,9 +383,10 @@ impl Binder<'_> {
         };
         let windowing =
             |message: &str| SqlError::new(sqlstate::WINDOWING_ERROR, message.to_string());
-        let start = self.bind_frame_bound(&frame.start_bound, units)?;
+        let ordered = !order_types.is_empty();
+        let start = self.bind_frame_bound(&frame.start_bound, units, order_types)?;
         let end = match &frame.end_bound {
-            Some(bound) => self.bind_frame_bound(bound, units)?,
+            Some(bound) => self.bind_frame_bound(bound, units, order_types)?,
             None => FrameBound::CurrentRow,
         };
         match (&start, &end) {
@@ -405,13 +408,6 @@ impl Binder<'_> {
             }
             _ => {}
         }
-        let has_offset =
-            |b: &FrameBound| matches!(b, FrameBound::Preceding(_) | FrameBound::Following(_));
-        if units == FrameUnits::Range && (has_offset(&start) || has_offset(&end)) {
-            return Err(SqlError::unsupported(
-                "RANGE with offset PRECEDING/FOLLOWING is not supported yet",
-            ));
-        }
         if units == FrameUnits::Groups && !ordered {
             return Err(windowing("GROUPS mode requires an ORDER BY clause"));
         }
@@ -422,18 +418,25 @@ impl Binder<'_> {
         &mut self,
         bound: &ast::WindowFrameBound,
         units: FrameUnits,
+        order_types: &[DataType],
     ) -> Result<FrameBound, SqlError> {
+        let what = match units {
+            FrameUnits::Rows => "ROWS",
+            FrameUnits::Range => "RANGE",
+            FrameUnits::Groups => "GROUPS",
+        };
         let mut offset = |e: &ast::Expr| -> Result<Expr, SqlError> {
+            // ROWS and GROUPS count (bigint); RANGE measures a distance in the ORDER BY
+            // column's terms (the column's type for numbers, interval for dates and times).
+            let expected = match units {
+                FrameUnits::Range => range_offset_type(order_types)?,
+                _ => DataType::Int8,
+            };
             let (expr, ty) =
-                self.bind_expr_expecting(e, &Scope::default(), &DataType::Int8).map_err(|err| {
+                self.bind_expr_expecting(e, &Scope::default(), &expected).map_err(|err| {
                     if err.code == sqlstate::UNDEFINED_COLUMN
                         || err.code == sqlstate::UNDEFINED_TABLE
                     {
-                        let what = match units {
-                            FrameUnits::Rows => "ROWS",
-                            FrameUnits::Range => "RANGE",
-                            FrameUnits::Groups => "GROUPS",
-                        };
                         SqlError::new(
                             sqlstate::INVALID_COLUMN_REFERENCE,
                             format!("argument of {what} must not contain variables"),
@@ -442,13 +445,32 @@ impl Binder<'_> {
                         err
                     }
                 })?;
-            if !matches!(ty, DataType::Int2 | DataType::Int4 | DataType::Int8 | DataType::Unknown) {
-                return Err(SqlError::new(
-                    sqlstate::DATATYPE_MISMATCH,
-                    format!("argument of ROWS must be type bigint, not type {}", ty.display_name()),
-                ));
+            let fits = match (&expected, &ty) {
+                (_, DataType::Unknown) => true,
+                (DataType::Interval, t) => *t == DataType::Interval,
+                (DataType::Int8, t) => {
+                    matches!(t, DataType::Int2 | DataType::Int4 | DataType::Int8)
+                }
+                (_, t) => t.is_numeric(),
+            };
+            if !fits {
+                return Err(if units == FrameUnits::Range {
+                    SqlError::unsupported(format!(
+                        "RANGE with offset PRECEDING/FOLLOWING is not supported for column type {} and offset type {}",
+                        order_types.first().map(DataType::display_name).unwrap_or_default(),
+                        ty.display_name()
+                    ))
+                } else {
+                    SqlError::new(
+                        sqlstate::DATATYPE_MISMATCH,
+                        format!(
+                            "argument of {what} must be type bigint, not type {}",
+                            ty.display_name()
+                        ),
+                    )
+                });
             }
-            Ok(expr)
+            Ok(Expr::Cast { expr: Box::new(expr), to: expected })
         };
         Ok(match bound {
             ast::WindowFrameBound::CurrentRow => FrameBound::CurrentRow,
@@ -458,4 +480,27 @@ impl Binder<'_> {
             ast::WindowFrameBound::Following(Some(e)) => FrameBound::Following(offset(e)?),
         })
     }
+}
+
+/// The type of a RANGE frame offset over an ORDER BY column of type `order_types[0]`.
+fn range_offset_type(order_types: &[DataType]) -> Result<DataType, SqlError> {
+    let [column] = order_types else {
+        return Err(SqlError::new(
+            sqlstate::WINDOWING_ERROR,
+            "RANGE with offset PRECEDING/FOLLOWING requires exactly one ORDER BY column",
+        ));
+    };
+    Ok(match column {
+        DataType::Numeric { .. } => DataType::Numeric { precision: None, scale: None },
+        t if t.is_numeric() => t.clone(),
+        DataType::Date | DataType::Timestamp | DataType::Timestamptz | DataType::Interval => {
+            DataType::Interval
+        }
+        other => {
+            return Err(SqlError::unsupported(format!(
+                "RANGE with offset PRECEDING/FOLLOWING is not supported for column type {}",
+                other.display_name()
+            )));
+        }
+    })
 }

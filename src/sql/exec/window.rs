@@ -13,7 +13,7 @@ use super::{Row, compare_keys, compare_rows};
 use crate::sql::error::{SqlError, sqlstate};
 use crate::sql::expr::{Env, Expr};
 use crate::sql::plan::{FrameBound, FrameUnits, WindowFunction, WindowFunctionKind as K};
-use crate::sql::types::{DataType, Value};
+use crate::sql::types::{BinaryOp, DataType, Value, binary_op};
 use std::cmp::Ordering;
 
 /// Appends the result of each window function to every row.
@@ -45,6 +45,10 @@ struct Partition<'a> {
     group_of: Vec<usize>,
     /// First position of each peer group; `group_start[g + 1]` ends group `g`.
     group_start: Vec<usize>,
+    /// The first ORDER BY value of each position (RANGE offsets measure from it).
+    keys: Vec<Value>,
+    /// The positions whose key is not NULL (they are contiguous).
+    non_null: (usize, usize),
 }
 
 impl Partition<'_> {
@@ -97,8 +101,21 @@ fn evaluate(
             }
             group_of.push(group_start.len() - 1);
         }
-        let partition =
-            Partition { rows: sorted.get(start..end).unwrap_or_default(), group_of, group_start };
+        let keys: Vec<Value> = keyed
+            .get(start..end)
+            .unwrap_or_default()
+            .iter()
+            .map(|k| k.1.first().cloned().unwrap_or(Value::Null))
+            .collect();
+        let first = keys.iter().position(|k| !k.is_null()).unwrap_or(keys.len());
+        let last = keys.iter().rposition(|k| !k.is_null()).map_or(first, |p| p + 1);
+        let partition = Partition {
+            rows: sorted.get(start..end).unwrap_or_default(),
+            group_of,
+            group_start,
+            keys,
+            non_null: (first, last),
+        };
         compute_partition(rows, window, &partition, &offsets, env, &mut results)?;
         start = end;
     }
@@ -109,34 +126,107 @@ fn eval_all(exprs: &[Expr], row: &[Value], env: &Env) -> Result<Row, SqlError> {
     exprs.iter().map(|e| e.eval(row, env)).collect()
 }
 
-/// The frame offsets, evaluated once per window function.
+/// The frame offsets, evaluated once per window function: row or group counts (ROWS,
+/// GROUPS), or distances in the ORDER BY column's terms (RANGE).
 struct FrameOffsets {
-    start: Option<i64>,
-    end: Option<i64>,
+    start: Option<Value>,
+    end: Option<Value>,
 }
 
 impl FrameOffsets {
     fn new(window: &WindowFunction, env: &Env) -> Result<FrameOffsets, SqlError> {
-        let offset = |bound: &FrameBound, what: &str| -> Result<Option<i64>, SqlError> {
+        let range = window.frame.units == FrameUnits::Range;
+        let offset = |bound: &FrameBound, what: &str| -> Result<Option<Value>, SqlError> {
             let (FrameBound::Preceding(expr) | FrameBound::Following(expr)) = bound else {
                 return Ok(None);
             };
-            match expr.eval(&[], env)?.cast(&DataType::Int8, false)? {
-                Value::Int8(n) if n < 0 => {
-                    Err(SqlError::new("22013", format!("frame {what} offset must not be negative")))
-                }
-                Value::Int8(n) => Ok(Some(n)),
-                _ => Err(SqlError::new(
+            let value = expr.eval(&[], env)?;
+            if value.is_null() {
+                return Err(SqlError::new(
                     sqlstate::NULL_VALUE_NOT_ALLOWED,
                     format!("frame {what} offset must not be null"),
-                )),
+                ));
             }
+            // Subtracting a value from itself gives its type's zero.
+            let zero = binary_op(BinaryOp::Sub, &value, &value)?;
+            if value.sql_cmp(&zero)? == Some(Ordering::Less) {
+                return Err(SqlError::new(
+                    "22013",
+                    if range {
+                        "invalid preceding or following size in window function".to_string()
+                    } else {
+                        format!("frame {what} offset must not be negative")
+                    },
+                ));
+            }
+            Ok(Some(value))
         };
         Ok(FrameOffsets {
             start: offset(&window.frame.start, "starting")?,
             end: offset(&window.frame.end, "ending")?,
         })
     }
+
+    /// A ROWS / GROUPS offset as a count.
+    fn count(value: Option<&Value>) -> usize {
+        match value {
+            Some(Value::Int8(n)) => usize::try_from(*n).unwrap_or(usize::MAX),
+            Some(Value::Int4(n)) => usize::try_from(*n).unwrap_or(usize::MAX),
+            Some(Value::Int2(n)) => usize::try_from(*n).unwrap_or(usize::MAX),
+            _ => 0,
+        }
+    }
+}
+
+/// Where a RANGE offset bound of row `pos` falls: a start bound at the first row not before
+/// `key ∓ offset` (in window order), an end bound just after the last row not beyond it.
+/// A NULL key's frame bound is its peer group's edge; NULL rows are never within an offset
+/// of a non-NULL one.
+fn range_bound(
+    window: &WindowFunction,
+    partition: &Partition,
+    pos: usize,
+    offset: Option<&Value>,
+    preceding: bool,
+    is_start: bool,
+) -> usize {
+    let group = partition.group_of.get(pos).copied().unwrap_or(0);
+    let current = partition.keys.get(pos).cloned().unwrap_or(Value::Null);
+    if current.is_null() {
+        return if is_start {
+            partition.group_start.get(group).copied().unwrap_or(0)
+        } else {
+            partition.group_end(group)
+        };
+    }
+    let descending = window.order_by.first().is_some_and(|k| k.descending);
+    let op = if preceding != descending { BinaryOp::Sub } else { BinaryOp::Add };
+    let target = offset.and_then(|offset| binary_op(op, &current, offset).ok());
+    let (lo, hi) = partition.non_null;
+    // Whether the row at `p` comes before the target (`strict`) or not after it.
+    let precedes = |p: usize, strict: bool| -> bool {
+        let Some(target) = &target else {
+            // Out of the type's range: the target lies beyond every row on its side.
+            return !preceding;
+        };
+        let key = partition.keys.get(p).unwrap_or(&Value::Null);
+        match key.sql_cmp(target).ok().flatten() {
+            Some(Ordering::Equal) => !strict,
+            Some(Ordering::Less) => !descending,
+            Some(Ordering::Greater) => descending,
+            None => false,
+        }
+    };
+    let (mut low, mut high) = (lo, hi);
+    while low < high {
+        let mid = low + (high - low) / 2;
+        if precedes(mid, is_start) {
+            low = mid + 1;
+        } else {
+            high = mid;
+        }
+    }
+    low
 }
 
 /// The frame of position `pos` as a half-open range of positions (possibly empty).
@@ -149,7 +239,7 @@ fn frame_of(
     let n = partition.len();
     let group = partition.group_of.get(pos).copied().unwrap_or(0);
     let groups = partition.group_start.len();
-    let back = |by: Option<i64>| usize::try_from(by.unwrap_or(0)).unwrap_or(usize::MAX);
+    let back = |by: &Option<Value>| FrameOffsets::count(by.as_ref());
     let group_first = |g: usize| partition.group_start.get(g).copied().unwrap_or(n);
     let frame = &window.frame;
     let start = match (&frame.start, frame.units) {
@@ -157,36 +247,48 @@ fn frame_of(
         (FrameBound::UnboundedFollowing, _) => n,
         (FrameBound::CurrentRow, FrameUnits::Rows) => pos,
         (FrameBound::CurrentRow, _) => group_first(group),
+        (FrameBound::Preceding(_), FrameUnits::Range) => {
+            range_bound(window, partition, pos, offsets.start.as_ref(), true, true)
+        }
+        (FrameBound::Following(_), FrameUnits::Range) => {
+            range_bound(window, partition, pos, offsets.start.as_ref(), false, true)
+        }
         (FrameBound::Preceding(_), FrameUnits::Groups) => {
-            group_first(group.saturating_sub(back(offsets.start)))
+            group_first(group.saturating_sub(back(&offsets.start)))
         }
-        (FrameBound::Preceding(_), _) => pos.saturating_sub(back(offsets.start)),
+        (FrameBound::Preceding(_), _) => pos.saturating_sub(back(&offsets.start)),
         (FrameBound::Following(_), FrameUnits::Groups) => {
-            group_first(group.saturating_add(back(offsets.start)))
+            group_first(group.saturating_add(back(&offsets.start)))
         }
-        (FrameBound::Following(_), _) => pos.saturating_add(back(offsets.start)).min(n),
+        (FrameBound::Following(_), _) => pos.saturating_add(back(&offsets.start)).min(n),
     };
     let end = match (&frame.end, frame.units) {
         (FrameBound::UnboundedFollowing, _) => n,
         (FrameBound::UnboundedPreceding, _) => 0,
         (FrameBound::CurrentRow, FrameUnits::Rows) => pos + 1,
         (FrameBound::CurrentRow, _) => partition.group_end(group),
+        (FrameBound::Preceding(_), FrameUnits::Range) => {
+            range_bound(window, partition, pos, offsets.end.as_ref(), true, false)
+        }
+        (FrameBound::Following(_), FrameUnits::Range) => {
+            range_bound(window, partition, pos, offsets.end.as_ref(), false, false)
+        }
         (FrameBound::Preceding(_), FrameUnits::Groups) => {
-            match group.checked_sub(back(offsets.end)) {
+            match group.checked_sub(back(&offsets.end)) {
                 Some(g) => partition.group_end(g),
                 None => 0,
             }
         }
-        (FrameBound::Preceding(_), _) => match pos.checked_sub(back(offsets.end)) {
+        (FrameBound::Preceding(_), _) => match pos.checked_sub(back(&offsets.end)) {
             Some(p) => p + 1,
             None => 0,
         },
         (FrameBound::Following(_), FrameUnits::Groups) => {
-            let g = group.saturating_add(back(offsets.end)).min(groups.saturating_sub(1));
+            let g = group.saturating_add(back(&offsets.end)).min(groups.saturating_sub(1));
             partition.group_end(g)
         }
         (FrameBound::Following(_), _) => {
-            pos.saturating_add(back(offsets.end)).saturating_add(1).min(n)
+            pos.saturating_add(back(&offsets.end)).saturating_add(1).min(n)
         }
     };
     (start.min(n), end.min(n).max(start.min(n)))
