@@ -1,6 +1,8 @@
 //! The executor: runs bound plans against a transaction. Reads stream (pull-based iterators
-//! over owned scans, so a large result is never materialised unless it must be sorted);
-//! writes go into the transaction's buffer with every constraint checked first.
+//! over owned scans, so a large result is never materialised unless it must be sorted,
+//! grouped or windowed); a SELECT runs source → WHERE → grouping → HAVING → window functions
+//! → projection → DISTINCT [ON] / ORDER BY → OFFSET / LIMIT. Writes go into the
+//! transaction's buffer with every constraint checked first.
 //!
 //! Depends on: `sql::plan`, `sql::expr`, `sql::catalog`, `sql::types`, `txn`, `encoding`.
 

@@ -1,6 +1,8 @@
-//! Binding of queries: FROM (one table, VALUES, generate_series or nothing), WHERE, the
-//! projection (with `*`), aggregates without GROUP BY, DISTINCT, ORDER BY (by expression,
-//! output name or position), LIMIT and OFFSET. Chooses a point read when WHERE pins the whole
+//! Binding of queries: WITH (see `binder::with`), FROM (tables, WITH queries, joins,
+//! subqueries, VALUES, generate_series, system relations), WHERE, GROUP BY / HAVING with
+//! aggregates, the projection (with `*`), window functions (collected by `binder::window`),
+//! DISTINCT and DISTINCT ON, ORDER BY (by expression, output name or position), LIMIT /
+//! OFFSET / FETCH FIRST, and set operations. Chooses a point read when WHERE pins the whole
 //! primary key.
 
 use super::expr::AggregateContext;
