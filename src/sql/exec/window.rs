@@ -12,7 +12,9 @@ use super::aggregate::Accumulator;
 use super::{Row, compare_keys, compare_rows};
 use crate::sql::error::{SqlError, sqlstate};
 use crate::sql::expr::{Env, Expr};
-use crate::sql::plan::{FrameBound, FrameUnits, WindowFunction, WindowFunctionKind as K};
+use crate::sql::plan::{
+    Aggregate, AggregateFunction, FrameBound, FrameUnits, WindowFunction, WindowFunctionKind as K,
+};
 use crate::sql::types::{BinaryOp, DataType, Value, binary_op};
 use std::cmp::Ordering;
 
@@ -313,6 +315,12 @@ fn compute_partition(
     };
     // Running aggregate state: the frame it covers so far.
     let mut running: Option<(Accumulator, usize, usize)> = None;
+    let suffixes = match &window.kind {
+        K::Aggregate(aggregate) => {
+            suffix_aggregates(window, aggregate, partition, offsets, rows, env)?
+        }
+        _ => None,
+    };
     let mut tiles: Option<Option<i64>> = None;
     for pos in 0..n {
         env.check_cancel()?;
@@ -386,6 +394,9 @@ fn compute_partition(
                     None => Value::Null,
                 }
             }
+            K::Aggregate(_) if suffixes.is_some() => {
+                suffixes.as_ref().and_then(|v| v.get(pos)).cloned().unwrap_or(Value::Null)
+            }
             K::Aggregate(aggregate) => {
                 let (start, end) = frame_of(window, partition, offsets, pos);
                 let (mut acc, from) = match running.take() {
@@ -407,6 +418,47 @@ fn compute_partition(
         }
     }
     Ok(())
+}
+
+/// Aggregates over frames that end with the partition and start at a moving row
+/// (`ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING`): computed from the last row
+/// backwards, each frame extending the next one, instead of anew for every row. Only for
+/// aggregates that do not depend on input order (not string_agg, nor float sums, whose
+/// rounding does).
+fn suffix_aggregates(
+    window: &WindowFunction,
+    aggregate: &Aggregate,
+    partition: &Partition,
+    offsets: &FrameOffsets,
+    rows: &[Row],
+    env: &Env,
+) -> Result<Option<Vec<Value>>, SqlError> {
+    let order_free = !matches!(aggregate.function, AggregateFunction::StringAgg)
+        && !matches!(aggregate.result_type, DataType::Float4 | DataType::Float8);
+    if !order_free
+        || window.frame.end != FrameBound::UnboundedFollowing
+        || window.frame.start == FrameBound::UnboundedPreceding
+    {
+        return Ok(None);
+    }
+    let n = partition.len();
+    let mut values = vec![Value::Null; n];
+    let mut acc = Accumulator::new(aggregate);
+    let mut fed_from = n;
+    for pos in (0..n).rev() {
+        env.check_cancel()?;
+        let (start, _) = frame_of(window, partition, offsets, pos);
+        while fed_from > start {
+            fed_from -= 1;
+            if let Some(row) = partition.rows.get(fed_from).and_then(|&i| rows.get(i)) {
+                acc.feed(aggregate, row, env)?;
+            }
+        }
+        if let Some(slot) = values.get_mut(pos) {
+            *slot = acc.clone().finish(aggregate)?;
+        }
+    }
+    Ok(Some(values))
 }
 
 fn position(n: usize) -> i64 {
