@@ -359,6 +359,11 @@ fn with_query_errors() {
             "0A000",
             "ORDER BY in a recursive query is not implemented",
         ),
+        (
+            "WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT 'x'::text FROM t) SELECT * FROM t",
+            "42804",
+            "UNION types integer and text cannot be matched",
+        ),
     ];
     for (sql, code, message) in cases {
         assert_eq!(error(&mut s1, sql), (*code, message.to_string()), "{sql}");

@@ -155,9 +155,17 @@ impl Binder<'_> {
         }
         for (i, column) in anchor.columns.iter().enumerate() {
             let step_ty = set_column_type(&step, i, &untyped);
-            let overall = common_type(&column.ty, &step_ty);
-            if overall.as_ref() != Some(&column.ty) {
-                let overall = overall.unwrap_or(step_ty);
+            let Some(overall) = common_type(&column.ty, &step_ty) else {
+                return Err(SqlError::new(
+                    sqlstate::DATATYPE_MISMATCH,
+                    format!(
+                        "UNION types {} and {} cannot be matched",
+                        column.ty.display_name(),
+                        step_ty.display_name()
+                    ),
+                ));
+            };
+            if overall != column.ty {
                 let err = SqlError::new(
                     sqlstate::DATATYPE_MISMATCH,
                     format!(
