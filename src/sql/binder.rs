@@ -10,6 +10,8 @@ mod ddl;
 mod expr;
 mod query;
 mod statement;
+mod window;
+mod with;
 
 pub use statement::bind_statement;
 
@@ -33,6 +35,12 @@ pub struct Binder<'a> {
     ///
     /// [`Expr::Outer`]: crate::sql::expr::Expr::Outer
     pub outer: Vec<OuterScope>,
+    /// WITH queries visible here, innermost last (see `binder::with`).
+    pub ctes: Vec<with::CteBinding>,
+    /// How many recursive terms of WITH RECURSIVE queries enclose what is being bound.
+    pub recursive_terms: usize,
+    /// Whether window functions may appear where binding is (see `binder::window`).
+    pub windows: window::WindowState,
 }
 
 /// The scope of an enclosing query, and whether the subquery being bound used it.
@@ -111,6 +119,26 @@ pub fn object_name(name: &ast::ObjectName) -> Result<String, SqlError> {
         _ => Err(SqlError::syntax(format!(
             "improper qualified name (too many dotted names): {name}"
         ))),
+    }
+}
+
+impl<'a> Binder<'a> {
+    /// A binder for one statement.
+    pub fn new(
+        sql: &'a str,
+        params: Vec<Option<DataType>>,
+        txn: &'a mut crate::txn::Transaction,
+    ) -> Binder<'a> {
+        Binder {
+            sql,
+            params,
+            txn,
+            depth: 0,
+            outer: Vec::new(),
+            ctes: Vec::new(),
+            recursive_terms: 0,
+            windows: window::WindowState::default(),
+        }
     }
 }
 

@@ -37,3 +37,5 @@ pub use session::{
 mod tests;
 #[cfg(test)]
 mod tests_ddl;
+#[cfg(test)]
+mod tests_query_features;

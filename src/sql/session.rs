@@ -312,13 +312,7 @@ impl Session {
         }
         let (plan, params) = self.with_txn_for_binding(
             |binder_txn, sql_text| {
-                let mut binder = Binder {
-                    sql: sql_text,
-                    params: param_types.to_vec(),
-                    txn: binder_txn,
-                    depth: 0,
-                    outer: Vec::new(),
-                };
+                let mut binder = Binder::new(sql_text, param_types.to_vec(), binder_txn);
                 let plan = match &statement.kind {
                     StatementKind::Ast(ast) => bind_statement(&mut binder, ast)?,
                     StatementKind::Special(plan) => plan.as_ref().clone(),
@@ -413,8 +407,7 @@ impl Session {
         let declared: Vec<Option<DataType>> =
             prepared.param_types.iter().cloned().map(Some).collect();
         let txn = self.txn.as_mut().ok_or_else(|| SqlError::internal("no transaction"))?;
-        let mut binder =
-            Binder { sql: &prepared.sql, params: declared, txn, depth: 0, outer: Vec::new() };
+        let mut binder = Binder::new(&prepared.sql, declared, txn);
         match &prepared.statement.kind {
             StatementKind::Ast(ast) => bind_statement(&mut binder, ast),
             StatementKind::Special(plan) => Ok(plan.as_ref().clone()),
@@ -777,8 +770,7 @@ impl Session {
                 let statement =
                     Statement { text: sql.clone(), kind: StatementKind::Ast(Arc::from(statement)) };
                 let txn = self.txn()?;
-                let mut binder =
-                    Binder { sql: &sql, params: param_types, txn, depth: 0, outer: Vec::new() };
+                let mut binder = Binder::new(&sql, param_types, txn);
                 let plan = match &statement.kind {
                     StatementKind::Ast(ast) => bind_statement(&mut binder, ast)?,
                     StatementKind::Special(plan) => plan.as_ref().clone(),
@@ -814,13 +806,7 @@ impl Session {
                 let plan = {
                     let txn = self.txn()?;
                     let declared = prepared.param_types.iter().cloned().map(Some).collect();
-                    let mut binder = Binder {
-                        sql: &prepared.sql,
-                        params: declared,
-                        txn,
-                        depth: 0,
-                        outer: Vec::new(),
-                    };
+                    let mut binder = Binder::new(&prepared.sql, declared, txn);
                     match &prepared.statement.kind {
                         StatementKind::Ast(ast) => bind_statement(&mut binder, ast)?,
                         StatementKind::Special(plan) => plan.as_ref().clone(),
@@ -898,7 +884,7 @@ impl Session {
         let ast =
             parser::parse_statements(&sql)?.pop().ok_or_else(|| SqlError::internal("empty"))?;
         let txn = self.txn()?;
-        let mut binder = Binder { sql: &sql, params: Vec::new(), txn, depth: 0, outer: Vec::new() };
+        let mut binder = Binder::new(&sql, Vec::new(), txn);
         match bind_statement(&mut binder, &ast)? {
             Plan::Insert(insert) => Ok((insert.defaults, insert.checks)),
             _ => Err(SqlError::internal("COPY target did not bind as an INSERT")),
