@@ -8,6 +8,7 @@
 mod array;
 mod ddl;
 mod expr;
+mod join_order;
 mod query;
 mod statement;
 mod window;

@@ -961,6 +961,17 @@ impl Binder<'_> {
             }
             keys.push(crate::sql::plan::SortKey { expr, descending, nulls_first });
         }
+        // The same call written twice (`SELECT sum(x) ... ORDER BY sum(x)`) is one aggregate.
+        let same = |a: &Aggregate| {
+            a.function == function
+                && a.args == bound
+                && a.distinct == distinct
+                && a.filter == filter
+                && a.order_by == keys
+        };
+        if let Some(existing) = ctx.aggregates.iter().position(same) {
+            return Ok((Expr::Column(ctx.keys.len() + existing), result_type));
+        }
         ctx.aggregates.push(Aggregate {
             function,
             args: bound,

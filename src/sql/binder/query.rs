@@ -387,15 +387,9 @@ impl Binder<'_> {
                 (Source::Table { table, access }, Some(filter))
             }
             (Source::Join(join), Some(filter)) => {
-                let mut source = Source::Join(join);
                 let types: Vec<DataType> = scope.columns.iter().map(|c| c.ty.clone()).collect();
-                let mut remaining = Vec::new();
-                for part in conjuncts(&filter) {
-                    if let Some(rest) = push_where(&mut source, part.clone(), &types) {
-                        remaining.push(rest);
-                    }
-                }
-                (source, and_all(remaining))
+                let columns: Vec<Column> = scope.columns.iter().map(|c| c.to_column()).collect();
+                super::join_order::plan_inner_joins(Source::Join(join), filter, &types, &columns)
             }
             other => other,
         };
@@ -1154,7 +1148,7 @@ pub fn ungrouped(column: &ScopeColumn) -> SqlError {
 }
 
 /// AND of all parts (`None` when there are none).
-fn and_all(parts: Vec<Expr>) -> Option<Expr> {
+pub(super) fn and_all(parts: Vec<Expr>) -> Option<Expr> {
     parts.into_iter().reduce(|a, b| Expr::And(Box::new(a), Box::new(b)))
 }
 
@@ -1259,7 +1253,7 @@ fn hash_family(ty: &DataType) -> Option<u8> {
 
 /// Pushes a WHERE conjunct (over `source`'s rows, of column types `types`) as far down a
 /// join tree as is equivalent; returns it when it must stay where it is.
-fn push_where(source: &mut Source, pred: Expr, types: &[DataType]) -> Option<Expr> {
+pub(super) fn push_where(source: &mut Source, pred: Expr, types: &[DataType]) -> Option<Expr> {
     let Source::Join(join) = source else { return Some(pred) };
     let (lw, rw) = (join.left_width, join.right_width);
     match join_side(&pred, lw, rw) {
@@ -1696,7 +1690,7 @@ pub fn choose_access(table: &TableDef, filter: &Expr) -> Access {
     Access::Full
 }
 
-fn has_volatile(expr: &Expr) -> bool {
+pub(super) fn has_volatile(expr: &Expr) -> bool {
     let mut volatile = false;
     expr.walk(&mut |e| {
         if let Expr::Call { function, .. } = e

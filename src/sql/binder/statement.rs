@@ -378,6 +378,7 @@ impl Binder<'_> {
                         let (position, expr) = self.bind_assignment(assignment, &table, &both)?;
                         assignments.push((position, expr));
                     }
+                    reject_repeated_assignments(&table, &assignments)?;
                     let filter = match &update.selection {
                         Some(e) => Some(self.bind_expr(e, &both)?.0),
                         None => None,
@@ -476,6 +477,7 @@ impl Binder<'_> {
         for assignment in &update.assignments {
             assignments.push(self.bind_assignment(assignment, &table, &scope)?);
         }
+        reject_repeated_assignments(&table, &assignments)?;
         let filter = match &update.selection {
             Some(e) => Some(self.bind_expr_expecting(e, &scope, &DataType::Bool)?.0),
             None => None,
@@ -632,4 +634,20 @@ impl Binder<'_> {
             }
         }
     }
+}
+
+/// PostgreSQL refuses `SET x = 1, x = 2` (42601 "multiple assignments to same column").
+fn reject_repeated_assignments(
+    table: &TableDef,
+    assignments: &[(usize, crate::sql::expr::Expr)],
+) -> Result<(), SqlError> {
+    for (i, (position, _)) in assignments.iter().enumerate() {
+        if assignments.iter().take(i).any(|(earlier, _)| earlier == position) {
+            let name = table.columns.get(*position).map(|c| c.name.as_str()).unwrap_or_default();
+            return Err(SqlError::syntax(format!(
+                "multiple assignments to same column \"{name}\""
+            )));
+        }
+    }
+    Ok(())
 }
