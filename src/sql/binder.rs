@@ -8,9 +8,13 @@
 mod ddl;
 mod expr;
 mod query;
+mod sequence;
 mod statement;
+mod view;
 
+pub use sequence::bind_alter_sequence;
 pub use statement::bind_statement;
+pub use view::check_dependent_views;
 
 use super::error::{SqlError, sqlstate};
 use super::types::DataType;
@@ -32,6 +36,29 @@ pub struct Binder<'a> {
     ///
     /// [`Expr::Outer`]: crate::sql::expr::Expr::Outer
     pub outer: Vec<OuterScope>,
+    /// Views being expanded, innermost last (a view that reaches itself is an error).
+    pub expanding: Vec<u32>,
+    /// Object ids of the tables and views the statement reads (what a view depends on).
+    pub relations_used: Vec<u32>,
+}
+
+impl<'a> Binder<'a> {
+    /// A binder for one statement.
+    pub fn new(
+        sql: &'a str,
+        params: Vec<Option<DataType>>,
+        txn: &'a mut crate::txn::Transaction,
+    ) -> Binder<'a> {
+        Binder {
+            sql,
+            params,
+            txn,
+            depth: 0,
+            outer: Vec::new(),
+            expanding: Vec::new(),
+            relations_used: Vec::new(),
+        }
+    }
 }
 
 /// The scope of an enclosing query, and whether the subquery being bound used it.

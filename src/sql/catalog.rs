@@ -7,6 +7,7 @@
 //! ```text
 //! 0x01 "t/" name                 table definition (JSON)
 //! 0x01 "s/" name                 sequence definition (JSON)
+//! 0x01 "w/" name                 view definition (JSON)
 //! 0x01 "v/" seq id (u32 BE)      sequence high-water mark (i64), written outside user txns
 //!                                (sequence 0 numbers catalog objects)
 //! 0x02 table id (u32 BE) pk...   a row: primary-key values, order-preserving encoded
@@ -109,6 +110,7 @@ pub struct TableDef {
 }
 
 /// A sequence definition (values are allocated by the database, outside transactions).
+/// Fields added after the first release carry serde defaults, so older definitions read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SequenceDef {
     pub id: u32,
@@ -117,8 +119,70 @@ pub struct SequenceDef {
     pub increment: i64,
     pub min_value: i64,
     pub max_value: i64,
-    /// Table and column that own it (SERIAL / identity): dropped with the table.
+    /// Table and column that own it (SERIAL / identity / OWNED BY): dropped with the table.
     pub owned_by: Option<(String, String)>,
+    /// CYCLE: past the last value, start again at the other end.
+    #[serde(default)]
+    pub cycle: bool,
+    /// CACHE (reported only: allocation always reserves a block of values ahead).
+    #[serde(default = "one")]
+    pub cache: i64,
+    /// `AS type`: smallint, integer or bigint.
+    #[serde(default = "bigint")]
+    pub data_type: DataType,
+}
+
+fn one() -> i64 {
+    1
+}
+
+fn bigint() -> DataType {
+    DataType::Int8
+}
+
+impl SequenceDef {
+    /// The PostgreSQL OID clients see for this sequence.
+    pub fn oid(&self) -> u32 {
+        FIRST_USER_OID + self.id
+    }
+
+    /// A sequence's internal definition used only to allocate numbers (row ids, object ids).
+    pub fn internal(id: u32, name: String, max_value: i64) -> SequenceDef {
+        SequenceDef {
+            id,
+            name,
+            start: 1,
+            increment: 1,
+            min_value: 1,
+            max_value,
+            owned_by: None,
+            cycle: false,
+            cache: 1,
+            data_type: DataType::Int8,
+        }
+    }
+}
+
+/// A view: its defining query as SQL text, bound again wherever the view is used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ViewDef {
+    /// Object id (shared number space with tables and sequences).
+    pub id: u32,
+    pub name: String,
+    /// The defining query, as written (without a trailing semicolon).
+    pub query: String,
+    /// Output columns (names after any `(cols)` list, types when created).
+    pub columns: Vec<(String, DataType)>,
+    /// Object ids of the tables and views the query reads: they cannot be dropped while
+    /// the view exists (unless CASCADE drops the view too).
+    pub depends_on: Vec<u32>,
+}
+
+impl ViewDef {
+    /// The PostgreSQL OID clients see for this view.
+    pub fn oid(&self) -> u32 {
+        FIRST_USER_OID + self.id
+    }
 }
 
 impl TableDef {
@@ -203,6 +267,12 @@ fn sequence_key(name: &str) -> Vec<u8> {
     key
 }
 
+fn view_key(name: &str) -> Vec<u8> {
+    let mut key = vec![CATALOG, b'w', b'/'];
+    key.extend_from_slice(name.as_bytes());
+    key
+}
+
 /// Key of a sequence's high-water mark.
 pub fn sequence_value_key(id: u32) -> Vec<u8> {
     let mut key = vec![CATALOG, b'v', b'/'];
@@ -243,20 +313,76 @@ pub fn delete_table(txn: &mut Transaction, name: &str) {
 
 /// All tables, in name order.
 pub fn list_tables(txn: &mut Transaction) -> Result<Vec<TableDef>, SqlError> {
-    let prefix = table_key("");
+    list_under(txn, table_key(""))
+}
+
+/// Every JSON value stored under `prefix`, decoded, in key order.
+fn list_under<T: serde::de::DeserializeOwned>(
+    txn: &mut Transaction,
+    prefix: Vec<u8>,
+) -> Result<Vec<T>, SqlError> {
     let end = prefix_end(&prefix).unwrap_or_default();
     let scan = txn.scan(
         std::ops::Bound::Included(Bytes::from(prefix)),
         std::ops::Bound::Excluded(Bytes::from(end)),
     )?;
-    let mut tables = Vec::new();
+    let mut out = Vec::new();
     for entry in scan {
         let (key, value) = entry?;
-        let table = serde_json::from_slice(&value)
-            .map_err(|e| damaged(&String::from_utf8_lossy(&key), e))?;
-        tables.push(table);
+        out.push(
+            serde_json::from_slice(&value)
+                .map_err(|e| damaged(&String::from_utf8_lossy(&key), e))?,
+        );
     }
-    Ok(tables)
+    Ok(out)
+}
+
+/// All sequences (user-created and those behind SERIAL / identity columns), in name order.
+pub fn list_sequences(txn: &mut Transaction) -> Result<Vec<SequenceDef>, SqlError> {
+    list_under(txn, sequence_key(""))
+}
+
+/// Reads view `name`.
+pub fn get_view(txn: &mut Transaction, name: &str) -> Result<Option<ViewDef>, SqlError> {
+    match txn.get(&view_key(name))? {
+        Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| damaged(name, e)),
+        None => Ok(None),
+    }
+}
+
+/// Writes (creates or replaces) a view definition.
+pub fn put_view(txn: &mut Transaction, view: &ViewDef) -> Result<(), SqlError> {
+    let json = serde_json::to_vec(view).map_err(|e| SqlError::internal(e.to_string()))?;
+    txn.put(view_key(&view.name), json);
+    Ok(())
+}
+
+/// Removes a view definition.
+pub fn delete_view(txn: &mut Transaction, name: &str) {
+    txn.delete(view_key(name));
+}
+
+/// All views, in name order.
+pub fn list_views(txn: &mut Transaction) -> Result<Vec<ViewDef>, SqlError> {
+    list_under(txn, view_key(""))
+}
+
+/// What kind of relation holds `name` in the shared relation namespace, if any: tables,
+/// views, sequences and indexes (including those behind constraints) share it.
+pub fn relation_kind(txn: &mut Transaction, name: &str) -> Result<Option<&'static str>, SqlError> {
+    if get_table(txn, name)?.is_some() {
+        return Ok(Some("table"));
+    }
+    if get_view(txn, name)?.is_some() {
+        return Ok(Some("view"));
+    }
+    if get_sequence(txn, name)?.is_some() {
+        return Ok(Some("sequence"));
+    }
+    if list_tables(txn)?.iter().any(|t| t.has_index_named(name)) {
+        return Ok(Some("index"));
+    }
+    Ok(None)
 }
 
 /// Reads sequence `name`.

@@ -109,6 +109,12 @@ pub mod sqlstate {
     pub const INVALID_REGULAR_EXPRESSION: &str = "2201B";
     pub const WRONG_OBJECT_TYPE: &str = "42809";
     pub const DEPENDENT_OBJECTS_STILL_EXIST: &str = "2BP01";
+    pub const SEQUENCE_GENERATOR_LIMIT_EXCEEDED: &str = "2200H";
+    pub const OBJECT_NOT_IN_PREREQUISITE_STATE: &str = "55000";
+    pub const INVALID_FOREIGN_KEY: &str = "42830";
+    pub const INVALID_SCHEMA_NAME: &str = "3F000";
+    pub const DUPLICATE_SCHEMA: &str = "42P06";
+    pub const INVALID_NAME: &str = "42602";
 }
 
 impl SqlError {

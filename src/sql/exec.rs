@@ -407,6 +407,15 @@ fn open_source(txn: &mut Transaction, source: Source, env: &Arc<Env>) -> Result<
         }
         Source::Series { start, stop, step } => series(&start, &stop, &step, env)?,
         Source::Rows(rows) => Box::new(rows.into_iter().map(Ok)),
+        Source::Sequence(sequence) => {
+            let state = env.sequences.state(&sequence)?;
+            let row = vec![
+                Value::Int8(state.last_value),
+                Value::Int8(state.log_cnt),
+                Value::Bool(state.is_called),
+            ];
+            Box::new(std::iter::once(Ok(row)))
+        }
         Source::Filter { input, predicate } => {
             filtered(open_source(txn, *input, env)?, Some(predicate), env)
         }

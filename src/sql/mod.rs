@@ -20,6 +20,7 @@ mod expr;
 mod functions;
 pub mod parser;
 mod plan;
+mod sequences;
 mod session;
 mod settings;
 pub(crate) mod system;
@@ -36,3 +37,5 @@ pub use session::{
 mod tests;
 #[cfg(test)]
 mod tests_ddl;
+#[cfg(test)]
+mod tests_objects;

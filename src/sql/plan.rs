@@ -4,7 +4,7 @@
 //!
 //! Depends on: `sql::expr`, `sql::catalog`, `sql::types`.
 
-use super::catalog::{IndexDef, SequenceDef, TableDef};
+use super::catalog::{IndexDef, SequenceDef, TableDef, ViewDef};
 use super::expr::Expr;
 use super::session::{Column, CopyFormat};
 use crate::txn::IsolationLevel;
@@ -29,6 +29,27 @@ pub enum Plan {
     DropTables {
         names: Vec<String>,
         if_exists: bool,
+        cascade: bool,
+    },
+    CreateSequence {
+        sequence: SequenceDef,
+        if_not_exists: bool,
+    },
+    /// ALTER SEQUENCE, bound when it runs (it arrives as a special statement).
+    AlterSequence(Box<super::parser::AlterSequence>),
+    DropSequences {
+        names: Vec<String>,
+        if_exists: bool,
+        cascade: bool,
+    },
+    CreateView {
+        view: ViewDef,
+        or_replace: bool,
+    },
+    DropViews {
+        names: Vec<String>,
+        if_exists: bool,
+        cascade: bool,
     },
     Truncate {
         tables: Vec<TableDef>,
@@ -150,6 +171,8 @@ pub enum Source {
     Table { table: Arc<TableDef>, access: Access },
     /// Rows computed up front (system relations such as pg_class).
     Rows(Vec<Vec<super::types::Value>>),
+    /// A sequence's one row: last_value, log_cnt, is_called (read when the statement runs).
+    Sequence(Arc<SequenceDef>),
     /// generate_series(start, stop, step) as one int8 (or int4) column.
     Series { start: Expr, stop: Expr, step: Expr },
     /// Two sources joined: each row is the left row, then the right row, then `merged`.

@@ -234,16 +234,14 @@ impl Binder<'_> {
         object_type: &ast::ObjectType,
         if_exists: bool,
         names: &[ast::ObjectName],
+        cascade: bool,
     ) -> Result<Plan, SqlError> {
+        let names = names.iter().map(object_name).collect::<Result<Vec<_>, _>>()?;
         match object_type {
-            ast::ObjectType::Table => {
-                let names = names.iter().map(object_name).collect::<Result<Vec<_>, _>>()?;
-                Ok(Plan::DropTables { names, if_exists })
-            }
-            ast::ObjectType::Index => {
-                let names = names.iter().map(object_name).collect::<Result<Vec<_>, _>>()?;
-                Ok(Plan::DropIndex { names, if_exists })
-            }
+            ast::ObjectType::Table => Ok(Plan::DropTables { names, if_exists, cascade }),
+            ast::ObjectType::View => Ok(Plan::DropViews { names, if_exists, cascade }),
+            ast::ObjectType::Sequence => Ok(Plan::DropSequences { names, if_exists, cascade }),
+            ast::ObjectType::Index => Ok(Plan::DropIndex { names, if_exists }),
             other => Err(SqlError::unsupported(format!("DROP {other} is not supported yet"))),
         }
     }
@@ -279,12 +277,15 @@ fn new_sequence(name: &str, ty: &DataType, owned_by: Option<(String, String)>) -
         min_value: 1,
         max_value,
         owned_by,
+        cycle: false,
+        cache: 1,
+        data_type: ty.clone(),
     }
 }
 
 /// Whether a table, index or unique/primary-key constraint already uses relation name `name`.
 fn relation_name_taken(txn: &mut crate::txn::Transaction, name: &str) -> Result<bool, SqlError> {
-    Ok(catalog::list_tables(txn)?.iter().any(|t| t.name == name || t.has_index_named(name)))
+    Ok(catalog::relation_kind(txn, name)?.is_some())
 }
 
 fn relation_exists(name: &str) -> SqlError {

@@ -685,16 +685,23 @@ impl Binder<'_> {
                     }
                     return self.bind_series(args, alias.as_ref());
                 }
-                let table = catalog::get_table(self.txn, &table_name)?.ok_or_else(|| {
+                let Some(table) = catalog::get_table(self.txn, &table_name)? else {
+                    if let Some(view) = catalog::get_view(self.txn, &table_name)? {
+                        return self.bind_view(&view, alias.as_ref());
+                    }
+                    if let Some(sequence) = catalog::get_sequence(self.txn, &table_name)? {
+                        return sequence_source(sequence, alias.as_ref());
+                    }
                     let err = SqlError::new(
                         sqlstate::UNDEFINED_TABLE,
                         format!("relation \"{table_name}\" does not exist"),
                     );
-                    match name.0.first().and_then(|p| p.as_ident()) {
+                    return Err(match name.0.first().and_then(|p| p.as_ident()) {
                         Some(ident) => self.at(err, ident.span),
                         None => err,
-                    }
-                })?;
+                    });
+                };
+                self.relations_used.push(table.id);
                 let qualifier = alias
                     .as_ref()
                     .map(|a| ident_name(&a.name))
@@ -838,6 +845,36 @@ impl Binder<'_> {
     }
 }
 
+/// `FROM sequence`: its one row of state.
+fn sequence_source(
+    sequence: catalog::SequenceDef,
+    alias: Option<&ast::TableAlias>,
+) -> Result<(Source, Scope), SqlError> {
+    let qualifier = alias.map(|a| ident_name(&a.name)).unwrap_or_else(|| sequence.name.clone());
+    let columns = [
+        ("last_value", DataType::Int8),
+        ("log_cnt", DataType::Int8),
+        ("is_called", DataType::Bool),
+    ];
+    let scope = Scope {
+        columns: columns
+            .iter()
+            .enumerate()
+            .map(|(i, (name, ty))| ScopeColumn {
+                table: Some(qualifier.clone()),
+                name: name.to_string(),
+                ty: ty.clone(),
+                table_oid: sequence.oid(),
+                column_number: i16::try_from(i + 1).unwrap_or(i16::MAX),
+                hidden: false,
+            })
+            .collect(),
+        star: None,
+    };
+    let scope = rename_columns(scope, alias)?;
+    Ok((Source::Sequence(Arc::new(sequence)), scope))
+}
+
 /// A plan as a subquery source, projected unchanged (so ORDER BY / LIMIT can go on top).
 fn wrap(plan: SelectPlan) -> SelectPlan {
     let columns = plan.columns.clone();
@@ -952,7 +989,10 @@ fn star_columns(scope: &Scope) -> Vec<usize> {
 }
 
 /// Applies a FROM alias's column list (`t AS x(a, b)`) to the first columns of `scope`.
-fn rename_columns(mut scope: Scope, alias: Option<&ast::TableAlias>) -> Result<Scope, SqlError> {
+pub(super) fn rename_columns(
+    mut scope: Scope,
+    alias: Option<&ast::TableAlias>,
+) -> Result<Scope, SqlError> {
     let Some(alias) = alias else { return Ok(scope) };
     if alias.columns.len() > scope.columns.len() {
         return Err(SqlError::new(

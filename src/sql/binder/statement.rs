@@ -26,9 +26,16 @@ pub fn bind_statement(
         S::Update(update) => binder.bind_update(update),
         S::Delete(delete) => binder.bind_delete(delete),
         S::CreateTable(create) => binder.bind_create_table(create),
-        S::Drop { object_type, if_exists, names, .. } => {
-            binder.bind_drop(object_type, *if_exists, names)
+        S::Drop { object_type, if_exists, names, cascade, .. } => {
+            binder.bind_drop(object_type, *if_exists, names, *cascade)
         }
+        S::CreateSequence { name, if_not_exists, sequence_options, temporary } => {
+            if *temporary {
+                return Err(SqlError::unsupported("temporary sequences are not supported yet"));
+            }
+            binder.bind_create_sequence(name, *if_not_exists, sequence_options)
+        }
+        S::CreateView(create) => binder.bind_create_view(create),
         S::Truncate(truncate) => binder.bind_truncate(truncate),
         S::AlterTable(alter) => binder.bind_alter_table(alter),
         S::CreateIndex(create) => binder.bind_create_index(create),
@@ -173,6 +180,22 @@ fn set_value(values: &[ast::Expr]) -> Option<String> {
 impl Binder<'_> {
     fn table_for_write(&mut self, name: &ast::ObjectName) -> Result<TableDef, SqlError> {
         let table_name = object_name(name)?;
+        if catalog::get_view(self.txn, &table_name)?.is_some() {
+            // PostgreSQL updates simple views through to their table; QuorumDB does not
+            // (yet), so every view is what PostgreSQL calls not automatically updatable.
+            return Err(SqlError::new(
+                sqlstate::OBJECT_NOT_IN_PREREQUISITE_STATE,
+                format!("cannot change view \"{table_name}\""),
+            )
+            .with_detail("Views are not automatically updatable in QuorumDB.")
+            .with_hint("Write to the view's base table instead."));
+        }
+        if catalog::get_sequence(self.txn, &table_name)?.is_some() {
+            return Err(SqlError::new(
+                sqlstate::WRONG_OBJECT_TYPE,
+                format!("cannot change sequence \"{table_name}\""),
+            ));
+        }
         catalog::get_table(self.txn, &table_name)?.ok_or_else(|| {
             let err = SqlError::new(
                 sqlstate::UNDEFINED_TABLE,

@@ -1,9 +1,10 @@
-//! `pg_get_indexdef` and `pg_get_constraintdef`: the SQL text of an index or constraint,
-//! found by OID in the catalog as the statement's transaction sees it. psql's `\d table`
-//! prints its "Indexes:" and "Check constraints:" footers from these.
+//! `pg_get_indexdef`, `pg_get_constraintdef` and `pg_get_viewdef`: the SQL text of an
+//! index, constraint or view, found by OID in the catalog as the statement's transaction
+//! sees it. psql's `\d table` prints its "Indexes:" and "Check constraints:" footers from
+//! these, `\d+ view` its "View definition:".
 
 use super::index_oid;
-use crate::sql::catalog::{self, TableDef};
+use crate::sql::catalog::{self, TableDef, ViewDef};
 use crate::sql::error::SqlError;
 use crate::txn::Transaction;
 
@@ -70,4 +71,24 @@ pub fn constraint_definition(txn: &mut Transaction, oid: u32) -> Result<Option<S
         }
     }
     Ok(None)
+}
+
+/// The view with PostgreSQL OID `oid`.
+pub fn view_by_oid(txn: &mut Transaction, oid: u32) -> Result<Option<ViewDef>, SqlError> {
+    Ok(catalog::list_views(txn)?.into_iter().find(|v| v.oid() == oid))
+}
+
+/// The view a text argument names (`pg_get_viewdef('v')`).
+pub fn view_by_name(txn: &mut Transaction, name: &str) -> Result<Option<ViewDef>, SqlError> {
+    let parts = crate::sql::sequences::name_parts(name)?;
+    match parts.as_slice() {
+        [name] => catalog::get_view(txn, name),
+        [schema, name] if schema == "public" => catalog::get_view(txn, name),
+        _ => Ok(None),
+    }
+}
+
+/// A view's definition as `pg_get_viewdef` shows it: the query text, ending in `;`.
+pub fn view_definition(view: &ViewDef) -> String {
+    format!(" {};", view.query)
 }

@@ -11,7 +11,7 @@
 pub mod describe;
 mod relations;
 
-use super::catalog::{self, TableDef};
+use super::catalog::{self, SequenceDef, TableDef, ViewDef};
 use super::error::SqlError;
 use super::types::{DataType, Value};
 use crate::txn::Transaction;
@@ -36,6 +36,25 @@ pub struct SystemRelation {
     pub rows: Vec<Vec<Value>>,
 }
 
+/// The user objects system relations describe, as the statement's transaction sees them.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    pub tables: Vec<TableDef>,
+    pub views: Vec<ViewDef>,
+    pub sequences: Vec<SequenceDef>,
+}
+
+impl Snapshot {
+    /// Reads every table, view and sequence.
+    pub fn read(txn: &mut Transaction) -> Result<Snapshot, SqlError> {
+        Ok(Snapshot {
+            tables: catalog::list_tables(txn)?,
+            views: catalog::list_views(txn)?,
+            sequences: catalog::list_sequences(txn)?,
+        })
+    }
+}
+
 /// The OID of index `index_no` of a table (0 = the primary key, n = UNIQUE constraint n).
 pub fn index_oid(table: &TableDef, index_no: u16) -> u32 {
     1_000_000_000u32.wrapping_add(table.id.wrapping_mul(64)).wrapping_add(u32::from(index_no))
@@ -48,7 +67,7 @@ pub fn lookup(
     schema: Option<&str>,
     name: &str,
 ) -> Result<Option<SystemRelation>, SqlError> {
-    let builder: Option<fn(&[TableDef]) -> SystemRelation> = match (schema, name) {
+    let builder: Option<fn(&Snapshot) -> SystemRelation> = match (schema, name) {
         (None | Some("pg_catalog"), name) => relations::pg_catalog(name),
         (Some("information_schema"), name) => relations::information_schema(name),
         _ => None,
@@ -56,6 +75,5 @@ pub fn lookup(
     let Some(build) = builder else {
         return Ok(None);
     };
-    let tables = catalog::list_tables(txn)?;
-    Ok(Some(build(&tables)))
+    Ok(Some(build(&Snapshot::read(txn)?)))
 }

@@ -2,12 +2,12 @@
 
 use super::{
     DATABASE_OID, INFORMATION_SCHEMA_OID, PG_CATALOG_OID, PUBLIC_OID, ROLE_NAME, ROLE_OID,
-    SystemRelation, index_oid,
+    Snapshot, SystemRelation, index_oid,
 };
 use crate::sql::catalog::{Generated, TableDef};
 use crate::sql::types::{DataType, Value};
 
-type Builder = fn(&[TableDef]) -> SystemRelation;
+type Builder = fn(&Snapshot) -> SystemRelation;
 
 /// Builders of the `pg_catalog` relations we provide.
 pub fn pg_catalog(name: &str) -> Option<Builder> {
@@ -23,6 +23,8 @@ pub fn pg_catalog(name: &str) -> Option<Builder> {
         "pg_constraint" => pg_constraint,
         "pg_attrdef" => pg_attrdef,
         "pg_tables" => pg_tables,
+        "pg_views" => pg_views,
+        "pg_sequences" => pg_sequences,
         "pg_description" => |_| {
             rows_of(
                 &[
@@ -96,6 +98,8 @@ pub fn pg_catalog(name: &str) -> Option<Builder> {
 pub fn information_schema(name: &str) -> Option<Builder> {
     Some(match name {
         "tables" => is_tables,
+        "views" => is_views,
+        "sequences" => is_sequences,
         "columns" => is_columns,
         "schemata" => is_schemata,
         "table_constraints" => is_table_constraints,
@@ -130,7 +134,7 @@ fn boolean(v: bool) -> Value {
     Value::Bool(v)
 }
 
-fn pg_namespace(_: &[TableDef]) -> SystemRelation {
+fn pg_namespace(_: &Snapshot) -> SystemRelation {
     rows_of(
         &[
             ("oid", DataType::Oid),
@@ -178,7 +182,8 @@ fn index_relations(table: &TableDef) -> Vec<(u16, String, Vec<usize>, bool, bool
     out
 }
 
-fn pg_class(tables: &[TableDef]) -> SystemRelation {
+fn pg_class(snapshot: &Snapshot) -> SystemRelation {
+    let tables = &snapshot.tables[..];
     let columns = [
         ("oid", DataType::Oid),
         ("relname", DataType::Name),
@@ -273,10 +278,47 @@ fn pg_class(tables: &[TableDef]) -> SystemRelation {
             ));
         }
     }
+    for view in &snapshot.views {
+        rows.push(row(view.oid(), &view.name, "v", view.columns.len(), 0, false, 0));
+    }
+    for sequence in &snapshot.sequences {
+        rows.push(row(sequence.oid(), &sequence.name, "S", 3, 0, false, 0));
+    }
     rows_of(&columns, rows)
 }
 
-fn pg_attribute(tables: &[TableDef]) -> SystemRelation {
+/// The columns `SELECT * FROM sequence` has.
+pub fn sequence_columns() -> [(&'static str, DataType); 3] {
+    [("last_value", DataType::Int8), ("log_cnt", DataType::Int8), ("is_called", DataType::Bool)]
+}
+
+/// A plain pg_attribute row (no default, no identity).
+fn attribute_row(
+    relation: u32,
+    column: &str,
+    ty: &DataType,
+    number: usize,
+    not_null: bool,
+) -> Vec<Value> {
+    vec![
+        oid(relation),
+        name(column),
+        oid(ty.oid()),
+        small(i64::from(ty.typlen())),
+        small(i64::try_from(number).unwrap_or(0)),
+        int(i64::from(ty.typmod())),
+        small(0),
+        boolean(not_null),
+        boolean(false),
+        text(""),
+        text(""),
+        boolean(false),
+        oid(if ty.is_string() { 100 } else { 0 }),
+    ]
+}
+
+fn pg_attribute(snapshot: &Snapshot) -> SystemRelation {
+    let tables = &snapshot.tables[..];
     let columns = [
         ("attrelid", DataType::Oid),
         ("attname", DataType::Name),
@@ -338,10 +380,20 @@ fn pg_attribute(tables: &[TableDef]) -> SystemRelation {
             }
         }
     }
+    for view in &snapshot.views {
+        for (i, (column, ty)) in view.columns.iter().enumerate() {
+            rows.push(attribute_row(view.oid(), column, ty, i + 1, false));
+        }
+    }
+    for sequence in &snapshot.sequences {
+        for (i, (column, ty)) in sequence_columns().iter().enumerate() {
+            rows.push(attribute_row(sequence.oid(), column, ty, i + 1, true));
+        }
+    }
     rows_of(&columns, rows)
 }
 
-fn pg_type(_: &[TableDef]) -> SystemRelation {
+fn pg_type(_: &Snapshot) -> SystemRelation {
     let columns = [
         ("oid", DataType::Oid),
         ("typname", DataType::Name),
@@ -412,7 +464,7 @@ fn pg_type(_: &[TableDef]) -> SystemRelation {
     rows_of(&columns, rows)
 }
 
-fn pg_database(_: &[TableDef]) -> SystemRelation {
+fn pg_database(_: &Snapshot) -> SystemRelation {
     rows_of(
         &[
             ("oid", DataType::Oid),
@@ -445,7 +497,7 @@ fn pg_database(_: &[TableDef]) -> SystemRelation {
     )
 }
 
-fn pg_roles(_: &[TableDef]) -> SystemRelation {
+fn pg_roles(_: &Snapshot) -> SystemRelation {
     rows_of(
         &[
             ("oid", DataType::Oid),
@@ -482,14 +534,15 @@ fn pg_roles(_: &[TableDef]) -> SystemRelation {
     )
 }
 
-fn pg_am(_: &[TableDef]) -> SystemRelation {
+fn pg_am(_: &Snapshot) -> SystemRelation {
     rows_of(
         &[("oid", DataType::Oid), ("amname", DataType::Name), ("amtype", DataType::Text)],
         vec![vec![oid(2), name("heap"), text("t")], vec![oid(403), name("btree"), text("i")]],
     )
 }
 
-fn pg_index(tables: &[TableDef]) -> SystemRelation {
+fn pg_index(snapshot: &Snapshot) -> SystemRelation {
+    let tables = &snapshot.tables[..];
     let columns = [
         ("indexrelid", DataType::Oid),
         ("indrelid", DataType::Oid),
@@ -536,7 +589,8 @@ fn pg_index(tables: &[TableDef]) -> SystemRelation {
     rows_of(&columns, rows)
 }
 
-fn pg_constraint(tables: &[TableDef]) -> SystemRelation {
+fn pg_constraint(snapshot: &Snapshot) -> SystemRelation {
+    let tables = &snapshot.tables[..];
     let columns = [
         ("oid", DataType::Oid),
         ("conname", DataType::Name),
@@ -590,7 +644,8 @@ fn pg_constraint(tables: &[TableDef]) -> SystemRelation {
     rows_of(&columns, rows)
 }
 
-fn pg_attrdef(tables: &[TableDef]) -> SystemRelation {
+fn pg_attrdef(snapshot: &Snapshot) -> SystemRelation {
+    let tables = &snapshot.tables[..];
     let mut rows = Vec::new();
     for table in tables {
         for (i, column) in table.columns.iter().enumerate() {
@@ -615,7 +670,8 @@ fn pg_attrdef(tables: &[TableDef]) -> SystemRelation {
     )
 }
 
-fn pg_tables(tables: &[TableDef]) -> SystemRelation {
+fn pg_tables(snapshot: &Snapshot) -> SystemRelation {
+    let tables = &snapshot.tables[..];
     let rows = tables
         .iter()
         .map(|t| {
@@ -646,7 +702,7 @@ fn pg_tables(tables: &[TableDef]) -> SystemRelation {
     )
 }
 
-fn pg_settings(_: &[TableDef]) -> SystemRelation {
+fn pg_settings(_: &Snapshot) -> SystemRelation {
     let rows = crate::sql::settings::Settings::new(ROLE_NAME)
         .all()
         .into_iter()
@@ -658,16 +714,20 @@ fn pg_settings(_: &[TableDef]) -> SystemRelation {
     )
 }
 
-fn is_tables(tables: &[TableDef]) -> SystemRelation {
-    let rows = tables
+fn is_tables(snapshot: &Snapshot) -> SystemRelation {
+    let relations = snapshot
+        .tables
         .iter()
-        .map(|t| {
+        .map(|t| (&t.name, "BASE TABLE", "YES"))
+        .chain(snapshot.views.iter().map(|v| (&v.name, "VIEW", "NO")));
+    let rows = relations
+        .map(|(relation, kind, insertable)| {
             vec![
                 name("quorumdb"),
                 name("public"),
-                name(&t.name),
-                text("BASE TABLE"),
-                text("YES"),
+                name(relation),
+                text(kind),
+                text(insertable),
                 text("NO"),
             ]
         })
@@ -685,9 +745,35 @@ fn is_tables(tables: &[TableDef]) -> SystemRelation {
     )
 }
 
-fn is_columns(tables: &[TableDef]) -> SystemRelation {
+fn is_columns(snapshot: &Snapshot) -> SystemRelation {
+    let tables = &snapshot.tables[..];
     let mut rows = Vec::new();
-    for table in tables {
+    let view_tables: Vec<TableDef> = snapshot
+        .views
+        .iter()
+        .map(|v| TableDef {
+            id: v.id,
+            name: v.name.clone(),
+            columns: v
+                .columns
+                .iter()
+                .map(|(column, ty)| crate::sql::catalog::ColumnDef {
+                    name: column.clone(),
+                    ty: ty.clone(),
+                    not_null: false,
+                    default: None,
+                    identity: None,
+                })
+                .collect(),
+            primary_key: Vec::new(),
+            primary_key_name: None,
+            uniques: Vec::new(),
+            checks: Vec::new(),
+            row_id_sequence: None,
+            indexes: Vec::new(),
+        })
+        .collect();
+    for table in tables.iter().chain(&view_tables) {
         for (i, column) in table.columns.iter().enumerate() {
             let (max_length, precision, scale) = match &column.ty {
                 DataType::Varchar(n) | DataType::Char(n) => (n.map(i64::from), None, None),
@@ -753,7 +839,7 @@ fn udt_name(ty: &DataType) -> String {
     }
 }
 
-fn is_schemata(_: &[TableDef]) -> SystemRelation {
+fn is_schemata(_: &Snapshot) -> SystemRelation {
     let rows = ["pg_catalog", "public", "information_schema"]
         .iter()
         .map(|s| vec![name("quorumdb"), name(s), name(ROLE_NAME)])
@@ -768,7 +854,8 @@ fn is_schemata(_: &[TableDef]) -> SystemRelation {
     )
 }
 
-fn is_table_constraints(tables: &[TableDef]) -> SystemRelation {
+fn is_table_constraints(snapshot: &Snapshot) -> SystemRelation {
+    let tables = &snapshot.tables[..];
     let mut rows = Vec::new();
     for table in tables {
         for (_, constraint_name, _, primary) in indexes(table) {
@@ -814,7 +901,8 @@ fn is_table_constraints(tables: &[TableDef]) -> SystemRelation {
     )
 }
 
-fn is_key_column_usage(tables: &[TableDef]) -> SystemRelation {
+fn is_key_column_usage(snapshot: &Snapshot) -> SystemRelation {
+    let tables = &snapshot.tables[..];
     let mut rows = Vec::new();
     for table in tables {
         for (_, constraint_name, index_columns, _) in indexes(table) {
@@ -844,6 +932,159 @@ fn is_key_column_usage(tables: &[TableDef]) -> SystemRelation {
             ("table_name", DataType::Name),
             ("column_name", DataType::Name),
             ("ordinal_position", DataType::Int4),
+        ],
+        rows,
+    )
+}
+
+fn pg_views(snapshot: &Snapshot) -> SystemRelation {
+    let rows = snapshot
+        .views
+        .iter()
+        .map(|v| {
+            vec![
+                name("public"),
+                name(&v.name),
+                name(ROLE_NAME),
+                text(&super::describe::view_definition(v)),
+            ]
+        })
+        .collect();
+    rows_of(
+        &[
+            ("schemaname", DataType::Name),
+            ("viewname", DataType::Name),
+            ("viewowner", DataType::Name),
+            ("definition", DataType::Text),
+        ],
+        rows,
+    )
+}
+
+fn is_views(snapshot: &Snapshot) -> SystemRelation {
+    let rows = snapshot
+        .views
+        .iter()
+        .map(|v| {
+            vec![
+                name("quorumdb"),
+                name("public"),
+                name(&v.name),
+                text(&super::describe::view_definition(v)),
+                text("NONE"),
+                text("NO"),
+                text("NO"),
+                text("NO"),
+                text("NO"),
+                text("NO"),
+            ]
+        })
+        .collect();
+    rows_of(
+        &[
+            ("table_catalog", DataType::Name),
+            ("table_schema", DataType::Name),
+            ("table_name", DataType::Name),
+            ("view_definition", DataType::Text),
+            ("check_option", DataType::Text),
+            ("is_updatable", DataType::Text),
+            ("is_insertable_into", DataType::Text),
+            ("is_trigger_updatable", DataType::Text),
+            ("is_trigger_deletable", DataType::Text),
+            ("is_trigger_insertable_into", DataType::Text),
+        ],
+        rows,
+    )
+}
+
+/// The SQL name of a sequence's type (`bigint`).
+fn sequence_type_name(ty: &DataType) -> &'static str {
+    match ty {
+        DataType::Int2 => "smallint",
+        DataType::Int4 => "integer",
+        _ => "bigint",
+    }
+}
+
+/// pg_sequences. `last_value` is NULL here: sequence state lives outside the catalog.
+fn pg_sequences(snapshot: &Snapshot) -> SystemRelation {
+    let rows = snapshot
+        .sequences
+        .iter()
+        .map(|q| {
+            vec![
+                name("public"),
+                name(&q.name),
+                name(ROLE_NAME),
+                text(sequence_type_name(&q.data_type)),
+                Value::Int8(q.start),
+                Value::Int8(q.min_value),
+                Value::Int8(q.max_value),
+                Value::Int8(q.increment),
+                boolean(q.cycle),
+                Value::Int8(q.cache),
+                Value::Null,
+            ]
+        })
+        .collect();
+    rows_of(
+        &[
+            ("schemaname", DataType::Name),
+            ("sequencename", DataType::Name),
+            ("sequenceowner", DataType::Name),
+            ("data_type", DataType::Text),
+            ("start_value", DataType::Int8),
+            ("min_value", DataType::Int8),
+            ("max_value", DataType::Int8),
+            ("increment_by", DataType::Int8),
+            ("cycle", DataType::Bool),
+            ("cache_size", DataType::Int8),
+            ("last_value", DataType::Int8),
+        ],
+        rows,
+    )
+}
+
+fn is_sequences(snapshot: &Snapshot) -> SystemRelation {
+    let rows = snapshot
+        .sequences
+        .iter()
+        .map(|q| {
+            let precision = match q.data_type {
+                DataType::Int2 => 16,
+                DataType::Int4 => 32,
+                _ => 64,
+            };
+            vec![
+                name("quorumdb"),
+                name("public"),
+                name(&q.name),
+                text(sequence_type_name(&q.data_type)),
+                int(precision),
+                int(2),
+                int(0),
+                text(&q.start.to_string()),
+                text(&q.min_value.to_string()),
+                text(&q.max_value.to_string()),
+                text(&q.increment.to_string()),
+                text(if q.cycle { "YES" } else { "NO" }),
+            ]
+        })
+        .collect();
+    rows_of(
+        &[
+            ("sequence_catalog", DataType::Name),
+            ("sequence_schema", DataType::Name),
+            ("sequence_name", DataType::Name),
+            ("data_type", DataType::Text),
+            ("numeric_precision", DataType::Int4),
+            ("numeric_precision_radix", DataType::Int4),
+            ("numeric_scale", DataType::Int4),
+            ("start_value", DataType::Text),
+            ("minimum_value", DataType::Text),
+            ("maximum_value", DataType::Text),
+            ("increment", DataType::Text),
+            ("cycle_option", DataType::Text),
         ],
         rows,
     )

@@ -1,0 +1,364 @@
+//! Session-level tests of sequences, views, foreign keys and schemas (expectations checked
+//! against PostgreSQL 15).
+
+use super::*;
+use std::sync::Arc;
+
+struct Db {
+    _dir: tempfile::TempDir,
+    db: Arc<Database>,
+}
+
+fn open() -> Db {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let options = DatabaseOptions { memory_limit_bytes: 8 << 20, wal_sync_off: true };
+    let db = Database::open(dir.path(), options).expect("open");
+    Db { _dir: dir, db }
+}
+
+fn session(db: &Db) -> Session {
+    Session::new(db.db.clone(), "quorumdb", &[]).expect("session")
+}
+
+/// Runs every statement of `sql`; returns the rows (as text) of the last one, or its tag.
+fn run(session: &mut Session, sql: &str) -> Result<Vec<Vec<String>>, SqlError> {
+    let mut last = Vec::new();
+    for statement in session.parse(sql)? {
+        let prepared = session.prepare(sql, statement, &[])?;
+        last = match session.execute(&prepared, Vec::new())? {
+            Outcome::Rows { rows, .. } => {
+                let mut out = Vec::new();
+                for row in rows {
+                    let row = match row {
+                        Ok(row) => row,
+                        Err(err) => {
+                            session.fail_statement();
+                            return Err(err);
+                        }
+                    };
+                    out.push(
+                        row.iter()
+                            .map(|v| if v.is_null() { "NULL".to_string() } else { v.to_text() })
+                            .collect(),
+                    );
+                }
+                out
+            }
+            Outcome::Done(tag) | Outcome::DoneWithNotice { tag, .. } => vec![vec![tag]],
+            _ => Vec::new(),
+        };
+    }
+    Ok(last)
+}
+
+fn rows(session: &mut Session, sql: &str) -> Vec<Vec<String>> {
+    match run(session, sql) {
+        Ok(rows) => rows,
+        Err(err) => panic!("{sql}: {err:?}"),
+    }
+}
+
+fn code(session: &mut Session, sql: &str) -> &'static str {
+    match run(session, sql) {
+        Ok(rows) => panic!("{sql}: expected an error, got {rows:?}"),
+        Err(err) => err.code,
+    }
+}
+
+fn s(rows: &[&[&str]]) -> Vec<Vec<String>> {
+    rows.iter().map(|r| r.iter().map(|v| v.to_string()).collect()).collect()
+}
+
+fn notices(session: &mut Session, sql: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for statement in session.parse(sql).expect("parse") {
+        let prepared = session.prepare(sql, statement, &[]).expect("prepare");
+        if let Outcome::DoneWithNotice { notices, .. } =
+            session.execute(&prepared, Vec::new()).expect("execute")
+        {
+            out.extend(notices.into_iter().map(|n| n.message.clone()));
+        }
+    }
+    out
+}
+
+fn error(session: &mut Session, sql: &str) -> SqlError {
+    match run(session, sql) {
+        Ok(rows) => panic!("{sql}: expected an error, got {rows:?}"),
+        Err(err) => err,
+    }
+}
+
+#[test]
+fn sequences_count_and_report_their_state() {
+    let db = open();
+    let mut s1 = session(&db);
+    rows(&mut s1, "CREATE SEQUENCE s");
+    assert_eq!(rows(&mut s1, "SELECT * FROM s"), s(&[&["1", "0", "f"]]));
+    let err = error(&mut s1, "SELECT currval('s')");
+    assert_eq!(err.code, "55000");
+    assert_eq!(err.message, "currval of sequence \"s\" is not yet defined in this session");
+    assert_eq!(code(&mut s1, "SELECT lastval()"), "55000");
+    assert_eq!(
+        rows(&mut s1, "SELECT nextval('s'), currval('s'), lastval()"),
+        s(&[&["1", "1", "1"]])
+    );
+    assert_eq!(rows(&mut s1, "SELECT last_value, is_called FROM s"), s(&[&["1", "t"]]));
+    assert_eq!(
+        rows(&mut s1, "SELECT setval('s', 10), nextval('s'), setval('s', 20, false), nextval('s')"),
+        s(&[&["10", "11", "20", "20"]])
+    );
+    rows(&mut s1, "ALTER SEQUENCE s RESTART");
+    assert_eq!(rows(&mut s1, "SELECT nextval('S')"), s(&[&["1"]]));
+    rows(&mut s1, "ALTER SEQUENCE s RESTART WITH 50");
+    assert_eq!(rows(&mut s1, "SELECT * FROM s"), s(&[&["50", "0", "f"]]));
+    assert_eq!(rows(&mut s1, "SELECT nextval('public.s'), lastval()"), s(&[&["50", "50"]]));
+    assert_eq!(rows(&mut s1, "SELECT last_value, is_called FROM s"), s(&[&["50", "t"]]));
+    // Another session has its own currval, but shares the counter.
+    let mut s2 = session(&db);
+    assert_eq!(code(&mut s2, "SELECT currval('s')"), "55000");
+    assert_eq!(rows(&mut s2, "SELECT nextval('s')"), s(&[&["51"]]));
+    assert_eq!(rows(&mut s1, "SELECT currval('s')"), s(&[&["50"]]));
+    // nextval is not rolled back.
+    rows(&mut s1, "BEGIN; SELECT nextval('s'); ROLLBACK");
+    assert_eq!(rows(&mut s1, "SELECT nextval('s')"), s(&[&["53"]]));
+    assert_eq!(code(&mut s1, "SELECT nextval('nope')"), "42P01");
+    assert_eq!(code(&mut s1, "INSERT INTO s VALUES (1, 1, true)"), "42809");
+}
+
+#[test]
+fn sequence_options_bounds_and_cycles() {
+    let db = open();
+    let mut s1 = session(&db);
+    rows(&mut s1, "CREATE SEQUENCE s2 INCREMENT BY 2 MINVALUE 1 MAXVALUE 5");
+    assert_eq!(
+        rows(&mut s1, "SELECT nextval('s2'), nextval('s2'), nextval('s2')"),
+        s(&[&["1", "3", "5"]])
+    );
+    let err = error(&mut s1, "SELECT nextval('s2')");
+    assert_eq!(err.code, "2200H");
+    assert_eq!(err.message, "nextval: reached maximum value of sequence \"s2\" (5)");
+    rows(&mut s1, "CREATE SEQUENCE s4 CYCLE MINVALUE 1 MAXVALUE 2");
+    assert_eq!(
+        rows(&mut s1, "SELECT nextval('s4'), nextval('s4'), nextval('s4')"),
+        s(&[&["1", "2", "1"]])
+    );
+    rows(&mut s1, "CREATE SEQUENCE s5 INCREMENT -1");
+    assert_eq!(rows(&mut s1, "SELECT nextval('s5'), nextval('s5')"), s(&[&["-1", "-2"]]));
+    assert_eq!(
+        rows(
+            &mut s1,
+            "SELECT data_type, start_value, min_value, max_value, increment_by, cycle, cache_size FROM pg_sequences WHERE sequencename = 's5'"
+        ),
+        s(&[&["bigint", "-1", "-9223372036854775808", "-1", "-1", "f", "1"]])
+    );
+    rows(&mut s1, "CREATE SEQUENCE s6 AS smallint START WITH 10 CACHE 5");
+    assert_eq!(
+        rows(
+            &mut s1,
+            "SELECT sequence_name, data_type, start_value, maximum_value, cycle_option FROM information_schema.sequences WHERE sequence_name IN ('s4', 's6') ORDER BY 1"
+        ),
+        s(&[&["s4", "bigint", "1", "2", "YES"], &["s6", "smallint", "10", "32767", "NO"]])
+    );
+    for (sql, message) in [
+        ("CREATE SEQUENCE e START 0", "START value (0) cannot be less than MINVALUE (1)"),
+        (
+            "CREATE SEQUENCE e MINVALUE 10 MAXVALUE 5",
+            "MINVALUE (10) must be less than MAXVALUE (5)",
+        ),
+        (
+            "CREATE SEQUENCE e START 100 MAXVALUE 50",
+            "START value (100) cannot be greater than MAXVALUE (50)",
+        ),
+        ("CREATE SEQUENCE e INCREMENT 0", "INCREMENT must not be zero"),
+        (
+            "CREATE SEQUENCE e AS smallint MAXVALUE 100000",
+            "MAXVALUE (100000) is out of range for sequence data type smallint",
+        ),
+        (
+            "ALTER SEQUENCE s2 RESTART WITH 9",
+            "RESTART value (9) cannot be greater than MAXVALUE (5)",
+        ),
+    ] {
+        let err = error(&mut s1, sql);
+        assert_eq!((err.code, err.message.as_str()), ("22023", message), "{sql}");
+    }
+    let err = error(&mut s1, "SELECT setval('s2', 0)");
+    assert_eq!(err.code, "22003");
+    assert_eq!(err.message, "setval: value 0 is out of bounds for sequence \"s2\" (1..5)");
+    rows(&mut s1, "ALTER SEQUENCE s2 MAXVALUE 100");
+    assert_eq!(rows(&mut s1, "SELECT nextval('s2')"), s(&[&["7"]]));
+    assert_eq!(code(&mut s1, "CREATE SEQUENCE s2"), "42P07");
+    assert_eq!(
+        notices(&mut s1, "CREATE SEQUENCE IF NOT EXISTS s2"),
+        vec!["relation \"s2\" already exists, skipping"]
+    );
+    assert_eq!(
+        rows(&mut s1, "SELECT relname, relkind FROM pg_class WHERE relname LIKE 's%' ORDER BY 1"),
+        s(&[&["s2", "S"], &["s4", "S"], &["s5", "S"], &["s6", "S"]])
+    );
+    rows(&mut s1, "DROP SEQUENCE s2, s4");
+    assert_eq!(code(&mut s1, "DROP SEQUENCE s2"), "42P01");
+    assert_eq!(
+        notices(&mut s1, "DROP SEQUENCE IF EXISTS s2"),
+        vec!["sequence \"s2\" does not exist, skipping"]
+    );
+    assert_eq!(code(&mut s1, "SELECT nextval('s2')"), "42P01");
+    assert_eq!(
+        notices(&mut s1, "ALTER SEQUENCE IF EXISTS s2 RESTART"),
+        vec!["relation \"s2\" does not exist, skipping"]
+    );
+}
+
+#[test]
+fn sequence_ddl_is_transactional_and_owned_sequences_follow_tables() {
+    let db = open();
+    let mut s1 = session(&db);
+    rows(&mut s1, "BEGIN; CREATE SEQUENCE s; SELECT nextval('s'); ROLLBACK");
+    assert_eq!(code(&mut s1, "SELECT nextval('s')"), "42P01");
+    rows(&mut s1, "CREATE TABLE t (id serial PRIMARY KEY, n int)");
+    rows(&mut s1, "CREATE TABLE u (a int)");
+    rows(&mut s1, "CREATE SEQUENCE owned OWNED BY u.a");
+    assert_eq!(code(&mut s1, "CREATE SEQUENCE bad OWNED BY u.nope"), "42703");
+    let err = error(&mut s1, "DROP SEQUENCE t_id_seq");
+    assert_eq!(err.code, "2BP01");
+    assert_eq!(err.message, "cannot drop sequence t_id_seq because other objects depend on it");
+    assert_eq!(
+        err.detail.as_deref(),
+        Some("default value for column id of table t depends on sequence t_id_seq")
+    );
+    rows(&mut s1, "INSERT INTO t (n) VALUES (1)");
+    assert_eq!(rows(&mut s1, "SELECT currval('t_id_seq'), lastval()"), s(&[&["1", "1"]]));
+    assert_eq!(
+        notices(&mut s1, "DROP SEQUENCE t_id_seq CASCADE"),
+        vec!["drop cascades to default value for column id of table t"]
+    );
+    assert_eq!(code(&mut s1, "INSERT INTO t (n) VALUES (2)"), "23502");
+    rows(&mut s1, "DROP TABLE u");
+    assert_eq!(code(&mut s1, "SELECT nextval('owned')"), "42P01");
+    assert_eq!(code(&mut s1, "SELECT lastval()"), "55000");
+}
+
+#[test]
+fn views_expand_where_used() {
+    let db = open();
+    let mut s1 = session(&db);
+    rows(&mut s1, "CREATE TABLE t (a int PRIMARY KEY, b text)");
+    rows(&mut s1, "INSERT INTO t VALUES (1, 'x'), (2, 'y'), (3, 'z')");
+    rows(&mut s1, "CREATE VIEW v AS SELECT a, b FROM t WHERE a > 1");
+    rows(&mut s1, "CREATE VIEW v2 (x) AS SELECT * FROM v");
+    assert_eq!(rows(&mut s1, "SELECT * FROM v2 ORDER BY x"), s(&[&["2", "y"], &["3", "z"]]));
+    assert_eq!(
+        rows(&mut s1, "SELECT t.a, v.b FROM t JOIN v ON v.a = t.a - 1 ORDER BY 1"),
+        s(&[&["3", "y"]])
+    );
+    assert_eq!(
+        rows(
+            &mut s1,
+            "SELECT a FROM t WHERE a NOT IN (SELECT a FROM v) AND EXISTS (SELECT 1 FROM v2 WHERE x = t.a + 1)"
+        ),
+        s(&[&["1"]])
+    );
+    assert_eq!(rows(&mut s1, "SELECT count(*) FROM v AS w(c)"), s(&[&["2"]]));
+    // A view sees the table's rows as they are now.
+    rows(&mut s1, "INSERT INTO t VALUES (4, 'w')");
+    assert_eq!(rows(&mut s1, "SELECT max(x) FROM v2"), s(&[&["4"]]));
+    assert_eq!(code(&mut s1, "CREATE VIEW v3 AS SELECT a, a FROM t"), "42701");
+    assert_eq!(code(&mut s1, "CREATE VIEW v3 (x, y, z) AS SELECT a FROM t"), "42601");
+    assert_eq!(code(&mut s1, "CREATE VIEW v AS SELECT 1"), "42P07");
+    assert_eq!(code(&mut s1, "CREATE VIEW t AS SELECT 1"), "42P07");
+    assert_eq!(code(&mut s1, "CREATE VIEW v3 AS SELECT nope FROM t"), "42703");
+    let err = error(&mut s1, "CREATE OR REPLACE VIEW v AS SELECT a FROM t");
+    assert_eq!((err.code, err.message.as_str()), ("42P16", "cannot drop columns from view"));
+    let err = error(&mut s1, "CREATE OR REPLACE VIEW v AS SELECT a AS c, b FROM t");
+    assert_eq!(err.message, "cannot change name of view column \"a\" to \"c\"");
+    rows(&mut s1, "CREATE OR REPLACE VIEW v AS SELECT a, b, 1 AS c FROM t");
+    assert_eq!(rows(&mut s1, "SELECT * FROM v WHERE a = 1"), s(&[&["1", "x", "1"]]));
+    assert_eq!(code(&mut s1, "INSERT INTO v VALUES (5, 'q', 1)"), "55000");
+    assert_eq!(code(&mut s1, "UPDATE v SET b = 'q'"), "55000");
+    assert_eq!(code(&mut s1, "DELETE FROM v"), "55000");
+    // Catalog rows.
+    assert_eq!(
+        rows(
+            &mut s1,
+            "SELECT relname, relkind, relnatts FROM pg_class WHERE relname LIKE 'v%' ORDER BY 1"
+        ),
+        s(&[&["v", "v", "3"], &["v2", "v", "2"]])
+    );
+    assert_eq!(
+        rows(
+            &mut s1,
+            "SELECT table_name, table_type FROM information_schema.tables WHERE table_name IN ('t', 'v') ORDER BY 1"
+        ),
+        s(&[&["t", "BASE TABLE"], &["v", "VIEW"]])
+    );
+    assert_eq!(
+        rows(&mut s1, "SELECT viewname, definition FROM pg_views WHERE viewname = 'v'"),
+        s(&[&["v", " SELECT a, b, 1 AS c FROM t;"]])
+    );
+    assert_eq!(
+        rows(
+            &mut s1,
+            "SELECT pg_get_viewdef('v2'), pg_get_viewdef(c.oid, true) = pg_get_viewdef('v2') FROM pg_class c WHERE relname = 'v2'"
+        ),
+        s(&[&[" SELECT * FROM v;", "t"]])
+    );
+    assert_eq!(
+        rows(&mut s1, "SELECT table_name, is_updatable FROM information_schema.views ORDER BY 1"),
+        s(&[&["v", "NO"], &["v2", "NO"]])
+    );
+    assert_eq!(
+        rows(
+            &mut s1,
+            "SELECT a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE c.relname = 'v2' ORDER BY a.attnum"
+        ),
+        s(&[&["x"], &["b"]])
+    );
+}
+
+#[test]
+fn views_and_dependencies() {
+    let db = open();
+    let mut s1 = session(&db);
+    rows(&mut s1, "CREATE TABLE t (a int PRIMARY KEY, b text)");
+    rows(&mut s1, "CREATE VIEW v AS SELECT a, b FROM t WHERE a > 1");
+    rows(&mut s1, "CREATE VIEW v2 (x) AS SELECT * FROM v");
+    rows(&mut s1, "CREATE VIEW vj AS SELECT t.a, v.b FROM t JOIN v USING (a)");
+    let err = error(&mut s1, "DROP TABLE t");
+    assert_eq!(err.code, "2BP01");
+    assert_eq!(err.message, "cannot drop table t because other objects depend on it");
+    assert_eq!(
+        err.detail.as_deref(),
+        Some("view v depends on table t\nview v2 depends on view v\nview vj depends on table t")
+    );
+    assert_eq!(
+        err.hint.as_deref(),
+        Some("Use DROP ... CASCADE to drop the dependent objects too.")
+    );
+    let err = error(&mut s1, "DROP VIEW v");
+    assert_eq!(err.message, "cannot drop view v because other objects depend on it");
+    assert_eq!(code(&mut s1, "DROP VIEW t"), "42809");
+    assert_eq!(code(&mut s1, "DROP TABLE v"), "42809");
+    assert_eq!(code(&mut s1, "ALTER TABLE t DROP COLUMN b"), "2BP01");
+    rows(&mut s1, "ALTER TABLE t ADD COLUMN c int");
+    // DDL in a rolled-back transaction leaves no trace.
+    rows(&mut s1, "BEGIN; DROP VIEW v CASCADE; ROLLBACK");
+    assert_eq!(rows(&mut s1, "SELECT count(*) FROM v2"), s(&[&["0"]]));
+    rows(&mut s1, "BEGIN; CREATE VIEW v9 AS SELECT 1 AS one; ROLLBACK");
+    assert_eq!(code(&mut s1, "SELECT * FROM v9"), "42P01");
+    rows(&mut s1, "DROP VIEW vj");
+    assert_eq!(
+        notices(&mut s1, "DROP VIEW IF EXISTS vj"),
+        vec!["view \"vj\" does not exist, skipping"]
+    );
+    assert_eq!(code(&mut s1, "DROP VIEW vj"), "42P01");
+    assert_eq!(
+        notices(&mut s1, "DROP TABLE t CASCADE"),
+        vec!["drop cascades to 2 other objects".to_string()]
+    );
+    assert_eq!(code(&mut s1, "SELECT * FROM v2"), "42P01");
+    assert_eq!(rows(&mut s1, "SELECT count(*) FROM pg_views"), s(&[&["0"]]));
+    rows(&mut s1, "CREATE TABLE t (a int)");
+    rows(&mut s1, "CREATE VIEW v AS SELECT a FROM t");
+    assert_eq!(notices(&mut s1, "DROP TABLE t CASCADE"), vec!["drop cascades to view v"]);
+}
