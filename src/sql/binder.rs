@@ -7,11 +7,14 @@
 
 mod ddl;
 mod expr;
+mod foreign_key;
 mod query;
 mod sequence;
 mod statement;
 mod view;
 
+pub use foreign_key::unique_key_of;
+pub use query::choose_access;
 pub use sequence::bind_alter_sequence;
 pub use statement::bind_statement;
 pub use view::check_dependent_views;
@@ -138,6 +141,15 @@ pub fn object_name(name: &ast::ObjectName) -> Result<String, SqlError> {
             "improper qualified name (too many dotted names): {name}"
         ))),
     }
+}
+
+/// A table's bound DEFAULT expressions and CHECK constraints (for rows the executor writes
+/// on its own, such as foreign-key actions).
+pub fn write_rules(
+    txn: &mut crate::txn::Transaction,
+    table: &crate::sql::catalog::TableDef,
+) -> Result<crate::sql::plan::WriteRules, SqlError> {
+    Binder::new("", Vec::new(), txn).defaults_and_checks(table)
 }
 
 impl Binder<'_> {

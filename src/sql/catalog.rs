@@ -8,6 +8,9 @@
 //! 0x01 "t/" name                 table definition (JSON)
 //! 0x01 "s/" name                 sequence definition (JSON)
 //! 0x01 "w/" name                 view definition (JSON)
+//! 0x01 "r/" parent id, child id  a table (child) has foreign keys to another (parent):
+//!                                the child's name, so writes to the parent find the
+//!                                tables to check without reading every definition
 //! 0x01 "v/" seq id (u32 BE)      sequence high-water mark (i64), written outside user txns
 //!                                (sequence 0 numbers catalog objects)
 //! 0x02 table id (u32 BE) pk...   a row: primary-key values, order-preserving encoded
@@ -90,8 +93,62 @@ pub struct CheckDef {
     pub expr: String,
 }
 
-/// A table definition.
+/// What happens to referencing rows when the referenced row is deleted or its key updated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReferentialAction {
+    /// Fail (23503) if referencing rows remain at the end of the statement.
+    NoAction,
+    /// Fail (23503) at once if referencing rows exist.
+    Restrict,
+    /// Delete the referencing rows / update their key to the new one.
+    Cascade,
+    SetNull,
+    SetDefault,
+}
+
+impl ReferentialAction {
+    /// The SQL words (`ON DELETE CASCADE`).
+    pub fn sql(self) -> &'static str {
+        match self {
+            ReferentialAction::NoAction => "NO ACTION",
+            ReferentialAction::Restrict => "RESTRICT",
+            ReferentialAction::Cascade => "CASCADE",
+            ReferentialAction::SetNull => "SET NULL",
+            ReferentialAction::SetDefault => "SET DEFAULT",
+        }
+    }
+
+    /// pg_constraint's one-letter code (confdeltype).
+    pub fn code(self) -> &'static str {
+        match self {
+            ReferentialAction::NoAction => "a",
+            ReferentialAction::Restrict => "r",
+            ReferentialAction::Cascade => "c",
+            ReferentialAction::SetNull => "n",
+            ReferentialAction::SetDefault => "d",
+        }
+    }
+}
+
+/// A FOREIGN KEY constraint (MATCH SIMPLE: a row with a NULL in its key columns is not
+/// checked).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForeignKeyDef {
+    pub name: String,
+    /// Referencing columns (positions in this table).
+    pub columns: Vec<usize>,
+    /// The referenced table: its id and (current) name.
+    pub referenced_id: u32,
+    pub referenced_table: String,
+    /// Referenced columns (positions in that table), covered by its primary key or a
+    /// unique constraint or index.
+    pub referenced_columns: Vec<usize>,
+    pub on_delete: ReferentialAction,
+    pub on_update: ReferentialAction,
+}
+
+/// A table definition.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TableDef {
     /// Object id; rows live under it.
     pub id: u32,
@@ -107,6 +164,9 @@ pub struct TableDef {
     /// Secondary indexes.
     #[serde(default)]
     pub indexes: Vec<IndexDef>,
+    /// FOREIGN KEY constraints of this table (it is the referencing side).
+    #[serde(default)]
+    pub foreign_keys: Vec<ForeignKeyDef>,
 }
 
 /// A sequence definition (values are allocated by the database, outside transactions).
@@ -271,6 +331,55 @@ fn view_key(name: &str) -> Vec<u8> {
     let mut key = vec![CATALOG, b'w', b'/'];
     key.extend_from_slice(name.as_bytes());
     key
+}
+
+fn reference_key(parent: u32, child: u32) -> Vec<u8> {
+    let mut key = vec![CATALOG, b'r', b'/'];
+    key.extend_from_slice(&parent.to_be_bytes());
+    key.extend_from_slice(&child.to_be_bytes());
+    key
+}
+
+/// Records that table `child` (named `child_name`) has foreign keys to table `parent`.
+pub fn put_reference(
+    txn: &mut Transaction,
+    parent: u32,
+    child: u32,
+    child_name: &str,
+) -> Result<(), SqlError> {
+    let json = serde_json::to_vec(child_name).map_err(|e| SqlError::internal(e.to_string()))?;
+    txn.put(reference_key(parent, child), json);
+    Ok(())
+}
+
+/// Forgets that `child` references `parent`.
+pub fn delete_reference(txn: &mut Transaction, parent: u32, child: u32) {
+    txn.delete(reference_key(parent, child));
+}
+
+/// Names of the tables with foreign keys to table `parent` (it may be among them).
+pub fn referencing_tables(txn: &mut Transaction, parent: u32) -> Result<Vec<String>, SqlError> {
+    let mut prefix = vec![CATALOG, b'r', b'/'];
+    prefix.extend_from_slice(&parent.to_be_bytes());
+    list_under(txn, prefix)
+}
+
+/// Writes the reference markers for `table`'s foreign keys and removes those of `before`
+/// (its previous definition) that no longer apply.
+pub fn sync_references(
+    txn: &mut Transaction,
+    before: Option<&TableDef>,
+    table: &TableDef,
+) -> Result<(), SqlError> {
+    if let Some(before) = before {
+        for fk in &before.foreign_keys {
+            delete_reference(txn, fk.referenced_id, before.id);
+        }
+    }
+    for fk in &table.foreign_keys {
+        put_reference(txn, fk.referenced_id, table.id, &table.name)?;
+    }
+    Ok(())
 }
 
 /// Key of a sequence's high-water mark.

@@ -21,9 +21,11 @@ use std::sync::Arc;
 
 mod aggregate;
 mod ddl;
+mod foreign_keys;
 mod join;
 
 pub use ddl::{build_index, drop_index_entries, run_alter};
+use foreign_keys::ForeignKeys;
 
 type Row = Vec<Value>;
 
@@ -757,6 +759,7 @@ pub fn insert(
     };
     let mut returned = Vec::new();
     let mut count = 0u64;
+    let mut fks = ForeignKeys::default();
     for source_row in source_rows {
         env.check_cancel()?;
         let source_row = source_row?;
@@ -795,6 +798,7 @@ pub fn insert(
         match write_row(txn, &table, row.clone(), key, None)? {
             WriteOutcome::Written(row) => {
                 count += 1;
+                fks.row_written(&table, None, &row);
                 if let Some(returning) = &returning {
                     returned.push(
                         returning.iter().map(|e| e.eval(&row, &env)).collect::<Result<Row, _>>()?,
@@ -838,6 +842,8 @@ pub fn insert(
                     )? {
                         WriteOutcome::Written(row) => {
                             count += 1;
+                            fks.row_written(&table, Some(&existing_row), &row);
+                            fks.row_updated(txn, &table, &existing_row, &row, &env)?;
                             if let Some(returning) = &returning {
                                 returned.push(
                                     returning
@@ -855,6 +861,7 @@ pub fn insert(
             },
         }
     }
+    fks.finish(txn, &env)?;
     Ok((returned, count))
 }
 
@@ -868,6 +875,7 @@ pub fn update(
     let targets = matching_rows(txn, &table, &access, filter.as_ref(), &env)?;
     let mut returned = Vec::new();
     let mut count = 0;
+    let mut fks = ForeignKeys::default();
     for (key, old_row) in targets {
         env.check_cancel()?;
         let mut row = old_row.clone();
@@ -883,6 +891,8 @@ pub fn update(
         match write_row(txn, &table, row, new_key, Some((&key, &old_row)))? {
             WriteOutcome::Written(row) => {
                 count += 1;
+                fks.row_written(&table, Some(&old_row), &row);
+                fks.row_updated(txn, &table, &old_row, &row, &env)?;
                 if let Some(returning) = &returning {
                     returned.push(
                         returning.iter().map(|e| e.eval(&row, &env)).collect::<Result<Row, _>>()?,
@@ -894,6 +904,7 @@ pub fn update(
             }
         }
     }
+    fks.finish(txn, &env)?;
     Ok((returned, count))
 }
 
@@ -907,14 +918,22 @@ pub fn delete(
     let targets = matching_rows(txn, &table, &access, filter.as_ref(), &env)?;
     let mut returned = Vec::new();
     let mut count = 0;
+    let mut fks = ForeignKeys::default();
     for (key, row) in targets {
+        env.check_cancel()?;
+        // A foreign-key cascade earlier in the statement may have deleted it already.
+        if fks.cascaded() && txn.get(&key)?.is_none() {
+            continue;
+        }
         remove_row(txn, &table, &key, &row);
+        fks.row_deleted(txn, &table, &row, &env)?;
         count += 1;
         if let Some(returning) = &returning {
             returned
                 .push(returning.iter().map(|e| e.eval(&row, &env)).collect::<Result<Row, _>>()?);
         }
     }
+    fks.finish(txn, &env)?;
     Ok((returned, count))
 }
 
@@ -989,7 +1008,11 @@ pub fn copy_row(
     let row_id = if table.primary_key.is_empty() { Some(row_ids(table)?) } else { None };
     let key = row_key(table, &row, row_id);
     match write_row(txn, table, row, key, None)? {
-        WriteOutcome::Written(_) => Ok(()),
+        WriteOutcome::Written(row) => {
+            let mut fks = ForeignKeys::default();
+            fks.row_written(&Arc::new(table.clone()), None, &row);
+            fks.finish(txn, env)
+        }
         WriteOutcome::Conflict { constraint, detail, .. } => {
             Err(unique_violation(table, constraint, detail))
         }

@@ -144,6 +144,8 @@ pub enum AlterAction {
     ValidateNotNull(usize),
     /// ADD CHECK: no existing row may make the condition false.
     ValidateCheck { name: String, check: Expr },
+    /// ADD FOREIGN KEY: every existing row must reference an existing row (23503).
+    ValidateForeignKey(String),
     /// Build the entries of a new unique constraint or index (by index number).
     BuildIndex(u16),
     /// Remove the entries of a dropped unique constraint or index.

@@ -540,6 +540,7 @@ impl Session {
             }
             Plan::Truncate { tables } => {
                 let txn = self.txn()?;
+                objects::check_truncate(txn, &tables)?;
                 for table in &tables {
                     exec::delete_all(txn, table)?;
                 }
@@ -907,7 +908,13 @@ impl Session {
         if table.primary_key.is_empty() {
             table.row_id_sequence = Some(allocate_object_id(&db)?);
         }
+        for fk in &mut table.foreign_keys {
+            if fk.referenced_table == table.name {
+                fk.referenced_id = table.id;
+            }
+        }
         catalog::put_table(txn, &table)?;
+        catalog::sync_references(txn, None, &table)?;
         Ok(Outcome::Done("CREATE TABLE".into()))
     }
 
@@ -926,6 +933,7 @@ impl Session {
             table.name.clone(),
             table.columns.iter().map(|c| c.name.clone()).collect::<Vec<_>>(),
         ));
+        let original = table.clone();
         let mut before = table;
         let mut row_id_sequence = before.row_id_sequence;
         for step in steps {
@@ -940,6 +948,7 @@ impl Session {
             catalog::put_table(txn, &after)?;
             before = after;
         }
+        objects::foreign_keys_after_alter(txn, &original, &mut before)?;
         crate::sql::binder::check_dependent_views(txn, before.id, &before.name)?;
         // Sequences owned by the table's columns follow renames (DROP TABLE finds them so).
         for (position, column) in before.columns.iter().enumerate() {

@@ -362,3 +362,186 @@ fn views_and_dependencies() {
     rows(&mut s1, "CREATE VIEW v AS SELECT a FROM t");
     assert_eq!(notices(&mut s1, "DROP TABLE t CASCADE"), vec!["drop cascades to view v"]);
 }
+
+#[test]
+fn foreign_keys_check_both_sides() {
+    let db = open();
+    let mut s1 = session(&db);
+    rows(&mut s1, "CREATE TABLE p (id int PRIMARY KEY, code text UNIQUE, x int)");
+    rows(
+        &mut s1,
+        "CREATE TABLE c (id int, p int REFERENCES p, pc text, FOREIGN KEY (pc) REFERENCES p(code) ON DELETE CASCADE ON UPDATE CASCADE)",
+    );
+    let err = error(&mut s1, "CREATE TABLE c2 (p int REFERENCES p(x))");
+    assert_eq!(err.code, "42830");
+    assert_eq!(
+        err.message,
+        "there is no unique constraint matching given keys for referenced table \"p\""
+    );
+    assert_eq!(code(&mut s1, "CREATE TABLE c3 (p int REFERENCES c3)"), "42704");
+    let err = error(&mut s1, "CREATE TABLE c4 (p text REFERENCES p)");
+    assert_eq!(
+        (err.code, err.message.as_str()),
+        ("42804", "foreign key constraint \"c4_p_fkey\" cannot be implemented")
+    );
+    assert_eq!(
+        code(&mut s1, "CREATE TABLE c5 (a int, b int, FOREIGN KEY (a, b) REFERENCES p(id))"),
+        "42830"
+    );
+    assert_eq!(code(&mut s1, "CREATE TABLE c6 (a int REFERENCES nope)"), "42P01");
+    rows(&mut s1, "INSERT INTO p VALUES (1, 'a', 1), (2, 'b', 2)");
+    let err = error(&mut s1, "INSERT INTO c VALUES (1, 5, NULL)");
+    assert_eq!(err.code, "23503");
+    assert_eq!(
+        err.message,
+        "insert or update on table \"c\" violates foreign key constraint \"c_p_fkey\""
+    );
+    assert_eq!(err.detail.as_deref(), Some("Key (p)=(5) is not present in table \"p\"."));
+    rows(&mut s1, "INSERT INTO c VALUES (1, 1, 'b'), (2, NULL, 'a')");
+    let err = error(&mut s1, "DELETE FROM p WHERE id = 1");
+    assert_eq!(err.code, "23503");
+    assert_eq!(
+        err.message,
+        "update or delete on table \"p\" violates foreign key constraint \"c_p_fkey\" on table \"c\""
+    );
+    assert_eq!(err.detail.as_deref(), Some("Key (id)=(1) is still referenced from table \"c\"."));
+    assert_eq!(code(&mut s1, "UPDATE p SET id = 10 WHERE id = 1"), "23503");
+    assert_eq!(code(&mut s1, "UPDATE c SET p = 3 WHERE id = 1"), "23503");
+    rows(&mut s1, "UPDATE p SET code = 'z' WHERE code = 'a'");
+    assert_eq!(
+        rows(&mut s1, "SELECT * FROM c ORDER BY id"),
+        s(&[&["1", "1", "b"], &["2", "NULL", "z"]])
+    );
+    rows(&mut s1, "DELETE FROM p WHERE code = 'b'");
+    assert_eq!(rows(&mut s1, "SELECT * FROM c ORDER BY id"), s(&[&["2", "NULL", "z"]]));
+    // Non-key updates of the referenced table need no check.
+    rows(&mut s1, "UPDATE p SET x = 5");
+    assert_eq!(
+        rows(
+            &mut s1,
+            "SELECT conname, contype, confrelid = 'p'::regclass, conkey, confkey, confupdtype, confdeltype, confmatchtype, pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'f' ORDER BY 1"
+        ),
+        s(&[
+            &[
+                "c_p_fkey",
+                "f",
+                "t",
+                "{2}",
+                "{1}",
+                "a",
+                "a",
+                "s",
+                "FOREIGN KEY (p) REFERENCES p(id)"
+            ],
+            &[
+                "c_pc_fkey",
+                "f",
+                "t",
+                "{3}",
+                "{2}",
+                "c",
+                "c",
+                "s",
+                "FOREIGN KEY (pc) REFERENCES p(code) ON UPDATE CASCADE ON DELETE CASCADE"
+            ],
+        ])
+    );
+    assert_eq!(
+        rows(
+            &mut s1,
+            "SELECT constraint_name, unique_constraint_name, update_rule, delete_rule FROM information_schema.referential_constraints ORDER BY 1"
+        ),
+        s(&[
+            &["c_p_fkey", "p_pkey", "NO ACTION", "NO ACTION"],
+            &["c_pc_fkey", "p_code_key", "CASCADE", "CASCADE"]
+        ])
+    );
+    let err = error(&mut s1, "DROP TABLE p");
+    assert_eq!(err.code, "2BP01");
+    assert_eq!(
+        err.detail.as_deref(),
+        Some(
+            "constraint c_p_fkey on table c depends on table p\nconstraint c_pc_fkey on table c depends on table p"
+        )
+    );
+    let err = error(&mut s1, "TRUNCATE p");
+    assert_eq!(
+        (err.code, err.message.as_str()),
+        ("0A000", "cannot truncate a table referenced in a foreign key constraint")
+    );
+    rows(&mut s1, "TRUNCATE c, p");
+    assert_eq!(code(&mut s1, "ALTER TABLE p DROP COLUMN id"), "2BP01");
+    assert_eq!(notices(&mut s1, "DROP TABLE p CASCADE"), vec!["drop cascades to 2 other objects"]);
+    assert_eq!(
+        rows(&mut s1, "SELECT count(*) FROM pg_constraint WHERE contype = 'f'"),
+        s(&[&["0"]])
+    );
+    rows(&mut s1, "INSERT INTO c VALUES (9, 9, 'q')");
+}
+
+#[test]
+fn foreign_key_actions_and_self_references() {
+    let db = open();
+    let mut s1 = session(&db);
+    rows(
+        &mut s1,
+        "CREATE TABLE s (id int PRIMARY KEY, parent int REFERENCES s ON DELETE SET NULL)",
+    );
+    // Checked at the end of the statement: the order of rows does not matter.
+    rows(&mut s1, "INSERT INTO s VALUES (2, 1), (1, NULL), (3, 2)");
+    rows(&mut s1, "DELETE FROM s WHERE id = 1");
+    assert_eq!(rows(&mut s1, "SELECT * FROM s ORDER BY id"), s(&[&["2", "NULL"], &["3", "2"]]));
+    rows(
+        &mut s1,
+        "CREATE TABLE tree (id int PRIMARY KEY, up int REFERENCES tree ON DELETE CASCADE ON UPDATE CASCADE)",
+    );
+    rows(&mut s1, "INSERT INTO tree VALUES (1, NULL), (2, 1), (3, 2), (4, 3), (5, NULL)");
+    rows(&mut s1, "UPDATE tree SET id = 20 WHERE id = 2");
+    assert_eq!(rows(&mut s1, "SELECT id, up FROM tree WHERE up = 20"), s(&[&["3", "20"]]));
+    assert_eq!(rows(&mut s1, "DELETE FROM tree WHERE id = 1"), s(&[&["DELETE 1"]]));
+    assert_eq!(rows(&mut s1, "SELECT id FROM tree"), s(&[&["5"]]));
+    rows(&mut s1, "CREATE TABLE p (id int PRIMARY KEY)");
+    rows(&mut s1, "INSERT INTO p VALUES (0), (1), (2)");
+    rows(
+        &mut s1,
+        "CREATE TABLE d (id int PRIMARY KEY, p int DEFAULT 0 REFERENCES p ON DELETE SET DEFAULT ON UPDATE RESTRICT)",
+    );
+    rows(&mut s1, "INSERT INTO d VALUES (1, 1), (2, 2)");
+    rows(&mut s1, "DELETE FROM p WHERE id = 1");
+    assert_eq!(rows(&mut s1, "SELECT * FROM d ORDER BY id"), s(&[&["1", "0"], &["2", "2"]]));
+    assert_eq!(code(&mut s1, "UPDATE p SET id = 7 WHERE id = 2"), "23503");
+    // SET DEFAULT to a key that does not exist fails.
+    assert_eq!(code(&mut s1, "DELETE FROM p WHERE id = 0"), "23503");
+    // NO ACTION allows deleting parent and child in one statement... of the same table.
+    rows(&mut s1, "CREATE TABLE n (id int PRIMARY KEY, up int REFERENCES n)");
+    rows(&mut s1, "INSERT INTO n VALUES (1, NULL), (2, 1)");
+    rows(&mut s1, "DELETE FROM n");
+    // ALTER TABLE ADD / DROP CONSTRAINT.
+    rows(&mut s1, "CREATE TABLE k (id int, pid int)");
+    rows(&mut s1, "INSERT INTO k VALUES (1, 2), (2, 5)");
+    let err =
+        error(&mut s1, "ALTER TABLE k ADD CONSTRAINT k_pid FOREIGN KEY (pid) REFERENCES p (id)");
+    assert_eq!(err.code, "23503");
+    assert_eq!(err.detail.as_deref(), Some("Key (pid)=(5) is not present in table \"p\"."));
+    rows(&mut s1, "DELETE FROM k WHERE id = 2");
+    rows(&mut s1, "ALTER TABLE k ADD CONSTRAINT k_pid FOREIGN KEY (pid) REFERENCES p (id)");
+    assert_eq!(code(&mut s1, "INSERT INTO k VALUES (3, 9)"), "23503");
+    assert_eq!(code(&mut s1, "DELETE FROM p WHERE id = 2"), "23503");
+    rows(&mut s1, "BEGIN; ALTER TABLE k DROP CONSTRAINT k_pid; ROLLBACK");
+    assert_eq!(code(&mut s1, "INSERT INTO k VALUES (3, 9)"), "23503");
+    rows(&mut s1, "ALTER TABLE k DROP CONSTRAINT k_pid");
+    rows(&mut s1, "INSERT INTO k VALUES (3, 9)");
+    // Renaming the referenced table keeps the constraint working.
+    rows(&mut s1, "ALTER TABLE p RENAME TO p2");
+    assert_eq!(
+        rows(
+            &mut s1,
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'd_p_fkey'"
+        ),
+        s(&[&["FOREIGN KEY (p) REFERENCES p2(id) ON UPDATE RESTRICT ON DELETE SET DEFAULT"]])
+    );
+    assert_eq!(code(&mut s1, "INSERT INTO d VALUES (3, 42)"), "23503");
+    rows(&mut s1, "INSERT INTO d VALUES (3, 2)");
+    rows(&mut s1, "ALTER TABLE d ADD COLUMN q int REFERENCES p2");
+    assert_eq!(code(&mut s1, "UPDATE d SET q = 5"), "23503");
+}

@@ -4,7 +4,7 @@
 use super::expr::convert_type;
 use super::{Binder, ident_name, object_name};
 use crate::sql::catalog::{
-    self, CheckDef, ColumnDef, Generated, IndexDef, SequenceDef, TableDef, UniqueDef,
+    self, CheckDef, ColumnDef, ForeignKeyDef, Generated, IndexDef, SequenceDef, TableDef, UniqueDef,
 };
 use crate::sql::error::{SqlError, sqlstate};
 use crate::sql::plan::Plan;
@@ -31,9 +31,12 @@ impl Binder<'_> {
             checks: Vec::new(),
             row_id_sequence: None,
             indexes: Vec::new(),
+            foreign_keys: Vec::new(),
         };
         let mut sequences = Vec::new();
         let mut unique_sets: Vec<(Option<String>, Vec<usize>)> = Vec::new();
+        // Foreign keys bind last: they may reference this table's own keys.
+        let mut foreign_keys: Vec<(Vec<String>, ast::ForeignKeyConstraint)> = Vec::new();
         for column in &create.columns {
             let column_name = ident_name(&column.name);
             if table.column_index(&column_name).is_some() {
@@ -113,8 +116,10 @@ impl Binder<'_> {
                             "generated columns are not supported yet",
                         ));
                     }
-                    ast::ColumnOption::ForeignKey(_) => {
-                        return Err(SqlError::unsupported("foreign keys are not supported yet"));
+                    ast::ColumnOption::ForeignKey(fk) => {
+                        let mut fk = fk.clone();
+                        fk.name = fk.name.or(option.name.clone());
+                        foreign_keys.push((vec![column_name.clone()], fk));
                     }
                     ast::ColumnOption::Collation(_) | ast::ColumnOption::Comment(_) => {}
                     other => return Err(SqlError::unsupported(format!("column option {other}"))),
@@ -153,8 +158,8 @@ impl Binder<'_> {
                         .unwrap_or_else(|| format!("{name}_check"));
                     table.checks.push(CheckDef { name: check_name, expr: check.expr.to_string() });
                 }
-                ast::TableConstraint::ForeignKey(_) => {
-                    return Err(SqlError::unsupported("foreign keys are not supported yet"));
+                ast::TableConstraint::ForeignKey(fk) => {
+                    foreign_keys.push((fk.columns.iter().map(ident_name).collect(), fk.clone()))
                 }
                 other => return Err(SqlError::unsupported(format!("table constraint {other}"))),
             }
@@ -176,6 +181,10 @@ impl Binder<'_> {
                 columns,
                 index_no: u16::try_from(i + 1).unwrap_or(u16::MAX),
             });
+        }
+        for (columns, fk) in &foreign_keys {
+            let bound = self.bind_foreign_key(&table, columns, fk)?;
+            table.foreign_keys.push(bound);
         }
         // CHECK expressions must bind against the table now (42703 etc. at CREATE time).
         let scope = super::query::table_scope(&table, &table.name);
@@ -433,6 +442,12 @@ impl Binder<'_> {
                                 }),
                             });
                         }
+                        ast::ColumnOption::ForeignKey(fk) => {
+                            let mut fk = fk.clone();
+                            fk.name = fk.name.or(constraint_name);
+                            fk.columns = vec![ast::Ident::with_quote('"', column_name.clone())];
+                            extra.push(ast::TableConstraint::ForeignKey(fk));
+                        }
                         ast::ColumnOption::Collation(_) | ast::ColumnOption::Comment(_) => {}
                         other => {
                             return Err(SqlError::unsupported(format!(
@@ -505,6 +520,22 @@ impl Binder<'_> {
                             shift(&i.columns).map(|columns| IndexDef { columns, ..i.clone() })
                         })
                         .collect();
+                    // Foreign keys on the column go with it; so do those of a
+                    // self-referencing table that reference it.
+                    cur.foreign_keys = before
+                        .foreign_keys
+                        .iter()
+                        .filter_map(|f| {
+                            let columns = shift(&f.columns)?;
+                            let referenced_columns = if f.referenced_id == before.id {
+                                shift(&f.referenced_columns)?
+                            } else {
+                                f.referenced_columns.clone()
+                            };
+                            Some(ForeignKeyDef { columns, referenced_columns, ..f.clone() })
+                        })
+                        .collect();
+                    self.refuse_dropping_referenced(&before, position)?;
                     // CHECK constraints that mention the column go with it.
                     let scope = super::query::table_scope(cur, &cur.name);
                     let mut kept = Vec::new();
@@ -631,6 +662,9 @@ impl Binder<'_> {
                 } else if let Some(i) = cur.checks.iter().position(|c| c.name == constraint) {
                     cur.checks.remove(i);
                     push(cur, AlterAction::None);
+                } else if let Some(i) = cur.foreign_keys.iter().position(|f| f.name == constraint) {
+                    cur.foreign_keys.remove(i);
+                    push(cur, AlterAction::None);
                 } else if !*if_exists {
                     return Err(SqlError::new(
                         sqlstate::UNDEFINED_OBJECT,
@@ -727,11 +761,63 @@ impl Binder<'_> {
                 };
                 self.bind_add_check(cur, name, &check.expr, steps)
             }
-            ast::TableConstraint::ForeignKey(_) => {
-                Err(SqlError::unsupported("foreign keys are not supported yet"))
+            ast::TableConstraint::ForeignKey(fk) => {
+                let columns: Vec<String> = fk.columns.iter().map(ident_name).collect();
+                let bound = self.bind_foreign_key(cur, &columns, fk)?;
+                if cur.foreign_keys.iter().any(|f| f.name == bound.name)
+                    || cur.checks.iter().any(|c| c.name == bound.name)
+                {
+                    return Err(SqlError::new(
+                        sqlstate::DUPLICATE_OBJECT,
+                        format!(
+                            "constraint \"{}\" for relation \"{table_name}\" already exists",
+                            bound.name
+                        ),
+                    ));
+                }
+                let name = bound.name.clone();
+                cur.foreign_keys.push(bound);
+                steps.push(AlterStep {
+                    after: cur.clone(),
+                    action: AlterAction::ValidateForeignKey(name),
+                });
+                Ok(())
             }
             other => Err(SqlError::unsupported(format!("table constraint {other}"))),
         }
+    }
+
+    /// 2BP01 if another table's foreign key references column `position` of `table`.
+    fn refuse_dropping_referenced(
+        &mut self,
+        table: &TableDef,
+        position: usize,
+    ) -> Result<(), SqlError> {
+        for child_name in catalog::referencing_tables(self.txn, table.id)? {
+            if child_name == table.name {
+                continue;
+            }
+            let Some(child) = catalog::get_table(self.txn, &child_name)? else { continue };
+            for fk in &child.foreign_keys {
+                if fk.referenced_id == table.id && fk.referenced_columns.contains(&position) {
+                    let column =
+                        table.columns.get(position).map(|c| c.name.as_str()).unwrap_or_default();
+                    return Err(SqlError::new(
+                        sqlstate::DEPENDENT_OBJECTS_STILL_EXIST,
+                        format!(
+                            "cannot drop column {column} of table {} because other objects depend on it",
+                            table.name
+                        ),
+                    )
+                    .with_detail(format!(
+                        "constraint {} on table {} depends on column {column} of table {}",
+                        fk.name, child.name, table.name
+                    ))
+                    .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
+                }
+            }
+        }
+        Ok(())
     }
 
     fn bind_add_check(

@@ -139,10 +139,12 @@ impl Binder<'_> {
                     && let A::Value(v) = inner.as_ref()
                     && let ast::Value::SingleQuotedString(name) = &v.value
                 {
-                    let relation = name.trim_start_matches("public.").trim_matches('"').to_string();
-                    let table = crate::sql::catalog::require_table(self.txn, &relation)
+                    if let Ok(oid) = name.trim().parse::<u32>() {
+                        return Ok((Expr::Literal(Value::Oid(oid)), DataType::Oid));
+                    }
+                    let oid = crate::sql::system::describe::relation_oid(self.txn, name)
                         .map_err(|e| self.at(e, v.span))?;
-                    return Ok((Expr::Literal(Value::Oid(table.oid())), DataType::Oid));
+                    return Ok((Expr::Literal(Value::Oid(oid)), DataType::Oid));
                 }
                 let to = convert_type(data_type)?;
                 let (bound, _) = self.bind_expr_in(inner, scope, agg.as_deref_mut())?;

@@ -209,7 +209,7 @@ impl Binder<'_> {
     }
 
     /// Binds the table's DEFAULT expressions and CHECK constraints.
-    fn defaults_and_checks(
+    pub(super) fn defaults_and_checks(
         &mut self,
         table: &TableDef,
     ) -> Result<crate::sql::plan::WriteRules, SqlError> {

@@ -18,12 +18,14 @@ use crate::txn::Transaction;
 pub(super) enum Object {
     Table(u32, String),
     View(u32, String),
+    /// A foreign key: (table id, table name, constraint name).
+    ForeignKey(u32, String, String),
 }
 
 impl Object {
     fn id(&self) -> u32 {
         match self {
-            Object::Table(id, _) | Object::View(id, _) => *id,
+            Object::Table(id, _) | Object::View(id, _) | Object::ForeignKey(id, ..) => *id,
         }
     }
 
@@ -32,6 +34,7 @@ impl Object {
         match self {
             Object::Table(_, name) => format!("table {name}"),
             Object::View(_, name) => format!("view {name}"),
+            Object::ForeignKey(_, table, name) => format!("constraint {name} on table {table}"),
         }
     }
 }
@@ -65,6 +68,27 @@ pub(super) fn dependents(
         }
     }
     for root in roots {
+        // Foreign keys of other tables that reference a dropped table.
+        if let Object::Table(id, _) = root {
+            let mut children = Vec::new();
+            for child_name in catalog::referencing_tables(txn, *id)? {
+                if let Some(child) = catalog::get_table(txn, &child_name)? {
+                    children.push(child);
+                }
+            }
+            children.sort_by_key(|c| c.id);
+            for child in children {
+                if roots.iter().any(|r| matches!(r, Object::Table(i, _) if *i == child.id)) {
+                    continue;
+                }
+                for fk in child.foreign_keys.iter().filter(|f| f.referenced_id == *id) {
+                    out.push((
+                        Object::ForeignKey(child.id, child.name.clone(), fk.name.clone()),
+                        root.clone(),
+                    ));
+                }
+            }
+        }
         visit(root, &views, &mut seen, &mut out);
     }
     Ok(out)
@@ -407,6 +431,9 @@ impl Session {
         }
         for table in found {
             exec::delete_all(txn, &table)?;
+            for fk in &table.foreign_keys {
+                catalog::delete_reference(txn, fk.referenced_id, table.id);
+            }
             // Sequences owned by the table's columns (SERIAL, identity, OWNED BY) go with it.
             for sequence in catalog::list_sequences(txn)? {
                 if sequence.owned_by.as_ref().is_some_and(|(t, _)| *t == table.name) {
@@ -430,6 +457,66 @@ fn drop_object(txn: &mut Transaction, object: &Object) -> Result<(), SqlError> {
                 catalog::delete_table(txn, name);
             }
         }
+        Object::ForeignKey(_, table_name, constraint) => {
+            if let Some(table) = catalog::get_table(txn, table_name)? {
+                let mut after = table.clone();
+                after.foreign_keys.retain(|f| f.name != *constraint);
+                catalog::put_table(txn, &after)?;
+                catalog::sync_references(txn, Some(&table), &after)?;
+            }
+        }
     }
     Ok(())
+}
+
+/// TRUNCATE: a table referenced by another table's foreign key can only be truncated
+/// together with it (0A000).
+pub(super) fn check_truncate(txn: &mut Transaction, tables: &[TableDef]) -> Result<(), SqlError> {
+    for table in tables {
+        for child in catalog::referencing_tables(txn, table.id)? {
+            if tables.iter().any(|t| t.name == child) {
+                continue;
+            }
+            return Err(SqlError::new(
+                sqlstate::FEATURE_NOT_SUPPORTED,
+                "cannot truncate a table referenced in a foreign key constraint",
+            )
+            .with_detail(format!("Table \"{child}\" references \"{}\".", table.name))
+            .with_hint(format!(
+                "Truncate table \"{child}\" at the same time, or use TRUNCATE ... CASCADE."
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// After ALTER TABLE `before` → `after`: the reference markers follow the foreign keys, and
+/// a rename reaches the foreign keys of the tables that reference it.
+pub(super) fn foreign_keys_after_alter(
+    txn: &mut Transaction,
+    before: &TableDef,
+    after: &mut TableDef,
+) -> Result<(), SqlError> {
+    if before.name != after.name {
+        for fk in &mut after.foreign_keys {
+            if fk.referenced_id == after.id {
+                fk.referenced_table = after.name.clone();
+            }
+        }
+        catalog::put_table(txn, after)?;
+        for child_name in catalog::referencing_tables(txn, after.id)? {
+            if child_name == before.name || child_name == after.name {
+                continue;
+            }
+            if let Some(mut child) = catalog::get_table(txn, &child_name)? {
+                for fk in &mut child.foreign_keys {
+                    if fk.referenced_id == after.id {
+                        fk.referenced_table = after.name.clone();
+                    }
+                }
+                catalog::put_table(txn, &child)?;
+            }
+        }
+    }
+    catalog::sync_references(txn, Some(before), after)
 }

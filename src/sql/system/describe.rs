@@ -69,6 +69,12 @@ pub fn constraint_definition(txn: &mut Transaction, oid: u32) -> Result<Option<S
                 return Ok(Some(format!("CHECK (({}))", check.expr)));
             }
         }
+        for (i, fk) in table.foreign_keys.iter().enumerate() {
+            if super::foreign_key_oid(&table, i) == oid {
+                let referenced = catalog::get_table(txn, &fk.referenced_table)?;
+                return Ok(Some(super::foreign_key_definition(&table, fk, referenced.as_ref())));
+            }
+        }
     }
     Ok(None)
 }
@@ -91,4 +97,35 @@ pub fn view_by_name(txn: &mut Transaction, name: &str) -> Result<Option<ViewDef>
 /// A view's definition as `pg_get_viewdef` shows it: the query text, ending in `;`.
 pub fn view_definition(view: &ViewDef) -> String {
     format!(" {};", view.query)
+}
+
+/// The OID of the table, view, sequence or index a text name (`'t'`, `'public."T"'`) names,
+/// or 42P01.
+pub fn relation_oid(txn: &mut Transaction, text: &str) -> Result<u32, SqlError> {
+    let parts = crate::sql::sequences::name_parts(text)?;
+    let name = match parts.as_slice() {
+        [name] => name.clone(),
+        [schema, name] if schema == "public" => name.clone(),
+        _ => String::new(),
+    };
+    if let Some(table) = catalog::get_table(txn, &name)? {
+        return Ok(table.oid());
+    }
+    if let Some(view) = catalog::get_view(txn, &name)? {
+        return Ok(view.oid());
+    }
+    if let Some(sequence) = catalog::get_sequence(txn, &name)? {
+        return Ok(sequence.oid());
+    }
+    for table in catalog::list_tables(txn)? {
+        for (index_no, index_name, ..) in table_indexes(&table) {
+            if index_name == name {
+                return Ok(index_oid(&table, index_no));
+            }
+        }
+    }
+    Err(SqlError::new(
+        crate::sql::error::sqlstate::UNDEFINED_TABLE,
+        format!("relation \"{}\" does not exist", parts.join(".")),
+    ))
 }

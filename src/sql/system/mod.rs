@@ -60,6 +60,41 @@ pub fn index_oid(table: &TableDef, index_no: u16) -> u32 {
     1_000_000_000u32.wrapping_add(table.id.wrapping_mul(64)).wrapping_add(u32::from(index_no))
 }
 
+/// The OID of foreign key number `i` of a table (in its `foreign_keys` order).
+pub fn foreign_key_oid(table: &TableDef, i: usize) -> u32 {
+    index_oid(table, 48u16.saturating_add(u16::try_from(i).unwrap_or(15).min(15)))
+}
+
+/// A foreign key's definition as `pg_get_constraintdef` shows it.
+pub fn foreign_key_definition(
+    table: &TableDef,
+    fk: &catalog::ForeignKeyDef,
+    referenced: Option<&TableDef>,
+) -> String {
+    let names = |t: &TableDef, columns: &[usize]| {
+        columns
+            .iter()
+            .filter_map(|&c| t.columns.get(c))
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let referenced_columns =
+        referenced.map(|r| names(r, &fk.referenced_columns)).unwrap_or_default();
+    let mut text = format!(
+        "FOREIGN KEY ({}) REFERENCES {}({referenced_columns})",
+        names(table, &fk.columns),
+        fk.referenced_table
+    );
+    if fk.on_update != catalog::ReferentialAction::NoAction {
+        text.push_str(&format!(" ON UPDATE {}", fk.on_update.sql()));
+    }
+    if fk.on_delete != catalog::ReferentialAction::NoAction {
+        text.push_str(&format!(" ON DELETE {}", fk.on_delete.sql()));
+    }
+    text
+}
+
 /// The system relation `schema.name` (`schema` is `None` when unqualified; unqualified names
 /// resolve to `pg_catalog` first, as in PostgreSQL's default search path), if there is one.
 pub fn lookup(

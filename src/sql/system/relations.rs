@@ -104,6 +104,7 @@ pub fn information_schema(name: &str) -> Option<Builder> {
         "schemata" => is_schemata,
         "table_constraints" => is_table_constraints,
         "key_column_usage" => is_key_column_usage,
+        "referential_constraints" => is_referential_constraints,
         _ => return None,
     })
 }
@@ -604,7 +605,18 @@ fn pg_constraint(snapshot: &Snapshot) -> SystemRelation {
         ("confrelid", DataType::Oid),
         ("conkey", DataType::Text),
         ("consrc", DataType::Text),
+        ("confkey", DataType::Text),
+        ("confupdtype", DataType::Text),
+        ("confdeltype", DataType::Text),
+        ("confmatchtype", DataType::Text),
+        ("conparentid", DataType::Oid),
+        ("conislocal", DataType::Bool),
     ];
+    let key_text = |columns: &[usize]| {
+        let key: Vec<String> = columns.iter().map(|c| (c + 1).to_string()).collect();
+        text(&format!("{{{}}}", key.join(",")))
+    };
+    let no_fk = || vec![Value::Null, text(" "), text(" "), text(" "), oid(0), boolean(true)];
     let mut rows = Vec::new();
     for table in tables {
         for (index_no, constraint_name, index_columns, primary) in indexes(table) {
@@ -623,6 +635,9 @@ fn pg_constraint(snapshot: &Snapshot) -> SystemRelation {
                 text(&format!("{{{}}}", key.join(","))),
                 Value::Null,
             ]);
+            if let Some(row) = rows.last_mut() {
+                row.extend(no_fk());
+            }
         }
         for (i, check) in table.checks.iter().enumerate() {
             rows.push(vec![
@@ -638,6 +653,38 @@ fn pg_constraint(snapshot: &Snapshot) -> SystemRelation {
                 oid(0),
                 Value::Null,
                 text(&check.expr),
+            ]);
+            if let Some(row) = rows.last_mut() {
+                row.extend(no_fk());
+            }
+        }
+        for (i, fk) in table.foreign_keys.iter().enumerate() {
+            let referenced = tables.iter().find(|t| t.id == fk.referenced_id);
+            let index = referenced
+                .and_then(|r| {
+                    crate::sql::binder::unique_key_of(r, &fk.referenced_columns)
+                        .map(|no| index_oid(r, no))
+                })
+                .unwrap_or(0);
+            rows.push(vec![
+                oid(super::foreign_key_oid(table, i)),
+                name(&fk.name),
+                oid(PUBLIC_OID),
+                text("f"),
+                boolean(false),
+                boolean(false),
+                boolean(true),
+                oid(table.oid()),
+                oid(index),
+                oid(referenced.map_or(0, TableDef::oid)),
+                key_text(&fk.columns),
+                Value::Null,
+                key_text(&fk.referenced_columns),
+                text(fk.on_update.code()),
+                text(fk.on_delete.code()),
+                text("s"),
+                oid(0),
+                boolean(true),
             ]);
         }
     }
@@ -765,12 +812,7 @@ fn is_columns(snapshot: &Snapshot) -> SystemRelation {
                     identity: None,
                 })
                 .collect(),
-            primary_key: Vec::new(),
-            primary_key_name: None,
-            uniques: Vec::new(),
-            checks: Vec::new(),
-            row_id_sequence: None,
-            indexes: Vec::new(),
+            ..TableDef::default()
         })
         .collect();
     for table in tables.iter().chain(&view_tables) {
@@ -880,6 +922,19 @@ fn is_table_constraints(snapshot: &Snapshot) -> SystemRelation {
                 name("public"),
                 name(&table.name),
                 text("CHECK"),
+                text("NO"),
+                text("NO"),
+            ]);
+        }
+        for fk in &table.foreign_keys {
+            rows.push(vec![
+                name("quorumdb"),
+                name("public"),
+                name(&fk.name),
+                name("quorumdb"),
+                name("public"),
+                name(&table.name),
+                text("FOREIGN KEY"),
                 text("NO"),
                 text("NO"),
             ]);
@@ -1085,6 +1140,50 @@ fn is_sequences(snapshot: &Snapshot) -> SystemRelation {
             ("maximum_value", DataType::Text),
             ("increment", DataType::Text),
             ("cycle_option", DataType::Text),
+        ],
+        rows,
+    )
+}
+
+fn is_referential_constraints(snapshot: &Snapshot) -> SystemRelation {
+    let mut rows = Vec::new();
+    for table in &snapshot.tables {
+        for fk in &table.foreign_keys {
+            let unique_name =
+                snapshot.tables.iter().find(|t| t.id == fk.referenced_id).and_then(|r| {
+                    let no = crate::sql::binder::unique_key_of(r, &fk.referenced_columns)?;
+                    indexes(r)
+                        .into_iter()
+                        .find(|(n, ..)| *n == no)
+                        .map(|(_, name, ..)| name)
+                        .or_else(|| {
+                            r.indexes.iter().find(|i| i.index_no == no).map(|i| i.name.clone())
+                        })
+                });
+            rows.push(vec![
+                name("quorumdb"),
+                name("public"),
+                name(&fk.name),
+                name("quorumdb"),
+                name("public"),
+                unique_name.as_deref().map_or(Value::Null, name),
+                text("NONE"),
+                text(fk.on_update.sql()),
+                text(fk.on_delete.sql()),
+            ]);
+        }
+    }
+    rows_of(
+        &[
+            ("constraint_catalog", DataType::Name),
+            ("constraint_schema", DataType::Name),
+            ("constraint_name", DataType::Name),
+            ("unique_constraint_catalog", DataType::Name),
+            ("unique_constraint_schema", DataType::Name),
+            ("unique_constraint_name", DataType::Name),
+            ("match_option", DataType::Text),
+            ("update_rule", DataType::Text),
+            ("delete_rule", DataType::Text),
         ],
         rows,
     )
