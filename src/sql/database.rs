@@ -215,11 +215,6 @@ impl Database {
         })
     }
 
-    /// Forgets a dropped sequence's state.
-    pub fn forget_sequence(&self, id: u32) {
-        self.sequences.lock().remove(&id);
-    }
-
     /// The durable state of a sequence not used since the database opened: allocation
     /// resumes at the recorded mark (8 bytes in older databases, 16 now), or at START.
     fn load(&self, sequence: &SequenceDef) -> Result<SequenceState, SqlError> {

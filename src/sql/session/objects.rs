@@ -256,7 +256,6 @@ impl Session {
         if_exists: bool,
         cascade: bool,
     ) -> Result<Outcome, SqlError> {
-        let db = self.db.clone();
         let txn = self.txn()?;
         let mut notices = Vec::new();
         let mut found = Vec::new();
@@ -311,8 +310,9 @@ impl Session {
                     catalog::put_table(txn, &table)?;
                 }
             }
+            // The allocator keeps its state: the DROP may still roll back (ids are never
+            // reused, so a committed drop leaves only an unused entry).
             catalog::delete_sequence(txn, &sequence.name);
-            db.forget_sequence(sequence.id);
         }
         Ok(done("DROP SEQUENCE", notices))
     }
@@ -407,7 +407,6 @@ impl Session {
         if_exists: bool,
         cascade: bool,
     ) -> Result<Outcome, SqlError> {
-        let db = self.db.clone();
         let txn = self.txn()?;
         let mut notices = Vec::new();
         let mut found: Vec<TableDef> = Vec::new();
@@ -438,7 +437,6 @@ impl Session {
             for sequence in catalog::list_sequences(txn)? {
                 if sequence.owned_by.as_ref().is_some_and(|(t, _)| *t == table.name) {
                     catalog::delete_sequence(txn, &sequence.name);
-                    db.forget_sequence(sequence.id);
                 }
             }
             catalog::delete_table(txn, &table.name);
