@@ -1,9 +1,9 @@
-//! A scripted psql session against the real `quorumdb` binary: `tests/psql/session.sql` runs
+//! Scripted psql sessions against the real `quorumdb` binary. `tests/psql/session.sql` runs
 //! through `psql -X -a -v ON_ERROR_STOP=0 -f -` (create, insert, select, update, errors,
 //! `\copy` from files in a temporary directory, transactions, savepoints, PREPARE/EXECUTE) and
 //! its stdout and stderr must equal `tests/psql/session.out` and `tests/psql/session.err`,
 //! which were produced by PostgreSQL 15 (errors are printed as SQLSTATEs only, via
-//! `\set VERBOSITY sqlstate`).
+//! `\set VERBOSITY sqlstate`). `tests/psql/arrays.sql` does the same for arrays.
 //!
 //! `QDB_TEST_ADDR=HOST:PORT` runs the script against an existing server instead (that is how
 //! the expected files were made). Skipped, with a message, when no psql binary is installed.
@@ -148,11 +148,12 @@ fn assert_same(what: &str, got: &str, expected: &str) {
     );
 }
 
-#[test]
-fn scripted_psql_session() {
+/// Runs `tests/psql/<name>.sql` on a fresh server (or `QDB_TEST_ADDR`, after running
+/// `cleanup` there) and compares stdout and stderr with `<name>.out` and `<name>.err`.
+fn run_script(name: &str, cleanup: &str) {
     let Some(psql) = psql_binary() else {
-        println!("SKIPPED scripted_psql_session: no psql binary (looked in /usr/bin and PATH)");
-        eprintln!("SKIPPED scripted_psql_session: no psql binary (looked in /usr/bin and PATH)");
+        println!("SKIPPED psql script {name}: no psql binary (looked in /usr/bin and PATH)");
+        eprintln!("SKIPPED psql script {name}: no psql binary (looked in /usr/bin and PATH)");
         return;
     };
     let (server, host, port) = match std::env::var("QDB_TEST_ADDR") {
@@ -170,23 +171,19 @@ fn scripted_psql_session() {
     std::fs::write(dir.path().join("items.tsv"), ITEMS_TSV).expect("write items.tsv");
     std::fs::write(dir.path().join("items.csv"), ITEMS_CSV).expect("write items.csv");
 
-    // A shared server may hold the table from an earlier run.
+    // A shared server may hold the tables from an earlier run.
     if server.is_none() {
-        let cleanup = run_psql(
-            &psql,
-            &host,
-            &port,
-            dir.path(),
-            &["-q", "-c", "DROP TABLE IF EXISTS psql_items"],
-            "",
-        );
+        let cleanup = run_psql(&psql, &host, &port, dir.path(), &["-q", "-c", cleanup], "");
         assert_eq!(cleanup.status, Some(0), "cleanup failed: {}", cleanup.stderr);
     }
 
     let files = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/psql");
-    let script = std::fs::read_to_string(files.join("session.sql")).expect("read session.sql");
-    let expected_out = std::fs::read_to_string(files.join("session.out")).expect("session.out");
-    let expected_err = std::fs::read_to_string(files.join("session.err")).expect("session.err");
+    let read = |file: String| {
+        std::fs::read_to_string(files.join(&file)).unwrap_or_else(|e| panic!("read {file}: {e}"))
+    };
+    let script = read(format!("{name}.sql"));
+    let expected_out = read(format!("{name}.out"));
+    let expected_err = read(format!("{name}.err"));
     let output = run_psql(
         &psql,
         &host,
@@ -198,4 +195,16 @@ fn scripted_psql_session() {
     assert_same("psql stdout", &output.stdout, &expected_out);
     assert_same("psql stderr", &output.stderr, &expected_err);
     assert_eq!(output.status, Some(0), "psql exit status; stderr: {}", output.stderr);
+}
+
+#[test]
+fn scripted_psql_session() {
+    run_script("session", "DROP TABLE IF EXISTS psql_items");
+}
+
+/// Arrays end to end: `tests/psql/arrays.sql` (constructors, ANY/ALL, functions, array_agg,
+/// unnest, array columns with an index, `\d` of such a table).
+#[test]
+fn scripted_arrays() {
+    run_script("arrays", "DROP TABLE IF EXISTS arr_t");
 }

@@ -5,6 +5,7 @@
 //! Depends on: `sql::parser` (positions), `sql::catalog`, `sql::expr`, `sql::functions`,
 //! `sql::plan`, `sql::types`, `txn`.
 
+mod array;
 mod ddl;
 mod expr;
 mod foreign_key;

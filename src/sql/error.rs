@@ -107,6 +107,7 @@ pub mod sqlstate {
     pub const CANT_CHANGE_RUNTIME_PARAM: &str = "55P02";
     pub const BAD_COPY_FILE_FORMAT: &str = "22P04";
     pub const INVALID_REGULAR_EXPRESSION: &str = "2201B";
+    pub const ARRAY_SUBSCRIPT_ERROR: &str = "2202E";
     pub const WRONG_OBJECT_TYPE: &str = "42809";
     pub const DEPENDENT_OBJECTS_STILL_EXIST: &str = "2BP01";
     pub const SEQUENCE_GENERATOR_LIMIT_EXCEEDED: &str = "2200H";

@@ -408,6 +408,7 @@ fn open_source(txn: &mut Transaction, source: Source, env: &Arc<Env>) -> Result<
             Box::new(read_rows(txn, &table, &access, env)?.map(|r| r.map(|(_, row)| row)))
         }
         Source::Series { start, stop, step } => series(&start, &stop, &step, env)?,
+        Source::Unnest { arrays, ordinality } => unnest(&arrays, ordinality, env)?,
         Source::Rows(rows) => Box::new(rows.into_iter().map(Ok)),
         Source::Sequence(sequence) => {
             let state = env.sequences.state(&sequence)?;
@@ -503,6 +504,32 @@ pub(super) fn compare_keys(a: &[Value], b: &[Value], keys: &[SortKey]) -> Orderi
         }
     }
     Ordering::Equal
+}
+
+/// The rows of `unnest(a, b, ...)`: element i of every array side by side.
+fn unnest(arrays: &[Expr], ordinality: bool, env: &Arc<Env>) -> Result<Rows, SqlError> {
+    let mut columns = Vec::with_capacity(arrays.len());
+    for array in arrays {
+        columns.push(match array.eval(&[], env)? {
+            Value::Array(array) => array.elements,
+            Value::Null => Vec::new(),
+            other => {
+                return Err(SqlError::new(
+                    sqlstate::DATATYPE_MISMATCH,
+                    format!("function unnest({}) does not exist", other.type_name()),
+                ));
+            }
+        });
+    }
+    let count = columns.iter().map(Vec::len).max().unwrap_or(0);
+    let mut iters: Vec<_> = columns.into_iter().map(Vec::into_iter).collect();
+    Ok(Box::new((0..count).map(move |i| {
+        let mut row: Row = iters.iter_mut().map(|it| it.next().unwrap_or(Value::Null)).collect();
+        if ordinality {
+            row.push(Value::Int8(i as i64 + 1));
+        }
+        Ok(row)
+    })))
 }
 
 fn series(

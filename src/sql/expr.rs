@@ -7,7 +7,7 @@
 use super::error::{SqlError, sqlstate};
 use super::functions::{self, Function};
 use super::plan::SelectPlan;
-use super::types::{BinaryOp, DataType, UnaryOp, Value, binary_op, unary_op};
+use super::types::{Array, BinaryOp, DataType, UnaryOp, Value, binary_op, unary_op};
 use crate::txn::Transaction;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -67,7 +67,15 @@ pub enum Expr {
     Default,
     /// A column of the enclosing query's current row (inside a correlated subquery).
     Outer(usize),
-    /// A subquery: scalar, EXISTS or `operand [NOT] IN (subquery)`.
+    /// `left op ANY (right)` (`all`: `op ALL`), `right` an array.
+    Quantified {
+        op: BinaryOp,
+        all: bool,
+        left: Box<Expr>,
+        right: Box<Expr>,
+    },
+    /// A subquery: scalar, EXISTS, `operand [NOT] IN (subquery)`, `operand op ANY/ALL
+    /// (subquery)` or `ARRAY(subquery)`.
     Subquery {
         kind: SubqueryKind,
         subquery: Subquery,
@@ -84,6 +92,10 @@ pub enum SubqueryKind {
     Exists,
     /// `operand IN (SELECT x ...)` (`negated`: NOT IN), with SQL's NULL rules.
     In { negated: bool },
+    /// `operand op ANY (SELECT x ...)` / `op ALL`.
+    Quantified { op: BinaryOp, all: bool },
+    /// `ARRAY(SELECT x ...)`: the values, in order, as a one-dimensional array.
+    Array,
 }
 
 /// A bound subquery; it does not depend on the outer row, so it runs once per statement and
@@ -384,6 +396,39 @@ impl Expr {
                         }
                         if saw_null { Value::Null } else { Value::Bool(*negated) }
                     }
+                    SubqueryKind::Quantified { op, all } => {
+                        let value = match operand {
+                            Some(operand) => operand.eval(row, env)?,
+                            None => Value::Null,
+                        };
+                        let candidates = rows.iter().map(|r| r.first().unwrap_or(&Value::Null));
+                        quantified(*op, *all, &value, candidates)?
+                    }
+                    SubqueryKind::Array => {
+                        let elements: Vec<Value> = rows
+                            .into_iter()
+                            .map(|r| r.into_iter().next().unwrap_or(Value::Null))
+                            .collect();
+                        let element_type =
+                            elements.iter().find_map(Value::data_type).unwrap_or(DataType::Text);
+                        Value::Array(Box::new(Array::new(element_type, elements)))
+                    }
+                }
+            }
+            Expr::Quantified { op, all, left, right } => {
+                let value = left.eval(row, env)?;
+                match right.eval(row, env)? {
+                    Value::Null => Value::Null,
+                    Value::Array(array) => quantified(*op, *all, &value, array.elements.iter())?,
+                    other => {
+                        return Err(SqlError::new(
+                            sqlstate::WRONG_OBJECT_TYPE,
+                            format!(
+                                "op ANY/ALL (array) requires array on right side, not {}",
+                                other.type_name()
+                            ),
+                        ));
+                    }
                 }
             }
         })
@@ -422,6 +467,7 @@ impl Expr {
             | Expr::And(l, r)
             | Expr::Or(l, r)
             | Expr::IsDistinctFrom { left: l, right: r, .. }
+            | Expr::Quantified { left: l, right: r, .. }
             | Expr::Like { expr: l, pattern: r, .. } => {
                 l.walk(visit);
                 r.walk(visit);
@@ -450,6 +496,26 @@ impl Expr {
             Expr::Call { args, .. } => args.iter().for_each(|e| e.walk(visit)),
         }
     }
+}
+
+/// `value op ANY/ALL (candidates)` with SQL's NULL rules: ANY is true if some comparison is
+/// true, else NULL if some was NULL, else false (false for no candidates); ALL is false if
+/// some comparison is false, else NULL if some was NULL, else true.
+fn quantified<'a>(
+    op: BinaryOp,
+    all: bool,
+    value: &Value,
+    candidates: impl Iterator<Item = &'a Value>,
+) -> Result<Value, SqlError> {
+    let mut saw_null = false;
+    for candidate in candidates {
+        match binary_op(op, value, candidate)? {
+            Value::Bool(result) if result != all => return Ok(Value::Bool(result)),
+            Value::Bool(_) => {}
+            _ => saw_null = true,
+        }
+    }
+    Ok(if saw_null { Value::Null } else { Value::Bool(all) })
 }
 
 /// SQL truth of a value: `Some(bool)` or `None` for NULL; non-booleans are 42804.

@@ -85,6 +85,26 @@ pub enum Function {
     InRecovery,
     IndexDef,
     ConstraintDef,
+    // Arrays (evaluated in `array_functions`).
+    ArrayConstruct,
+    ArraySubscript,
+    ArrayLength,
+    ArrayUpper,
+    ArrayLower,
+    ArrayNdims,
+    ArrayDims,
+    Cardinality,
+    StringToArray,
+    ArrayPosition,
+    ArrayPositions,
+    ArrayAppend,
+    ArrayPrepend,
+    ArrayCat,
+    ArrayRemove,
+    ArrayReplace,
+    ArrayContains,
+    ArrayContainedBy,
+    ArrayOverlap,
 }
 
 /// Resolves `name` applied to arguments of `arg_types`: the function and its result type.
@@ -180,7 +200,12 @@ pub fn resolve(name: &str, arg_types: &[DataType]) -> Result<(Function, DataType
         "jsonb_exists" => (F::JsonbExists, DataType::Bool, 2..=2),
         "textregexeq" => (F::RegexMatch, DataType::Bool, 2..=2),
         "texticregexeq" => (F::RegexIMatch, DataType::Bool, 2..=2),
-        "pg_table_is_visible" | "pg_type_is_visible" => (F::TableIsVisible, DataType::Bool, 1..=1),
+        "pg_table_is_visible"
+        | "pg_type_is_visible"
+        | "pg_function_is_visible"
+        | "pg_collation_is_visible"
+        | "pg_opclass_is_visible"
+        | "pg_operator_is_visible" => (F::TableIsVisible, DataType::Bool, 1..=1),
         "pg_get_userbyid" => (F::UserById, DataType::Name, 1..=1),
         "format_type" => (F::FormatType, DataType::Text, 2..=2),
         "pg_get_expr" => (F::GetExpr, DataType::Text, 2..=3),
@@ -188,11 +213,42 @@ pub fn resolve(name: &str, arg_types: &[DataType]) -> Result<(Function, DataType
         "obj_description" | "col_description" | "shobj_description" => {
             (F::ObjDescription, DataType::Text, 1..=2)
         }
+        // Definitions of objects QuorumDB does not have (extended statistics, triggers,
+        // rules, partitioning): there is never such an object, so NULL.
+        "pg_get_statisticsobjdef"
+        | "pg_get_statisticsobjdef_columns"
+        | "pg_get_statisticsobjdef_expressions"
+        | "pg_get_triggerdef"
+        | "pg_get_ruledef"
+        | "pg_get_partkeydef"
+        | "pg_get_partition_constraintdef"
+        | "pg_get_function_result"
+        | "pg_get_function_arguments"
+        | "pg_get_function_identity_arguments" => (F::ObjDescription, DataType::Text, 1..=2),
         "array_to_string" => (F::ArrayToString, DataType::Text, 2..=3),
+        "array_length" => (F::ArrayLength, DataType::Int4, 2..=2),
+        "array_upper" => (F::ArrayUpper, DataType::Int4, 2..=2),
+        "array_lower" => (F::ArrayLower, DataType::Int4, 2..=2),
+        "array_ndims" => (F::ArrayNdims, DataType::Int4, 1..=1),
+        "array_dims" => (F::ArrayDims, DataType::Text, 1..=1),
+        "cardinality" => (F::Cardinality, DataType::Int4, 1..=1),
+        "string_to_array" => (F::StringToArray, DataType::Unknown, 2..=3),
+        "array_position" => (F::ArrayPosition, DataType::Int4, 2..=3),
+        "array_positions" => (F::ArrayPositions, DataType::Unknown, 2..=2),
+        "array_append" => (F::ArrayAppend, DataType::Unknown, 2..=2),
+        "array_prepend" => (F::ArrayPrepend, DataType::Unknown, 2..=2),
+        "array_cat" => (F::ArrayCat, DataType::Unknown, 2..=2),
+        "array_remove" => (F::ArrayRemove, DataType::Unknown, 2..=2),
+        "array_replace" => (F::ArrayReplace, DataType::Unknown, 3..=3),
+        "arraycontains" => (F::ArrayContains, DataType::Bool, 2..=2),
+        "arraycontained" => (F::ArrayContainedBy, DataType::Bool, 2..=2),
+        "arrayoverlap" => (F::ArrayOverlap, DataType::Bool, 2..=2),
         "has_table_privilege" | "has_schema_privilege" | "has_database_privilege" => {
             (F::HasPrivilege, DataType::Bool, 2..=3)
         }
         "pg_is_in_recovery" => (F::InRecovery, DataType::Bool, 0..=0),
+        // No publications exist, so no relation is published.
+        "pg_relation_is_publishable" => (F::InRecovery, DataType::Bool, 1..=1),
         "pg_get_indexdef" => (F::IndexDef, DataType::Text, 1..=3),
         "pg_get_constraintdef" => (F::ConstraintDef, DataType::Text, 1..=2),
         "jsonb_typeof" => (F::JsonbTypeof, DataType::Text, 1..=1),
@@ -201,8 +257,58 @@ pub fn resolve(name: &str, arg_types: &[DataType]) -> Result<(Function, DataType
     if !arity.contains(&arg_types.len()) {
         return Err(undefined(name, arg_types));
     }
+    let ty = match super::array_functions::result_type(function, arg_types) {
+        Some(array_type) => array_type,
+        None => ty,
+    };
+    if is_array_function(function) && !array_arguments_ok(function, arg_types) {
+        return Err(undefined(name, arg_types));
+    }
     let ty = if ty == DataType::Unknown { DataType::Text } else { ty };
     Ok((function, ty))
+}
+
+/// Functions evaluated by `array_functions`.
+fn is_array_function(function: Function) -> bool {
+    use Function as F;
+    matches!(
+        function,
+        F::ArrayConstruct
+            | F::ArraySubscript
+            | F::ArrayLength
+            | F::ArrayUpper
+            | F::ArrayLower
+            | F::ArrayNdims
+            | F::ArrayDims
+            | F::Cardinality
+            | F::ArrayToString
+            | F::StringToArray
+            | F::ArrayPosition
+            | F::ArrayPositions
+            | F::ArrayAppend
+            | F::ArrayPrepend
+            | F::ArrayCat
+            | F::ArrayRemove
+            | F::ArrayReplace
+            | F::ArrayContains
+            | F::ArrayContainedBy
+            | F::ArrayOverlap
+    )
+}
+
+/// Whether the arguments that must be arrays are arrays (or untyped).
+fn array_arguments_ok(function: Function, arg_types: &[DataType]) -> bool {
+    use Function as F;
+    let is_array =
+        |i: usize| matches!(arg_types.get(i), Some(DataType::Array(_) | DataType::Unknown) | None);
+    match function {
+        F::StringToArray => true,
+        F::ArrayPrepend => is_array(1),
+        F::ArrayCat | F::ArrayContains | F::ArrayContainedBy | F::ArrayOverlap => {
+            is_array(0) && is_array(1)
+        }
+        _ => is_array(0),
+    }
 }
 
 fn undefined(name: &str, arg_types: &[DataType]) -> SqlError {
@@ -235,6 +341,9 @@ pub fn call(
         return Ok(Value::Null);
     }
     let values: Vec<Value> = args.iter().map(|a| a.eval(row, env)).collect::<Result<_, _>>()?;
+    if is_array_function(function) {
+        return super::array_functions::call(function, &values);
+    }
     let arg = |i: usize| values.get(i).cloned().unwrap_or(Value::Null);
     let text = |i: usize| values.get(i).filter(|v| !v.is_null()).map(Value::to_text);
     let int = |i: usize| -> Result<Option<i64>, SqlError> {
@@ -581,7 +690,13 @@ pub fn call(
                 return Ok(Value::Null);
             };
             let mut txn = view.read_view();
-            let definition = if function == F::IndexDef {
+            let column = match function {
+                F::IndexDef => usize::try_from(int(1)?.unwrap_or(0)).unwrap_or(0),
+                _ => 0,
+            };
+            let definition = if function == F::IndexDef && column > 0 {
+                super::system::describe::index_column_definition(&mut txn, object, column)?
+            } else if function == F::IndexDef {
                 super::system::describe::index_definition(&mut txn, object)?
             } else {
                 super::system::describe::constraint_definition(&mut txn, object)?
@@ -606,7 +721,7 @@ pub fn call(
             None => Value::Null,
         },
         F::EncodingToChar => Value::Text(if int(0)? == Some(6) { "UTF8" } else { "" }.to_string()),
-        F::ObjDescription | F::ArrayToString => Value::Null,
+        F::ObjDescription => Value::Null,
         F::Md5 => {
             Value::Text(format!("{:x}", md5::compute(text(0).unwrap_or_default().as_bytes())))
         }
@@ -619,6 +734,26 @@ pub fn call(
             }
             v => serde_json::Value::String(v.to_text()),
         }),
+        F::ArrayConstruct
+        | F::ArraySubscript
+        | F::ArrayLength
+        | F::ArrayUpper
+        | F::ArrayLower
+        | F::ArrayNdims
+        | F::ArrayDims
+        | F::Cardinality
+        | F::ArrayToString
+        | F::StringToArray
+        | F::ArrayPosition
+        | F::ArrayPositions
+        | F::ArrayAppend
+        | F::ArrayPrepend
+        | F::ArrayCat
+        | F::ArrayRemove
+        | F::ArrayReplace
+        | F::ArrayContains
+        | F::ArrayContainedBy
+        | F::ArrayOverlap => super::array_functions::call(function, &values)?,
         F::JsonbTypeof => match arg(0) {
             Value::Jsonb(j) => Value::Text(
                 match j {

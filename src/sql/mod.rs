@@ -9,6 +9,7 @@
 //! values, planning and execution. Depends on: `txn`, `storage`, `encoding`. Knows nothing of
 //! the wire protocol: `pg` drives a [`Session`] and encodes what it returns.
 
+mod array_functions;
 mod binder;
 pub mod catalog;
 mod copy;

@@ -175,6 +175,9 @@ pub enum Source {
     Rows(Vec<Vec<super::types::Value>>),
     /// A sequence's one row: last_value, log_cnt, is_called (read when the statement runs).
     Sequence(Arc<SequenceDef>),
+    /// unnest(array, ...): one row per element, one column per array (shorter arrays are
+    /// padded with NULLs), plus the row number WITH ORDINALITY.
+    Unnest { arrays: Vec<Expr>, ordinality: bool },
     /// generate_series(start, stop, step) as one int8 (or int4) column.
     Series { start: Expr, stop: Expr, step: Expr },
     /// Two sources joined: each row is the left row, then the right row, then `merged`.
@@ -275,6 +278,7 @@ pub enum AggregateFunction {
     StringAgg,
     BoolAnd,
     BoolOr,
+    ArrayAgg,
 }
 
 /// One aggregate call. Arguments, FILTER and ORDER BY are evaluated on input rows.

@@ -273,3 +273,34 @@ impl Raw {
 pub fn tags(msgs: &[Msg]) -> String {
     msgs.iter().map(|m| char::from(m.tag)).collect()
 }
+
+/// The server a driver test talks to: with `QDB_TEST_ADDR=HOST:PORT`, an existing server
+/// (database and user `quorumdb`; how expectations are checked against PostgreSQL 15),
+/// otherwise a fresh `quorumdb` process of its own.
+pub struct Target {
+    pub server: Option<Server>,
+    pub conn_str: String,
+}
+
+impl Target {
+    pub fn new() -> Target {
+        match std::env::var("QDB_TEST_ADDR") {
+            Ok(addr) => {
+                let (host, port) = addr.rsplit_once(':').expect("QDB_TEST_ADDR is HOST:PORT");
+                Target {
+                    server: None,
+                    conn_str: format!("host={host} port={port} user=quorumdb dbname=quorumdb"),
+                }
+            }
+            Err(_) => {
+                let server = Server::start(&[]);
+                let conn_str = server.conn_str();
+                Target { server: Some(server), conn_str }
+            }
+        }
+    }
+
+    pub async fn client(&self) -> tokio_postgres::Client {
+        connect(&self.conn_str).await.expect("connect")
+    }
+}

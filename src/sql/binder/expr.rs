@@ -153,7 +153,9 @@ impl Binder<'_> {
                 }
                 // Fold casts of literals now so errors surface at bind time, like PostgreSQL.
                 if let Expr::Literal(value) = &bound {
-                    return Ok((Expr::Literal(value.cast(&to, true)?), to));
+                    use sqlparser::ast::Spanned;
+                    let value = value.cast(&to, true).map_err(|e| self.at(e, inner.span()))?;
+                    return Ok((Expr::Literal(value), to));
                 }
                 (Expr::Cast { expr: Box::new(bound), to: to.clone() }, to)
             }
@@ -372,6 +374,16 @@ impl Binder<'_> {
                 };
                 (Expr::Call { function, args: vec![arg] }, ty)
             }
+            A::Array(array) => self.bind_array_constructor(array, scope, agg)?,
+            A::AnyOp { left, compare_op, right, .. } => {
+                self.bind_quantified(left, compare_op, right, false, scope, agg)?
+            }
+            A::AllOp { left, compare_op, right } => {
+                self.bind_quantified(left, compare_op, right, true, scope, agg)?
+            }
+            A::CompoundFieldAccess { root, access_chain } => {
+                self.bind_subscripts(root, access_chain, scope, agg)?
+            }
             A::Position { expr: needle, r#in } => {
                 let args = vec![sub!(r#in).0, sub!(needle).0];
                 (Expr::Call { function: functions::Function::Strpos, args }, DataType::Int4)
@@ -511,7 +523,7 @@ impl Binder<'_> {
 
     /// Binds a subquery in its own scope, with the enclosing query's columns reachable as
     /// outer references (a correlated subquery).
-    fn bind_subquery(
+    pub(super) fn bind_subquery(
         &mut self,
         query: &ast::Query,
         outer: &Scope,
@@ -528,7 +540,7 @@ impl Binder<'_> {
     }
 
     /// Converts an untyped string literal to `target` (when that is a concrete, non-text type).
-    fn coerce_literal(
+    pub(super) fn coerce_literal(
         &self,
         expr: Expr,
         ty: DataType,
@@ -549,7 +561,7 @@ impl Binder<'_> {
     }
 
     /// When one side is an untyped parameter, it takes the other side's type.
-    fn infer_pair(&mut self, left: &Expr, lt: &DataType, right: &Expr, rt: &DataType) {
+    pub(super) fn infer_pair(&mut self, left: &Expr, lt: &DataType, right: &Expr, rt: &DataType) {
         if let Expr::Param(i) = left {
             self.infer_param(*i, rt);
         }
@@ -591,6 +603,24 @@ impl Binder<'_> {
             B::LtEq => BinaryOp::LtEq,
             B::Gt => BinaryOp::Gt,
             B::GtEq => BinaryOp::GtEq,
+            B::AtArrow | B::ArrowAt | B::PGOverlap
+                if matches!(lt, DataType::Array(_)) || matches!(rt, DataType::Array(_)) =>
+            {
+                let name = match op {
+                    B::AtArrow => "arraycontains",
+                    B::ArrowAt => "arraycontained",
+                    _ => "arrayoverlap",
+                };
+                // An untyped side is an array of the other side's type.
+                let array_type =
+                    if matches!(lt, DataType::Array(_)) { lt.clone() } else { rt.clone() };
+                let (l, lt) = self.coerce_literal(l, lt, &array_type, left)?;
+                let (r, rt) = self.coerce_literal(r, rt, &array_type, right)?;
+                self.infer_pair(&l, &lt, &r, &rt);
+                let (lt, rt) = (self.typed(&l, lt), self.typed(&r, rt));
+                let (function, ty) = functions::resolve(name, &[lt, rt])?;
+                return Ok((Expr::Call { function, args: vec![l, r] }, ty));
+            }
             B::AtArrow | B::Question => {
                 let (name, r, rt) = if matches!(op, B::AtArrow) {
                     let (r, rt) = self.coerce_literal(r, rt, &DataType::Jsonb, right)?;
@@ -754,6 +784,9 @@ impl Binder<'_> {
                     }
                 }
                 (args, distinct, star)
+            }
+            ast::FunctionArguments::Subquery(query) if name == "array" => {
+                return self.bind_array_subquery(query, scope);
             }
             ast::FunctionArguments::Subquery(_) => {
                 return Err(SqlError::unsupported("subquery as function argument"));
@@ -946,6 +979,7 @@ pub fn aggregate_function(name: &str, star: bool) -> Option<AggregateFunction> {
         "string_agg" => AggregateFunction::StringAgg,
         "bool_and" | "every" => AggregateFunction::BoolAnd,
         "bool_or" => AggregateFunction::BoolOr,
+        "array_agg" => AggregateFunction::ArrayAgg,
         _ => return None,
     })
 }
@@ -982,6 +1016,14 @@ fn aggregate_type(function: AggregateFunction, arg: &DataType) -> Result<DataTyp
         },
         F::StringAgg => DataType::Text,
         F::BoolAnd | F::BoolOr => DataType::Bool,
+        F::ArrayAgg => match arg {
+            DataType::Array(_) => arg.clone(),
+            DataType::Unknown => DataType::Array(Box::new(DataType::Text)),
+            DataType::Varchar(_) | DataType::Char(_) | DataType::Name => {
+                DataType::Array(Box::new(arg.clone()))
+            }
+            other => DataType::Array(Box::new(other.clone())),
+        },
         F::Min | F::Max => match arg {
             DataType::Unknown => DataType::Text,
             DataType::Varchar(_) | DataType::Char(_) => DataType::Text,
@@ -1031,10 +1073,23 @@ fn numeric_holds(value: &Value, text: &str) -> bool {
 
 /// Converts an AST type to ours.
 pub fn convert_type(data_type: &ast::DataType) -> Result<DataType, SqlError> {
-    let text = data_type.to_string().to_lowercase();
-    if text.ends_with("[]") || text.starts_with("array") {
-        return Err(SqlError::unsupported(format!("type {text} is not supported yet")));
+    // `int[]`, `int[3]`, `int ARRAY`: PostgreSQL ignores declared sizes.
+    if let ast::DataType::Array(definition) = data_type {
+        let element = match definition {
+            ast::ArrayElemTypeDef::SquareBracket(inner, _)
+            | ast::ArrayElemTypeDef::AngleBracket(inner)
+            | ast::ArrayElemTypeDef::Parenthesis(inner) => convert_type(inner)?,
+            other => {
+                return Err(SqlError::unsupported(format!("array type {other:?}")));
+            }
+        };
+        let element = match element {
+            DataType::Array(inner) => *inner,
+            other => other,
+        };
+        return Ok(DataType::Array(Box::new(element)));
     }
+    let text = data_type.to_string().to_lowercase();
     let (base, modifiers) = match text.split_once('(') {
         Some((base, rest)) => {
             let inner = rest.split_once(')').map_or(rest, |(inner, _)| inner);

@@ -671,14 +671,44 @@ impl Binder<'_> {
         factor: &ast::TableFactor,
     ) -> Result<(Source, Scope), SqlError> {
         match factor {
-            ast::TableFactor::Table { name, alias, args, .. } => {
+            ast::TableFactor::UNNEST {
+                alias,
+                array_exprs,
+                with_offset: false,
+                with_ordinality,
+                ..
+            } => {
+                let exprs: Vec<&ast::Expr> = array_exprs.iter().collect();
+                self.bind_unnest(&exprs, alias.as_ref(), *with_ordinality)
+            }
+            ast::TableFactor::Table { name, alias, args, with_ordinality, .. } => {
                 if args.is_none()
                     && let Some((source, scope)) =
                         self.bind_system_relation(name, alias.as_ref())?
                 {
                     return Ok((source, rename_columns(scope, alias.as_ref())?));
                 }
-                let table_name = object_name(name)?;
+                // Set-returning functions may be written pg_catalog.unnest(...).
+                let table_name = match (args, name.0.as_slice()) {
+                    (Some(_), [schema, function])
+                        if schema.as_ident().map(ident_name).as_deref() == Some("pg_catalog") =>
+                    {
+                        function.as_ident().map(ident_name).unwrap_or_default()
+                    }
+                    _ => object_name(name)?,
+                };
+                if let Some(args) = args
+                    && table_name == "unnest"
+                {
+                    let mut exprs = Vec::with_capacity(args.args.len());
+                    for arg in &args.args {
+                        let ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) = arg else {
+                            return Err(SqlError::unsupported("unnest argument"));
+                        };
+                        exprs.push(e);
+                    }
+                    return self.bind_unnest(&exprs, alias.as_ref(), *with_ordinality);
+                }
                 if let Some(args) = args {
                     if table_name != "generate_series" {
                         return Err(SqlError::unsupported(format!("table function {table_name}")));
@@ -939,7 +969,7 @@ fn cast_output(plan: &mut SelectPlan, i: usize, ty: &DataType) {
 
 /// The common type of two branches (UNION, USING, ...), as PostgreSQL resolves it for the
 /// common cases; `None` when they cannot be matched.
-fn common_type(a: &DataType, b: &DataType) -> Option<DataType> {
+pub(super) fn common_type(a: &DataType, b: &DataType) -> Option<DataType> {
     use DataType as T;
     if a == b {
         return Some(a.clone());
@@ -957,6 +987,7 @@ fn common_type(a: &DataType, b: &DataType) -> Option<DataType> {
     match (a, b) {
         (T::Unknown, t) | (t, T::Unknown) => Some(t.clone()),
         (T::Numeric { .. }, T::Numeric { .. }) => Some(T::Numeric { precision: None, scale: None }),
+        (T::Array(x), T::Array(y)) => Some(T::Array(Box::new(common_type(x, y)?))),
         _ => match (rank(a), rank(b)) {
             (Some(x), Some(y)) => {
                 let t = if x >= y { a } else { b };
@@ -1198,6 +1229,7 @@ fn map_columns(expr: &mut Expr, f: &dyn Fn(usize) -> usize) {
         | Expr::And(l, r)
         | Expr::Or(l, r)
         | Expr::IsDistinctFrom { left: l, right: r, .. }
+        | Expr::Quantified { left: l, right: r, .. }
         | Expr::Like { expr: l, pattern: r, .. } => {
             map_columns(l, f);
             map_columns(r, f);
@@ -1312,12 +1344,19 @@ fn output_name(expr: &ast::Expr) -> String {
         ast::Expr::Substring { .. } => "substring".into(),
         ast::Expr::Trim { .. } => "btrim".into(),
         ast::Expr::Position { .. } => "position".into(),
+        ast::Expr::Array(_) => "array".into(),
+        ast::Expr::CompoundFieldAccess { root, .. } => output_name(root),
         _ => "?column?".into(),
     }
 }
 
 fn type_output_name(data_type: &ast::DataType) -> String {
-    match super::expr::convert_type(data_type) {
+    // A cast to an array type is named after the element type (`'{1}'::int[]` is `int4`).
+    let ty = super::expr::convert_type(data_type).map(|ty| match ty {
+        DataType::Array(element) => *element,
+        other => other,
+    });
+    match ty {
         Ok(ty) => match ty {
             DataType::Int2 => "int2".into(),
             DataType::Int4 => "int4".into(),

@@ -7,7 +7,7 @@ use super::{Row, Rows, compare_keys, values_key};
 use crate::sql::error::SqlError;
 use crate::sql::expr::{Env, truth};
 use crate::sql::plan::{Aggregate, AggregateFunction as F, Grouping};
-use crate::sql::types::{BinaryOp, DataType, Value, binary_op};
+use crate::sql::types::{Array, BinaryOp, DataType, Value, binary_op};
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 
@@ -60,10 +60,15 @@ struct Accumulator {
 
 enum State {
     Count(i64),
-    Sum { total: Value, count: i64 },
+    Sum {
+        total: Value,
+        count: i64,
+    },
     Extreme(Value),
     Text(Option<String>),
     Bool(Option<bool>),
+    /// array_agg: every value, NULLs included (None until the first row).
+    Values(Option<Vec<Value>>),
 }
 
 impl Accumulator {
@@ -74,6 +79,7 @@ impl Accumulator {
             F::Min | F::Max => State::Extreme(Value::Null),
             F::StringAgg => State::Text(None),
             F::BoolAnd | F::BoolOr => State::Bool(None),
+            F::ArrayAgg => State::Values(None),
         };
         Accumulator { state, seen: HashSet::new(), buffered: Vec::new() }
     }
@@ -98,7 +104,8 @@ impl Accumulator {
     }
 
     fn accept(&mut self, aggregate: &Aggregate, args: Row) -> Result<(), SqlError> {
-        if aggregate.function != F::CountStar && args.first().is_none_or(Value::is_null) {
+        let keeps_nulls = matches!(aggregate.function, F::CountStar | F::ArrayAgg);
+        if !keeps_nulls && args.first().is_none_or(Value::is_null) {
             return Ok(());
         }
         if aggregate.distinct && !self.seen.insert(values_key(&args)) {
@@ -137,6 +144,7 @@ impl Accumulator {
                     None => *text = Some(value.to_text()),
                 }
             }
+            State::Values(values) => values.get_or_insert_with(Vec::new).push(value),
             State::Bool(result) => {
                 let b = truth(&value)?.unwrap_or(true);
                 *result = Some(match (aggregate.function, *result) {
@@ -181,8 +189,51 @@ impl Accumulator {
             }
             State::Text(text) => text.map_or(Value::Null, Value::Text),
             State::Bool(b) => b.map_or(Value::Null, Value::Bool),
+            State::Values(None) => Value::Null,
+            State::Values(Some(values)) => array_of(values, &aggregate.result_type)?,
         })
     }
+}
+
+/// The array_agg result: the values as a one-dimensional array, or (for array inputs) one
+/// more dimension over arrays of equal dimensions.
+fn array_of(values: Vec<Value>, result_type: &DataType) -> Result<Value, SqlError> {
+    let element_type = match result_type {
+        DataType::Array(element) => (**element).clone(),
+        other => other.clone(),
+    };
+    if matches!(result_type, DataType::Array(_))
+        && values.iter().any(|v| matches!(v, Value::Array(_)))
+    {
+        use crate::sql::error::sqlstate;
+        let mut parts: Vec<Array> = Vec::with_capacity(values.len());
+        for value in values {
+            let Value::Array(array) = value else {
+                return Err(SqlError::new(
+                    sqlstate::NULL_VALUE_NOT_ALLOWED,
+                    "cannot accumulate null arrays",
+                ));
+            };
+            if array.elements.is_empty() {
+                return Err(SqlError::new(
+                    sqlstate::ARRAY_SUBSCRIPT_ERROR,
+                    "cannot accumulate empty arrays",
+                ));
+            }
+            if parts.first().is_some_and(|first| {
+                first.dims.iter().map(|d| d.length).ne(array.dims.iter().map(|d| d.length))
+            }) {
+                return Err(SqlError::new(
+                    sqlstate::ARRAY_SUBSCRIPT_ERROR,
+                    "cannot accumulate arrays of different dimensionality",
+                ));
+            }
+            parts.push(*array);
+        }
+        return Ok(Value::Array(Box::new(Array::from_subarrays(element_type, parts)?)));
+    }
+    let array = Array::new(element_type.clone(), values);
+    Ok(Value::Array(Box::new(array.cast_elements(&element_type, false)?)))
 }
 
 /// The type sums (and averages) accumulate in.

@@ -129,3 +129,24 @@ pub fn relation_oid(txn: &mut Transaction, text: &str) -> Result<u32, SqlError> 
         format!("relation \"{}\" does not exist", parts.join(".")),
     ))
 }
+
+/// The name of key column `column` (1-based) of index `oid`: what
+/// `pg_get_indexdef(oid, column, pretty)` returns for a column number above zero.
+pub fn index_column_definition(
+    txn: &mut Transaction,
+    oid: u32,
+    column: usize,
+) -> Result<Option<String>, SqlError> {
+    for table in catalog::list_tables(txn)? {
+        for (index_no, _, columns, _) in table_indexes(&table) {
+            if index_oid(&table, index_no) == oid {
+                let position = column.checked_sub(1).and_then(|i| columns.get(i));
+                return Ok(position
+                    .and_then(|&c| table.columns.get(c))
+                    .map(|c| c.name.clone())
+                    .or_else(|| Some(String::new())));
+            }
+        }
+    }
+    Ok(None)
+}

@@ -9,6 +9,7 @@
 //! Depends on: `sql::catalog`, `sql::types`, `txn`.
 
 pub mod describe;
+mod empty_relations;
 mod relations;
 
 use super::catalog::{self, SequenceDef, TableDef, ViewDef};
@@ -108,6 +109,9 @@ pub fn lookup(
         _ => None,
     };
     let Some(build) = builder else {
+        if matches!(schema, None | Some("pg_catalog")) {
+            return Ok(empty_relations::pg_catalog(name));
+        }
         return Ok(None);
     };
     Ok(Some(build(&Snapshot::read(txn)?)))

@@ -76,7 +76,7 @@ pub fn pg_catalog(name: &str) -> Option<Builder> {
                     ("polrelid", DataType::Oid),
                     ("polcmd", DataType::Text),
                     ("polpermissive", DataType::Bool),
-                    ("polroles", DataType::Text),
+                    ("polroles", DataType::Array(Box::new(DataType::Oid))),
                     ("polqual", DataType::Text),
                     ("polwithcheck", DataType::Text),
                 ],
@@ -109,7 +109,16 @@ pub fn information_schema(name: &str) -> Option<Builder> {
     })
 }
 
-fn rows_of(columns: &[(&str, DataType)], rows: Vec<Vec<Value>>) -> SystemRelation {
+/// A relation of `rows`; text values in array-typed columns are given in array text form
+/// (`{1,2}`) and parsed here.
+fn rows_of(columns: &[(&str, DataType)], mut rows: Vec<Vec<Value>>) -> SystemRelation {
+    for row in &mut rows {
+        for (value, (_, ty)) in row.iter_mut().zip(columns) {
+            if let (DataType::Array(_), Value::Text(text)) = (ty, &*value) {
+                *value = Value::parse_text(ty, text).unwrap_or(Value::Null);
+            }
+        }
+    }
     SystemRelation {
         columns: columns.iter().map(|(n, t)| (n.to_string(), t.clone())).collect(),
         rows,
@@ -141,7 +150,7 @@ fn pg_namespace(_: &Snapshot) -> SystemRelation {
             ("oid", DataType::Oid),
             ("nspname", DataType::Name),
             ("nspowner", DataType::Oid),
-            ("nspacl", DataType::Text),
+            ("nspacl", DataType::Array(Box::new(DataType::Text))),
         ],
         vec![
             vec![oid(PG_CATALOG_OID), name("pg_catalog"), oid(ROLE_OID), Value::Null],
@@ -212,8 +221,8 @@ fn pg_class(snapshot: &Snapshot) -> SystemRelation {
         ("relispopulated", DataType::Bool),
         ("relreplident", DataType::Text),
         ("relispartition", DataType::Bool),
-        ("relacl", DataType::Text),
-        ("reloptions", DataType::Text),
+        ("relacl", DataType::Array(Box::new(DataType::Text))),
+        ("reloptions", DataType::Array(Box::new(DataType::Text))),
         ("relpartbound", DataType::Text),
     ];
     let mut rows = Vec::new();
@@ -301,7 +310,7 @@ fn attribute_row(
     number: usize,
     not_null: bool,
 ) -> Vec<Value> {
-    vec![
+    let mut row = vec![
         oid(relation),
         name(column),
         oid(ty.oid()),
@@ -315,7 +324,25 @@ fn attribute_row(
         text(""),
         boolean(false),
         oid(if ty.is_string() { 100 } else { 0 }),
-    ]
+    ];
+    extend_attribute(Some(&mut row), ty);
+    row
+}
+
+/// The pg_attribute columns after `attcollation`: storage, statistics and option columns.
+fn extend_attribute(row: Option<&mut Vec<Value>>, ty: &DataType) {
+    let Some(row) = row else { return };
+    let storage = if ty.typlen() > 0 { "p" } else { "x" };
+    row.extend([
+        text(storage),
+        text(""),
+        int(-1),
+        boolean(true),
+        int(0),
+        Value::Null,
+        Value::Null,
+        Value::Null,
+    ]);
 }
 
 fn pg_attribute(snapshot: &Snapshot) -> SystemRelation {
@@ -334,6 +361,14 @@ fn pg_attribute(snapshot: &Snapshot) -> SystemRelation {
         ("attgenerated", DataType::Text),
         ("attisdropped", DataType::Bool),
         ("attcollation", DataType::Oid),
+        ("attstorage", DataType::Text),
+        ("attcompression", DataType::Text),
+        ("attstattarget", DataType::Int4),
+        ("attislocal", DataType::Bool),
+        ("attinhcount", DataType::Int4),
+        ("attacl", DataType::Array(Box::new(DataType::Text))),
+        ("attoptions", DataType::Array(Box::new(DataType::Text))),
+        ("attfdwoptions", DataType::Array(Box::new(DataType::Text))),
     ];
     let mut rows = Vec::new();
     for table in tables {
@@ -350,7 +385,7 @@ fn pg_attribute(snapshot: &Snapshot) -> SystemRelation {
                 small(i64::from(column.ty.typlen())),
                 small(i64::try_from(i + 1).unwrap_or(0)),
                 int(i64::from(column.ty.typmod())),
-                small(0),
+                small(i64::from(matches!(column.ty, DataType::Array(_)))),
                 boolean(column.not_null),
                 boolean(column.default.is_some()),
                 text(identity),
@@ -358,6 +393,7 @@ fn pg_attribute(snapshot: &Snapshot) -> SystemRelation {
                 boolean(false),
                 oid(if column.ty.is_string() { 100 } else { 0 }),
             ]);
+            extend_attribute(rows.last_mut(), &column.ty);
         }
         for (index_no, _, index_columns, _, _) in index_relations(table) {
             for (i, &c) in index_columns.iter().enumerate() {
@@ -377,6 +413,7 @@ fn pg_attribute(snapshot: &Snapshot) -> SystemRelation {
                         boolean(false),
                         oid(0),
                     ]);
+                    extend_attribute(rows.last_mut(), &column.ty);
                 }
             }
         }
@@ -437,10 +474,11 @@ fn pg_type(_: &Snapshot) -> SystemRelation {
         (DataType::Jsonb, "jsonb", "U"),
         (DataType::Unknown, "unknown", "X"),
     ];
-    let rows = types
+    let mut rows: Vec<Vec<Value>> = types
         .iter()
         .map(|(ty, type_name, category)| {
             let len = ty.typlen();
+            let array_oid = crate::sql::types::array_type_oid(ty.oid()).unwrap_or(0);
             vec![
                 oid(ty.oid()),
                 name(type_name),
@@ -453,7 +491,7 @@ fn pg_type(_: &Snapshot) -> SystemRelation {
                 text(","),
                 oid(0),
                 oid(0),
-                oid(0),
+                oid(array_oid),
                 boolean(false),
                 oid(0),
                 int(-1),
@@ -462,6 +500,29 @@ fn pg_type(_: &Snapshot) -> SystemRelation {
             ]
         })
         .collect();
+    // The array types: `_int4` and friends.
+    for (ty, type_name, _) in &types {
+        let Some(array_oid) = crate::sql::types::array_type_oid(ty.oid()) else { continue };
+        rows.push(vec![
+            oid(array_oid),
+            name(&format!("_{type_name}")),
+            oid(PG_CATALOG_OID),
+            oid(ROLE_OID),
+            small(-1),
+            boolean(false),
+            text("b"),
+            text("A"),
+            text(","),
+            oid(0),
+            oid(ty.oid()),
+            oid(0),
+            boolean(false),
+            oid(0),
+            int(-1),
+            int(0),
+            oid(if ty.is_string() { 100 } else { 0 }),
+        ]);
+    }
     rows_of(&columns, rows)
 }
 
@@ -479,7 +540,7 @@ fn pg_database(_: &Snapshot) -> SystemRelation {
             ("datcollate", DataType::Text),
             ("datctype", DataType::Text),
             ("daticulocale", DataType::Text),
-            ("datacl", DataType::Text),
+            ("datacl", DataType::Array(Box::new(DataType::Text))),
         ],
         vec![vec![
             oid(DATABASE_OID),
@@ -561,6 +622,8 @@ fn pg_index(snapshot: &Snapshot) -> SystemRelation {
         ("indkey", DataType::Text),
         ("indexprs", DataType::Text),
         ("indpred", DataType::Text),
+        ("indnullsnotdistinct", DataType::Bool),
+        ("indcheckxmin", DataType::Bool),
     ];
     let mut rows = Vec::new();
     for table in tables {
@@ -584,6 +647,8 @@ fn pg_index(snapshot: &Snapshot) -> SystemRelation {
                 text(&key.join(" ")),
                 Value::Null,
                 Value::Null,
+                boolean(false),
+                boolean(false),
             ]);
         }
     }
@@ -603,7 +668,7 @@ fn pg_constraint(snapshot: &Snapshot) -> SystemRelation {
         ("conrelid", DataType::Oid),
         ("conindid", DataType::Oid),
         ("confrelid", DataType::Oid),
-        ("conkey", DataType::Text),
+        ("conkey", DataType::Array(Box::new(DataType::Int2))),
         ("consrc", DataType::Text),
         ("confkey", DataType::Text),
         ("confupdtype", DataType::Text),

@@ -62,6 +62,13 @@ impl Value {
                 out.put_u8(1);
                 write_jsonb(j, out);
             }
+            (Value::Array(a), DataType::Array(element)) => {
+                if a.element_type == **element {
+                    a.write_binary(out)?;
+                } else {
+                    a.cast_elements(element, true)?.write_binary(out)?;
+                }
+            }
             (value, ty) => {
                 let converted = value.cast(ty, true)?;
                 if converted.data_type().is_some_and(|t| same_family(&t, ty)) {
@@ -126,6 +133,9 @@ impl Value {
                 let text = utf8(bytes)?;
                 validate_json(text)?;
                 Value::Json(text.to_string())
+            }
+            DataType::Array(element) => {
+                Value::Array(Box::new(super::array::Array::parse_binary(element, bytes)?))
             }
             DataType::Jsonb => match bytes.split_first() {
                 Some((1, text)) => Value::Jsonb(parse_jsonb(utf8(text)?)?),

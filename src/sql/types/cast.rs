@@ -33,6 +33,9 @@ pub enum CastContext {
 pub fn cast_context(from: &DataType, to: &DataType) -> Option<CastContext> {
     use CastContext::{Assignment, Explicit, Implicit};
     use DataType as T;
+    if let (T::Array(from), T::Array(to)) = (from, to) {
+        return cast_context(from, to);
+    }
     let same = std::mem::discriminant(from) == std::mem::discriminant(to);
     Some(match (from, to) {
         _ if same => Implicit,
@@ -242,6 +245,9 @@ impl Value {
             (V::Jsonb(j), T::Json) => V::Json(jsonb_to_string(j)),
             (V::Jsonb(j), T::Jsonb) => V::Jsonb(j.clone()),
             (V::Json(s), T::Jsonb) => V::Jsonb(parse_jsonb(s)?),
+            (V::Array(a), T::Array(element)) => {
+                V::Array(Box::new(a.cast_elements(element, explicit)?))
+            }
             _ => return Err(fail()),
         })
     }

@@ -93,6 +93,7 @@ fn typed_cmp(a: &Value, b: &Value) -> Option<Ordering> {
         (V::Interval(x), V::Interval(y)) => span(*x).cmp(&span(*y)),
         (V::Uuid(x), V::Uuid(y)) => x.as_bytes().cmp(y.as_bytes()),
         (V::Jsonb(x), V::Jsonb(y)) => jsonb_cmp(x, y),
+        (V::Array(x), V::Array(y)) => x.array_cmp(y),
         _ => num_cmp(Num::of(a)?, Num::of(b)?),
     })
 }
@@ -115,7 +116,8 @@ fn type_rank(value: &Value) -> u8 {
         Value::Uuid(_) => 6,
         Value::Json(_) => 7,
         Value::Jsonb(_) => 8,
-        Value::Null => 9,
+        Value::Array(_) => 9,
+        Value::Null => 10,
     }
 }
 

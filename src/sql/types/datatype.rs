@@ -34,6 +34,8 @@ impl DataType {
             DataType::Numeric { .. } => 1700,
             DataType::Uuid => 2950,
             DataType::Jsonb => 3802,
+            // anyarray when the element type has no array type of its own.
+            DataType::Array(element) => super::array::array_type_oid(element.oid()).unwrap_or(2277),
         }
     }
 
@@ -61,7 +63,10 @@ impl DataType {
             1700 => DataType::Numeric { precision: None, scale: None },
             2950 => DataType::Uuid,
             3802 => DataType::Jsonb,
-            _ => return None,
+            other => {
+                let element = super::array::element_type_oid(other)?;
+                DataType::Array(Box::new(DataType::from_oid(element)?))
+            }
         })
     }
 
@@ -69,6 +74,10 @@ impl DataType {
     /// [`DataType::typmod`]): `(1043, 14)` is `varchar(10)`. Invalid modifiers are ignored.
     pub fn from_oid_typmod(oid: u32, typmod: i32) -> Option<DataType> {
         let base = DataType::from_oid(oid)?;
+        if let DataType::Array(element) = &base {
+            let element = DataType::from_oid_typmod(element.oid(), typmod)?;
+            return Some(DataType::Array(Box::new(element)));
+        }
         if typmod < 4 {
             return Some(base);
         }
@@ -100,6 +109,7 @@ impl DataType {
                 let s = scale.unwrap_or(0) & 0xFFFF;
                 i32::try_from(((*p & 0x7FFF) << 16) | s).map(|m| m + 4).unwrap_or(-1)
             }
+            DataType::Array(element) => element.typmod(),
             _ => -1,
         }
     }
@@ -121,7 +131,8 @@ impl DataType {
             | DataType::Char(_)
             | DataType::Bytea
             | DataType::Json
-            | DataType::Jsonb => -1,
+            | DataType::Jsonb
+            | DataType::Array(_) => -1,
         }
     }
 
@@ -134,6 +145,7 @@ impl DataType {
             }
             DataType::Varchar(Some(n)) => format!("character varying({n})"),
             DataType::Char(Some(n)) => format!("character({n})"),
+            DataType::Array(element) => format!("{}[]", element.display_name()),
             other => other.base_name().to_string(),
         }
     }
@@ -164,6 +176,36 @@ impl DataType {
             DataType::Name => "name",
             DataType::Oid => "oid",
             DataType::Unknown => "unknown",
+            DataType::Array(element) => element.array_base_name(),
+        }
+    }
+
+    /// `base_name` of an array of this type (`integer[]`).
+    fn array_base_name(&self) -> &'static str {
+        match self {
+            DataType::Bool => "boolean[]",
+            DataType::Int2 => "smallint[]",
+            DataType::Int4 => "integer[]",
+            DataType::Int8 => "bigint[]",
+            DataType::Float4 => "real[]",
+            DataType::Float8 => "double precision[]",
+            DataType::Numeric { .. } => "numeric[]",
+            DataType::Text => "text[]",
+            DataType::Varchar(_) => "character varying[]",
+            DataType::Char(Some(_)) => "character[]",
+            DataType::Char(None) => "bpchar[]",
+            DataType::Bytea => "bytea[]",
+            DataType::Date => "date[]",
+            DataType::Timestamp => "timestamp without time zone[]",
+            DataType::Timestamptz => "timestamp with time zone[]",
+            DataType::Interval => "interval[]",
+            DataType::Uuid => "uuid[]",
+            DataType::Json => "json[]",
+            DataType::Jsonb => "jsonb[]",
+            DataType::Name => "name[]",
+            DataType::Oid => "oid[]",
+            DataType::Unknown => "unknown[]",
+            DataType::Array(_) => "anyarray",
         }
     }
 
@@ -173,6 +215,19 @@ impl DataType {
     pub fn from_sql_name(name: &str, modifiers: &[u32]) -> Result<DataType, SqlError> {
         let trimmed = name.trim();
         let base = trimmed.strip_prefix("pg_catalog.").unwrap_or(trimmed);
+        // `integer[]`, `int4[][]`, `_int4` (the array type's own name).
+        let mut element = base;
+        while let Some(inner) = element.trim_end().strip_suffix("[]") {
+            element = inner;
+        }
+        if element.len() != base.len() {
+            return Ok(DataType::Array(Box::new(DataType::from_sql_name(element, modifiers)?)));
+        }
+        if let Some(element) = base.strip_prefix('_')
+            && let Ok(element) = DataType::from_sql_name(element, modifiers)
+        {
+            return Ok(DataType::Array(Box::new(element)));
+        }
         let plain = |ty: DataType| -> Result<DataType, SqlError> {
             if modifiers.is_empty() {
                 Ok(ty)

@@ -150,6 +150,14 @@ impl Value {
                 push(key, |k| k.i64((s >> 64) as i64).u64(s as u64));
             }
             Value::Jsonb(j) => encode_json_key(j, key),
+            // Each element behind a `true` marker, then `false`: a prefix sorts first.
+            Value::Array(a) => {
+                for element in &a.elements {
+                    push(key, |k| k.bool(true));
+                    element.encode_key(key);
+                }
+                push(key, |k| k.bool(false));
+            }
         }
     }
 

@@ -7,7 +7,7 @@
 //! BY and indexes, arithmetic and comparison operators, the row codec used for storage and
 //! the order-preserving key codec used for primary keys.
 //!
-//! Files, one job each: `value` (the enums), `datatype` (OIDs, typmods, names), `text_in` /
+//! Files, one job each: `value` (the enums), `array` (array values and their formats), `datatype` (OIDs, typmods, names), `text_in` /
 //! `text_out` (text formats), `binary_io` (binary wire format), `cast` (conversions),
 //! `compare` (SQL comparison and sort order), `ops` (operators), `row_codec` (storage rows),
 //! `key_codec` (memcomparable keys); helpers `numeric`, `float_fmt`, `datetime`, `interval`,
@@ -15,6 +15,8 @@
 //!
 //! Depends on: `encoding` (key codec), `sql::error`. Knows nothing of tables or the wire.
 
+mod array;
+pub mod array_ops;
 mod binary_io;
 mod cast;
 mod compare;
@@ -35,6 +37,9 @@ mod value;
 #[cfg(test)]
 mod tests;
 
+pub use array::{
+    Array, ArrayDim, MAX_DIMENSIONS, array_type_oid, array_type_oids, element_type_oid,
+};
 pub use cast::{CastContext, cast_context};
 pub use ops::op_symbol;
 pub use ops::{binary_op, binary_op_type, unary_op};

@@ -78,6 +78,7 @@ enum Family {
     Uuid,
     Json,
     Jsonb,
+    Array,
 }
 
 fn family(ty: &DataType) -> Family {
@@ -101,6 +102,16 @@ fn family(ty: &DataType) -> Family {
         DataType::Uuid => Family::Uuid,
         DataType::Json => Family::Json,
         DataType::Jsonb => Family::Jsonb,
+        DataType::Array(_) => Family::Array,
+    }
+}
+
+/// Whether arrays of these element types compare (their element families match).
+fn arrays_comparable(l: &DataType, r: &DataType) -> bool {
+    match (l, r) {
+        (DataType::Array(x), DataType::Array(y)) => arrays_comparable(x, y),
+        (DataType::Unknown, _) | (_, DataType::Unknown) => true,
+        (x, y) => family(x) == family(y) && family(x) != Family::Json,
     }
 }
 
@@ -184,6 +195,12 @@ pub fn binary_op_type(
         }
         BinaryOp::Concat => {
             return match (left, right) {
+                (T::Array(l), T::Array(r)) if arrays_comparable(l, r) => Ok(left.clone()),
+                (T::Array(e), other) | (other, T::Array(e))
+                    if *other == T::Unknown || arrays_comparable(e, other) =>
+                {
+                    Ok(T::Array(e.clone()))
+                }
                 (T::Bytea | T::Unknown, T::Bytea) | (T::Bytea, T::Unknown) => Ok(T::Bytea),
                 (T::Jsonb | T::Unknown, T::Jsonb) | (T::Jsonb, T::Unknown) => Ok(T::Jsonb),
                 (l, r) if l.is_string() || r.is_string() => Ok(T::Text),
@@ -206,6 +223,13 @@ pub fn binary_op_type(
         (other, T::Unknown) => (other.clone(), unknown_partner(op, other, false)),
         (l, r) => (l.clone(), r.clone()),
     };
+    if is_comparison(op) && (matches!(l, T::Array(_)) || matches!(r, T::Array(_))) {
+        return if arrays_comparable(&l, &r) && family(&l) == family(&r) {
+            Ok(T::Bool)
+        } else {
+            Err(error())
+        };
+    }
     if is_comparison(op) {
         let fl = family(&l);
         return if fl == family(&r) && fl != Family::Json { Ok(T::Bool) } else { Err(error()) };
@@ -244,6 +268,11 @@ pub fn binary_op(op: BinaryOp, left: &Value, right: &Value) -> Result<Value, Sql
                 _ => order != Ordering::Less,
             }),
         });
+    }
+    if op == BinaryOp::Concat
+        && (matches!(left, Value::Array(_)) || matches!(right, Value::Array(_)))
+    {
+        return super::array_ops::concat_operator(left, right);
     }
     if left.is_null() || right.is_null() {
         return Ok(Value::Null);

@@ -8,6 +8,7 @@
 //! jsonb as a compact tree. Rows stored with fewer values than the table has columns decode
 //! with trailing NULLs; damaged bytes are XX001, never a panic.
 
+use super::array::{Array, ArrayDim, MAX_DIMENSIONS};
 use super::datetime::{date_to_days, days_to_date, micros_to_timestamp, timestamp_to_micros, utc};
 use super::errors::corrupted;
 use super::value::{DataType, Interval, Value};
@@ -37,6 +38,9 @@ const TAG_UUID: u8 = 15;
 const TAG_JSON: u8 = 16;
 const TAG_JSONB: u8 = 17;
 const TAG_OID: u8 = 18;
+/// Element type OID and typmod, dimension count, (length, lower bound) per dimension, then
+/// the elements as values.
+const TAG_ARRAY: u8 = 19;
 
 const JSON_NULL: u8 = 0;
 const JSON_FALSE: u8 = 1;
@@ -154,6 +158,19 @@ fn encode_value(value: &Value, out: &mut Vec<u8>) {
         Value::Oid(v) => {
             out.push(TAG_OID);
             put_varint(out, u128::from(*v));
+        }
+        Value::Array(a) => {
+            out.push(TAG_ARRAY);
+            put_varint(out, u128::from(a.element_type.oid()));
+            put_varint(out, zigzag(i64::from(a.element_type.typmod())));
+            put_varint(out, a.dims.len() as u128);
+            for d in &a.dims {
+                put_varint(out, zigzag(i64::from(d.length)));
+                put_varint(out, zigzag(i64::from(d.lower)));
+            }
+            for element in &a.elements {
+                encode_value(element, out);
+            }
         }
     }
 }
@@ -322,8 +339,41 @@ fn decode_value(r: &mut Reader<'_>) -> Result<Value, SqlError> {
         TAG_JSON => Value::Json(r.string()?),
         TAG_JSONB => Value::Jsonb(decode_json(r, 0)?),
         TAG_OID => Value::Oid(u32::try_from(r.varint()?).map_err(|_| corrupted("oid"))?),
+        TAG_ARRAY => Value::Array(Box::new(decode_array(r)?)),
         other => return Err(corrupted(&format!("unknown value tag {other}"))),
     })
+}
+
+fn decode_array(r: &mut Reader<'_>) -> Result<Array, SqlError> {
+    let oid = u32::try_from(r.varint()?).map_err(|_| corrupted("array element type"))?;
+    let typmod = r.i32()?;
+    let element_type =
+        DataType::from_oid_typmod(oid, typmod).ok_or_else(|| corrupted("array element type"))?;
+    let ndims = usize::try_from(r.varint()?).map_err(|_| corrupted("array dimensions"))?;
+    if ndims > MAX_DIMENSIONS {
+        return Err(corrupted("array dimensions"));
+    }
+    let mut dims = Vec::with_capacity(ndims);
+    let mut count: usize = if ndims == 0 { 0 } else { 1 };
+    for _ in 0..ndims {
+        let length = r.i32()?;
+        let lower = r.i32()?;
+        let n = usize::try_from(length).map_err(|_| corrupted("array length"))?;
+        count = count.checked_mul(n).ok_or_else(|| corrupted("array length"))?;
+        dims.push(ArrayDim { length, lower });
+    }
+    // Every element takes at least one byte: refuse counts the row cannot hold.
+    if count > r.bytes.len().saturating_sub(r.pos) {
+        return Err(corrupted("array length"));
+    }
+    let mut elements = Vec::with_capacity(count);
+    for _ in 0..count {
+        match decode_value(r)? {
+            Value::Array(_) => return Err(corrupted("nested array")),
+            value => elements.push(value),
+        }
+    }
+    Ok(Array { element_type, dims, elements })
 }
 
 fn timestamp(r: &mut Reader<'_>) -> Result<chrono::NaiveDateTime, SqlError> {

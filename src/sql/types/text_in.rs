@@ -55,6 +55,9 @@ impl Value {
             }
             DataType::Jsonb => Value::Jsonb(parse_jsonb(text)?),
             DataType::Oid => Value::Oid(parse_oid(text)?),
+            DataType::Array(element) => {
+                Value::Array(Box::new(super::array::Array::parse_text(element, text)?))
+            }
         })
     }
 }

@@ -55,6 +55,7 @@ impl Value {
                 out.extend_from_slice(u.hyphenated().encode_lower(&mut buf).as_bytes());
             }
             Value::Jsonb(j) => write_jsonb(j, out),
+            Value::Array(a) => a.write_text(out),
         }
     }
 
@@ -66,6 +67,7 @@ impl Value {
             Value::Float8(v) => write_f64(*v, out),
             Value::Float4(v) => write_f32(*v, out),
             Value::Jsonb(j) => write_jsonb(j, out),
+            Value::Array(a) => a.write_text(out),
             other => {
                 let mut buf = BytesMut::new();
                 other.write_text(&mut buf);

@@ -40,6 +40,8 @@ pub enum DataType {
     Oid,
     /// A string literal or parameter whose type is not known yet (PostgreSQL's `unknown`).
     Unknown,
+    /// An array of the element type (any number of dimensions, as in PostgreSQL).
+    Array(Box<DataType>),
 }
 
 /// An interval: months, days and microseconds kept apart, as PostgreSQL does.
@@ -75,6 +77,7 @@ pub enum Value {
     Json(String),
     Jsonb(serde_json::Value),
     Oid(u32),
+    Array(Box<super::array::Array>),
 }
 
 /// Binary operators the executor evaluates through [`binary_op`].
@@ -127,6 +130,7 @@ impl Value {
             Value::Json(_) => DataType::Json,
             Value::Jsonb(_) => DataType::Jsonb,
             Value::Oid(_) => DataType::Oid,
+            Value::Array(a) => DataType::Array(Box::new(a.element_type.clone())),
         })
     }
 

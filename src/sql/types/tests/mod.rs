@@ -1,6 +1,7 @@
 //! Unit tests of the type system, one file per module under test; expected outputs were
 //! checked against PostgreSQL 15.
 
+mod arrays;
 mod binary;
 mod casts;
 mod codecs;
