@@ -47,6 +47,8 @@ pub enum Function {
     CurrVal,
     LastVal,
     ViewDef,
+    PartitionAncestors,
+    RegclassName,
     SetVal,
     CurrentSetting,
     SetConfig,
@@ -167,6 +169,8 @@ pub fn resolve(name: &str, arg_types: &[DataType]) -> Result<(Function, DataType
         "currval" => (F::CurrVal, DataType::Int8, 1..=1),
         "lastval" => (F::LastVal, DataType::Int8, 0..=0),
         "pg_get_viewdef" => (F::ViewDef, DataType::Text, 1..=2),
+        // Tables are never partitions here: a table's only "ancestor" is itself.
+        "pg_partition_ancestors" => (F::PartitionAncestors, DataType::Oid, 1..=1),
         "setval" => (F::SetVal, DataType::Int8, 2..=3),
         "current_setting" => (F::CurrentSetting, DataType::Text, 1..=2),
         "set_config" => (F::SetConfig, DataType::Text, 3..=3),
@@ -664,6 +668,20 @@ pub fn call(
             }
         }
         F::InRecovery => Value::Bool(false),
+        F::PartitionAncestors => match arg(0) {
+            Value::Null => Value::Null,
+            other => other.cast(&DataType::Oid, false)?,
+        },
+        F::RegclassName => {
+            let Some(oid) = int(0)?.and_then(|o| u32::try_from(o).ok()) else {
+                return Ok(Value::Null);
+            };
+            let name = match env.view.as_ref() {
+                Some(view) => super::system::describe::relation_name(&mut view.read_view(), oid)?,
+                None => None,
+            };
+            Value::Text(name.unwrap_or_else(|| oid.to_string()))
+        }
         F::ViewDef => {
             let Some(view) = env.view.as_ref() else {
                 return Ok(Value::Null);

@@ -147,6 +147,22 @@ impl Binder<'_> {
                     return Ok((Expr::Literal(Value::Oid(oid)), DataType::Oid));
                 }
                 let to = convert_type(data_type)?;
+                // `column::regclass` prints the relation's name (psql's `\d` footers); OIDs
+                // are otherwise plain numbers here, so only a column reference turns into
+                // a name.
+                if data_type.to_string().to_lowercase().trim_start_matches("pg_catalog.")
+                    == "regclass"
+                    && matches!(inner.as_ref(), A::Identifier(_) | A::CompoundIdentifier(_))
+                {
+                    let (bound, _) = self.bind_expr_in(inner, scope, agg.as_deref_mut())?;
+                    return Ok((
+                        Expr::Call {
+                            function: functions::Function::RegclassName,
+                            args: vec![bound],
+                        },
+                        DataType::Text,
+                    ));
+                }
                 let (bound, _) = self.bind_expr_in(inner, scope, agg.as_deref_mut())?;
                 if let Expr::Param(index) = bound {
                     self.infer_param(index, &to);

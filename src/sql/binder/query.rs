@@ -698,6 +698,30 @@ impl Binder<'_> {
                     _ => object_name(name)?,
                 };
                 if let Some(args) = args
+                    && table_name == "pg_partition_ancestors"
+                {
+                    // No table is a partition: a table's only ancestor is itself, so this is
+                    // unnest(ARRAY[relation]).
+                    let [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(relation))] =
+                        args.args.as_slice()
+                    else {
+                        return Err(SqlError::unsupported("pg_partition_ancestors argument"));
+                    };
+                    let relation = ast::Expr::Cast {
+                        kind: ast::CastKind::DoubleColon,
+                        expr: Box::new(relation.clone()),
+                        data_type: ast::DataType::Custom(
+                            ast::ObjectName(vec![ast::ObjectNamePart::Identifier(
+                                ast::Ident::new("oid"),
+                            )]),
+                            Vec::new(),
+                        ),
+                        format: None,
+                    };
+                    let array = ast::Expr::Array(ast::Array { elem: vec![relation], named: true });
+                    return self.bind_unnest(&[&array], alias.as_ref(), *with_ordinality);
+                }
+                if let Some(args) = args
                     && table_name == "unnest"
                 {
                     let mut exprs = Vec::with_capacity(args.args.len());

@@ -150,3 +150,21 @@ pub fn index_column_definition(
     }
     Ok(None)
 }
+
+/// The name of the relation with OID `oid` (what `oid::regclass` prints), if there is one.
+pub fn relation_name(txn: &mut Transaction, oid: u32) -> Result<Option<String>, SqlError> {
+    for table in catalog::list_tables(txn)? {
+        if table.oid() == oid {
+            return Ok(Some(table.name));
+        }
+        for (index_no, index_name, ..) in table_indexes(&table) {
+            if index_oid(&table, index_no) == oid {
+                return Ok(Some(index_name));
+            }
+        }
+    }
+    if let Some(view) = catalog::list_views(txn)?.into_iter().find(|v| v.oid() == oid) {
+        return Ok(Some(view.name));
+    }
+    Ok(catalog::list_sequences(txn)?.into_iter().find(|s| s.oid() == oid).map(|s| s.name))
+}

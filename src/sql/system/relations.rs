@@ -83,9 +83,25 @@ pub fn pg_catalog(name: &str) -> Option<Builder> {
                 Vec::new(),
             )
         },
+        // Foreign keys are not implemented with triggers here: no rows.
         "pg_trigger" => |_| {
             rows_of(
-                &[("oid", DataType::Oid), ("tgrelid", DataType::Oid), ("tgname", DataType::Name)],
+                &[
+                    ("oid", DataType::Oid),
+                    ("tgrelid", DataType::Oid),
+                    ("tgparentid", DataType::Oid),
+                    ("tgname", DataType::Name),
+                    ("tgfoid", DataType::Oid),
+                    ("tgtype", DataType::Int2),
+                    ("tgenabled", DataType::Text),
+                    ("tgisinternal", DataType::Bool),
+                    ("tgconstrrelid", DataType::Oid),
+                    ("tgconstrindid", DataType::Oid),
+                    ("tgconstraint", DataType::Oid),
+                    ("tgdeferrable", DataType::Bool),
+                    ("tginitdeferred", DataType::Bool),
+                    ("tgnargs", DataType::Int2),
+                ],
                 Vec::new(),
             )
         },
@@ -265,8 +281,15 @@ fn pg_class(snapshot: &Snapshot) -> SystemRelation {
             Value::Null,
         ]
     };
+    // psql looks for foreign keys only on tables with triggers (PostgreSQL implements
+    // foreign keys with them).
+    let has_triggers = |table: &TableDef| {
+        !table.foreign_keys.is_empty()
+            || tables.iter().any(|t| t.foreign_keys.iter().any(|f| f.referenced_id == table.id))
+    };
     for table in tables {
         let table_indexes = index_relations(table);
+        let start = rows.len();
         rows.push(row(
             table.oid(),
             &table.name,
@@ -276,6 +299,11 @@ fn pg_class(snapshot: &Snapshot) -> SystemRelation {
             !table_indexes.is_empty(),
             2,
         ));
+        if has_triggers(table)
+            && let Some(flag) = rows.get_mut(start).and_then(|r| r.get_mut(19))
+        {
+            *flag = boolean(true);
+        }
         for (index_no, index_name, index_columns, _, _) in table_indexes {
             rows.push(row(
                 index_oid(table, index_no),
@@ -670,7 +698,7 @@ fn pg_constraint(snapshot: &Snapshot) -> SystemRelation {
         ("confrelid", DataType::Oid),
         ("conkey", DataType::Array(Box::new(DataType::Int2))),
         ("consrc", DataType::Text),
-        ("confkey", DataType::Text),
+        ("confkey", DataType::Array(Box::new(DataType::Int2))),
         ("confupdtype", DataType::Text),
         ("confdeltype", DataType::Text),
         ("confmatchtype", DataType::Text),
