@@ -9,12 +9,14 @@ mod array;
 mod ddl;
 mod expr;
 mod foreign_key;
+mod names;
 mod query;
 mod sequence;
 mod statement;
 mod view;
 
 pub use foreign_key::unique_key_of;
+pub use names::{current_schema, resolve_text, search_path};
 pub use query::choose_access;
 pub use sequence::bind_alter_sequence;
 pub use statement::bind_statement;
@@ -44,6 +46,8 @@ pub struct Binder<'a> {
     pub expanding: Vec<u32>,
     /// Object ids of the tables and views the statement reads (what a view depends on).
     pub relations_used: Vec<u32>,
+    /// Schemas unqualified relation names are looked up in (and created in), in order.
+    pub search_path: Vec<String>,
 }
 
 impl<'a> Binder<'a> {
@@ -61,7 +65,14 @@ impl<'a> Binder<'a> {
             outer: Vec::new(),
             expanding: Vec::new(),
             relations_used: Vec::new(),
+            search_path: vec!["public".to_string()],
         }
+    }
+
+    /// The same binder with schemas searched in `path`.
+    pub fn with_search_path(mut self, path: Vec<String>) -> Binder<'a> {
+        self.search_path = path;
+        self
     }
 }
 

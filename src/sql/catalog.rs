@@ -8,6 +8,7 @@
 //! 0x01 "t/" name                 table definition (JSON)
 //! 0x01 "s/" name                 sequence definition (JSON)
 //! 0x01 "w/" name                 view definition (JSON)
+//! 0x01 "n/" name                 schema definition (JSON)
 //! 0x01 "r/" parent id, child id  a table (child) has foreign keys to another (parent):
 //!                                the child's name, so writes to the parent find the
 //!                                tables to check without reading every definition
@@ -30,6 +31,12 @@
 //! hidden row id to the key). ADD COLUMN without a default needs no rewrite: `decode_row`
 //! yields NULL for missing trailing values. RENAME TO moves the definition to its new name
 //! key; rows and index entries are keyed by the table id and do not move.
+//!
+//! Schemas: a relation in schema `public` is stored under its bare name (as before schemas
+//! existed); one in another schema under `schema.name` (its *key*), which is also what
+//! `TableDef::name` (and the view and sequence names) hold. [`split_key`] and [`qualify`]
+//! convert. Names derived from a relation's key (`s.t_pkey`, `s.t_id_seq`) therefore land
+//! in the relation's schema, as PostgreSQL places them.
 //!
 //! Depends on: `txn`, `sql::types`, `sql::error`.
 
@@ -236,6 +243,9 @@ pub struct ViewDef {
     /// Object ids of the tables and views the query reads: they cannot be dropped while
     /// the view exists (unless CASCADE drops the view too).
     pub depends_on: Vec<u32>,
+    /// The search_path when the view was created: its query's names resolve through it.
+    #[serde(default)]
+    pub search_path: Vec<String>,
 }
 
 impl ViewDef {
@@ -325,6 +335,72 @@ fn sequence_key(name: &str) -> Vec<u8> {
     let mut key = vec![CATALOG, b's', b'/'];
     key.extend_from_slice(name.as_bytes());
     key
+}
+
+/// A schema made with CREATE SCHEMA (`public` always exists and is not stored).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SchemaDef {
+    pub id: u32,
+    pub name: String,
+}
+
+impl SchemaDef {
+    /// The PostgreSQL OID clients see for this schema.
+    pub fn oid(&self) -> u32 {
+        FIRST_USER_OID + self.id
+    }
+}
+
+/// The catalog key of relation `name` in `schema`.
+pub fn qualify(schema: &str, name: &str) -> String {
+    if schema == "public" { name.to_string() } else { format!("{schema}.{name}") }
+}
+
+/// A relation key split into schema and bare name, given the schemas that exist (a public
+/// relation's quoted name may itself contain a dot).
+pub fn split_key<'k>(key: &'k str, schemas: &[SchemaDef]) -> (&'k str, &'k str) {
+    if let Some((schema, name)) = key.split_once('.')
+        && schemas.iter().any(|s| s.name == schema)
+    {
+        return (schema, name);
+    }
+    ("public", key)
+}
+
+fn schema_key(name: &str) -> Vec<u8> {
+    let mut key = vec![CATALOG, b'n', b'/'];
+    key.extend_from_slice(name.as_bytes());
+    key
+}
+
+/// Reads schema `name` (None for `public`, which is built in, and for missing schemas).
+pub fn get_schema(txn: &mut Transaction, name: &str) -> Result<Option<SchemaDef>, SqlError> {
+    match txn.get(&schema_key(name))? {
+        Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| damaged(name, e)),
+        None => Ok(None),
+    }
+}
+
+/// Whether schema `name` exists (`public` always does).
+pub fn schema_exists(txn: &mut Transaction, name: &str) -> Result<bool, SqlError> {
+    Ok(name == "public" || get_schema(txn, name)?.is_some())
+}
+
+/// Writes a schema definition.
+pub fn put_schema(txn: &mut Transaction, schema: &SchemaDef) -> Result<(), SqlError> {
+    let json = serde_json::to_vec(schema).map_err(|e| SqlError::internal(e.to_string()))?;
+    txn.put(schema_key(&schema.name), json);
+    Ok(())
+}
+
+/// Removes a schema definition.
+pub fn delete_schema(txn: &mut Transaction, name: &str) {
+    txn.delete(schema_key(name));
+}
+
+/// The schemas made with CREATE SCHEMA, in name order.
+pub fn list_schemas(txn: &mut Transaction) -> Result<Vec<SchemaDef>, SqlError> {
+    list_under(txn, schema_key(""))
 }
 
 fn view_key(name: &str) -> Vec<u8> {

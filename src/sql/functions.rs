@@ -398,7 +398,17 @@ pub fn call(
     Ok(match function {
         F::Version => Value::Text(VERSION.to_string()),
         F::CurrentDatabase => Value::Text(env.database.clone()),
-        F::CurrentSchema => Value::Text("public".to_string()),
+        F::CurrentSchema => {
+            let path = super::binder::search_path(
+                &env.setting("search_path").unwrap_or_else(|| "public".to_string()),
+                &env.user,
+            );
+            match env.view.as_ref() {
+                Some(view) => super::binder::current_schema(&mut view.read_view(), &path)?
+                    .map_or(Value::Null, Value::Text),
+                None => Value::Text("public".to_string()),
+            }
+        }
         F::CurrentUser => Value::Text(env.user.clone()),
         F::Now => Value::Timestamptz(env.now),
         F::CurrentDate => Value::Date(env.now.date_naive()),
@@ -689,7 +699,14 @@ pub fn call(
             let mut txn = view.read_view();
             let found = match arg(0) {
                 Value::Null => return Ok(Value::Null),
-                Value::Text(name) => super::system::describe::view_by_name(&mut txn, &name)?,
+                Value::Text(name) => {
+                    let path = super::binder::search_path(
+                        &env.setting("search_path").unwrap_or_else(|| "public".to_string()),
+                        &env.user,
+                    );
+                    let key = super::binder::resolve_text(&mut txn, &name, &path)?;
+                    super::catalog::get_view(&mut txn, &key)?
+                }
                 other => match other.cast(&DataType::Int8, false)? {
                     Value::Int8(oid) => match u32::try_from(oid) {
                         Ok(oid) => super::system::describe::view_by_oid(&mut txn, oid)?,

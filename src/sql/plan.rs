@@ -46,6 +46,15 @@ pub enum Plan {
         view: ViewDef,
         or_replace: bool,
     },
+    CreateSchema {
+        name: String,
+        if_not_exists: bool,
+    },
+    DropSchemas {
+        names: Vec<String>,
+        if_exists: bool,
+        cascade: bool,
+    },
     DropViews {
         names: Vec<String>,
         if_exists: bool,

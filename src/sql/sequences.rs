@@ -33,16 +33,18 @@ pub struct SessionSequences {
     /// A read view of the statement's transaction (None: read the latest committed state).
     pub view: Option<Transaction>,
     pub values: Arc<Mutex<SessionValues>>,
+    /// Schemas unqualified names are looked up in.
+    pub search_path: Vec<String>,
 }
 
 impl SessionSequences {
     /// The definition of the sequence `name` names (as nextval's text argument spells it).
     fn lookup(&self, name: &str) -> Result<SequenceDef, SqlError> {
-        let relation = relation_from_text(name)?;
         let mut txn = match &self.view {
             Some(view) => view.read_view(),
             None => self.db.store().begin(IsolationLevel::Snapshot),
         };
+        let relation = super::binder::resolve_text(&mut txn, name, &self.search_path)?;
         if let Some(def) = catalog::get_sequence(&mut txn, &relation)? {
             return Ok(def);
         }
@@ -158,22 +160,6 @@ pub fn name_parts(text: &str) -> Result<Vec<String>, SqlError> {
             None => return Ok(parts),
             Some('.') => {}
             Some(_) => return Err(invalid()),
-        }
-    }
-}
-
-/// The relation a text name refers to (only the `public` schema holds user relations).
-fn relation_from_text(text: &str) -> Result<String, SqlError> {
-    let parts = name_parts(text)?;
-    match parts.as_slice() {
-        [name] => Ok(name.clone()),
-        [schema, name] if schema == "public" => Ok(name.clone()),
-        [schema, _] => Err(SqlError::new(
-            sqlstate::INVALID_SCHEMA_NAME,
-            format!("schema \"{schema}\" does not exist"),
-        )),
-        _ => {
-            Err(SqlError::syntax(format!("improper relation name (too many dotted names): {text}")))
         }
     }
 }

@@ -263,9 +263,11 @@ impl Session {
         if self.block == Block::Failed && !is_transaction_end(&statement) {
             return Err(aborted());
         }
+        let path = self.search_path();
         let (plan, params) = self.with_txn_for_binding(
             |binder_txn, sql_text| {
-                let mut binder = Binder::new(sql_text, param_types.to_vec(), binder_txn);
+                let mut binder =
+                    Binder::new(sql_text, param_types.to_vec(), binder_txn).with_search_path(path);
                 let plan = match &statement.kind {
                     StatementKind::Ast(ast) => bind_statement(&mut binder, ast)?,
                     StatementKind::Special(plan) => plan.as_ref().clone(),
@@ -342,6 +344,7 @@ impl Session {
                 db: self.db.clone(),
                 view: self.txn.as_ref().map(Transaction::read_view),
                 values: self.sequence_values.clone(),
+                search_path: self.search_path(),
             }),
             cancel: self.cancel.clone(),
             setting_changes: Mutex::new(Vec::new()),
@@ -359,8 +362,9 @@ impl Session {
     fn bind(&mut self, prepared: &Prepared) -> Result<Plan, SqlError> {
         let declared: Vec<Option<DataType>> =
             prepared.param_types.iter().cloned().map(Some).collect();
+        let path = self.search_path();
         let txn = self.txn.as_mut().ok_or_else(|| SqlError::internal("no transaction"))?;
-        let mut binder = Binder::new(&prepared.sql, declared, txn);
+        let mut binder = Binder::new(&prepared.sql, declared, txn).with_search_path(path);
         match &prepared.statement.kind {
             StatementKind::Ast(ast) => bind_statement(&mut binder, ast),
             StatementKind::Special(plan) => Ok(plan.as_ref().clone()),
@@ -398,6 +402,8 @@ impl Session {
                     | Plan::DropSequences { .. }
                     | Plan::CreateView { .. }
                     | Plan::DropViews { .. }
+                    | Plan::CreateSchema { .. }
+                    | Plan::DropSchemas { .. }
                     | Plan::Truncate { .. }
                     | Plan::AlterTable { .. }
                     | Plan::CreateIndex { .. }
@@ -520,6 +526,16 @@ impl Session {
             }
             Plan::DropViews { names, if_exists, cascade } => {
                 let outcome = self.drop_views(&names, if_exists, cascade)?;
+                self.finish_implicit(implicit)?;
+                outcome
+            }
+            Plan::CreateSchema { name, if_not_exists } => {
+                let outcome = self.create_schema(&name, if_not_exists)?;
+                self.finish_implicit(implicit)?;
+                outcome
+            }
+            Plan::DropSchemas { names, if_exists, cascade } => {
+                let outcome = self.drop_schemas(&names, if_exists, cascade)?;
                 self.finish_implicit(implicit)?;
                 outcome
             }
@@ -742,8 +758,9 @@ impl Session {
                 }
                 let statement =
                     Statement { text: sql.clone(), kind: StatementKind::Ast(Arc::from(statement)) };
+                let path = self.search_path();
                 let txn = self.txn()?;
-                let mut binder = Binder::new(&sql, param_types, txn);
+                let mut binder = Binder::new(&sql, param_types, txn).with_search_path(path);
                 let plan = match &statement.kind {
                     StatementKind::Ast(ast) => bind_statement(&mut binder, ast)?,
                     StatementKind::Special(plan) => plan.as_ref().clone(),
@@ -777,9 +794,11 @@ impl Session {
                     values.push(expr.eval(&[], &env)?.cast(ty, false)?);
                 }
                 let plan = {
+                    let path = self.search_path();
                     let txn = self.txn()?;
                     let declared = prepared.param_types.iter().cloned().map(Some).collect();
-                    let mut binder = Binder::new(&prepared.sql, declared, txn);
+                    let mut binder =
+                        Binder::new(&prepared.sql, declared, txn).with_search_path(path);
                     match &prepared.statement.kind {
                         StatementKind::Ast(ast) => bind_statement(&mut binder, ast)?,
                         StatementKind::Special(plan) => plan.as_ref().clone(),
@@ -852,16 +871,13 @@ impl Session {
     }
 
     fn table_defaults(&mut self, table: &TableDef) -> Result<super::plan::WriteRules, SqlError> {
-        // Bind an INSERT with no columns to reuse the binder's default/check handling.
-        let sql = format!("INSERT INTO \"{}\" DEFAULT VALUES", table.name.replace('"', "\"\""));
-        let ast =
-            parser::parse_statements(&sql)?.pop().ok_or_else(|| SqlError::internal("empty"))?;
-        let txn = self.txn()?;
-        let mut binder = Binder::new(&sql, Vec::new(), txn);
-        match bind_statement(&mut binder, &ast)? {
-            Plan::Insert(insert) => Ok((insert.defaults, insert.checks)),
-            _ => Err(SqlError::internal("COPY target did not bind as an INSERT")),
-        }
+        super::binder::write_rules(self.txn()?, table)
+    }
+
+    /// The schemas of the session's `search_path`, in order.
+    fn search_path(&self) -> Vec<String> {
+        let setting = self.settings.get("search_path").unwrap_or("public");
+        super::binder::search_path(setting, &self.user)
     }
 
     fn savepoint_position(&mut self, name: &str, implicit: bool) -> Result<usize, SqlError> {

@@ -545,3 +545,93 @@ fn foreign_key_actions_and_self_references() {
     rows(&mut s1, "ALTER TABLE d ADD COLUMN q int REFERENCES p2");
     assert_eq!(code(&mut s1, "UPDATE d SET q = 5"), "23503");
 }
+
+#[test]
+fn schemas_hold_relations_and_follow_the_search_path() {
+    let db = open();
+    let mut s1 = session(&db);
+    rows(&mut s1, "CREATE SCHEMA s");
+    assert_eq!(code(&mut s1, "CREATE SCHEMA s"), "42P06");
+    assert_eq!(
+        notices(&mut s1, "CREATE SCHEMA IF NOT EXISTS s"),
+        vec!["schema \"s\" already exists, skipping"]
+    );
+    assert_eq!(code(&mut s1, "CREATE SCHEMA pg_mine"), "42939");
+    assert_eq!(code(&mut s1, "CREATE TABLE nope.t (a int)"), "3F000");
+    rows(&mut s1, "CREATE TABLE s.t (id serial PRIMARY KEY, v text)");
+    rows(&mut s1, "CREATE TABLE t (id int PRIMARY KEY, w text)");
+    rows(&mut s1, "INSERT INTO s.t (v) VALUES ('in s'), ('again')");
+    rows(&mut s1, "INSERT INTO public.t VALUES (1, 'in public')");
+    assert_eq!(
+        rows(&mut s1, "SELECT t.id, t.v FROM s.t ORDER BY 1"),
+        s(&[&["1", "in s"], &["2", "again"]])
+    );
+    assert_eq!(rows(&mut s1, "SELECT * FROM t"), s(&[&["1", "in public"]]));
+    assert_eq!(rows(&mut s1, "SELECT current_schema()"), s(&[&["public"]]));
+    rows(&mut s1, "SET search_path TO s, public");
+    assert_eq!(rows(&mut s1, "SELECT current_schema()"), s(&[&["s"]]));
+    assert_eq!(rows(&mut s1, "SELECT v FROM t WHERE id = 2"), s(&[&["again"]]));
+    assert_eq!(rows(&mut s1, "SELECT currval('t_id_seq')"), s(&[&["2"]]));
+    // Created in the first schema of the path; found through the rest of it.
+    rows(&mut s1, "CREATE VIEW v AS SELECT id FROM t");
+    rows(&mut s1, "CREATE SEQUENCE q");
+    assert_eq!(rows(&mut s1, "SELECT nextval('q'), nextval('s.q')"), s(&[&["1", "2"]]));
+    rows(&mut s1, "CREATE TABLE only_public_sees (a int REFERENCES public.t)");
+    rows(&mut s1, "SET search_path TO public");
+    assert_eq!(code(&mut s1, "SELECT * FROM v"), "42P01");
+    assert_eq!(rows(&mut s1, "SELECT count(*) FROM s.v"), s(&[&["2"]]));
+    assert_eq!(code(&mut s1, "SELECT nextval('q')"), "42P01");
+    assert_eq!(
+        rows(
+            &mut s1,
+            "SELECT n.nspname, c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 's' ORDER BY 2"
+        ),
+        s(&[
+            &["s", "only_public_sees", "r"],
+            &["s", "q", "S"],
+            &["s", "t", "r"],
+            &["s", "t_id_seq", "S"],
+            &["s", "t_pkey", "i"],
+            &["s", "v", "v"]
+        ])
+    );
+    assert_eq!(
+        rows(
+            &mut s1,
+            "SELECT table_schema, table_name, table_type FROM information_schema.tables WHERE table_schema = 's' ORDER BY 2"
+        ),
+        s(&[
+            &["s", "only_public_sees", "BASE TABLE"],
+            &["s", "t", "BASE TABLE"],
+            &["s", "v", "VIEW"]
+        ])
+    );
+    assert_eq!(
+        rows(&mut s1, "SELECT schema_name FROM information_schema.schemata ORDER BY 1"),
+        s(&[&["information_schema"], &["pg_catalog"], &["public"], &["s"]])
+    );
+    assert_eq!(
+        rows(
+            &mut s1,
+            "SELECT conname, connamespace = (SELECT oid FROM pg_namespace WHERE nspname = 's') FROM pg_constraint WHERE contype = 'p' ORDER BY 1, 2"
+        ),
+        s(&[&["t_pkey", "f"], &["t_pkey", "t"]])
+    );
+    // Dropping the public table the schema's table references needs CASCADE.
+    assert_eq!(code(&mut s1, "DROP TABLE t"), "2BP01");
+    let err = error(&mut s1, "DROP SCHEMA s");
+    assert_eq!(err.code, "2BP01");
+    assert_eq!(err.message, "cannot drop schema s because other objects depend on it");
+    rows(&mut s1, "BEGIN; DROP SCHEMA s CASCADE; ROLLBACK");
+    assert_eq!(rows(&mut s1, "SELECT count(*) FROM s.t"), s(&[&["2"]]));
+    assert_eq!(notices(&mut s1, "DROP SCHEMA s CASCADE"), vec!["drop cascades to 4 other objects"]);
+    assert_eq!(code(&mut s1, "SELECT * FROM s.t"), "3F000");
+    assert_eq!(code(&mut s1, "DROP SCHEMA s"), "3F000");
+    assert_eq!(
+        notices(&mut s1, "DROP SCHEMA IF EXISTS s"),
+        vec!["schema \"s\" does not exist, skipping"]
+    );
+    rows(&mut s1, "DROP TABLE t");
+    rows(&mut s1, "CREATE SCHEMA e");
+    rows(&mut s1, "DROP SCHEMA e");
+}

@@ -20,7 +20,9 @@ impl Binder<'_> {
         if create.query.is_some() {
             return Err(SqlError::unsupported("CREATE TABLE AS is not supported yet"));
         }
-        let name = object_name(&create.name)?;
+        let name = self.creation_key(&create.name)?;
+        // Constraint names (not relations) carry no schema part.
+        let bare = self.bare_name(&name)?;
         let mut table = TableDef {
             id: 0,
             name: name.clone(),
@@ -93,7 +95,7 @@ impl Binder<'_> {
                     }
                     ast::ColumnOption::Check(check) => table.checks.push(CheckDef {
                         name: constraint_name
-                            .unwrap_or_else(|| format!("{name}_{column_name}_check")),
+                            .unwrap_or_else(|| format!("{bare}_{column_name}_check")),
                         expr: check.expr.to_string(),
                     }),
                     ast::ColumnOption::Generated {
@@ -155,7 +157,7 @@ impl Binder<'_> {
                         .name
                         .as_ref()
                         .map(ident_name)
-                        .unwrap_or_else(|| format!("{name}_check"));
+                        .unwrap_or_else(|| format!("{bare}_check"));
                     table.checks.push(CheckDef { name: check_name, expr: check.expr.to_string() });
                 }
                 ast::TableConstraint::ForeignKey(fk) => {
@@ -245,7 +247,14 @@ impl Binder<'_> {
         names: &[ast::ObjectName],
         cascade: bool,
     ) -> Result<Plan, SqlError> {
-        let names = names.iter().map(object_name).collect::<Result<Vec<_>, _>>()?;
+        if *object_type == ast::ObjectType::Schema {
+            let names = names
+                .iter()
+                .map(super::statement::schema_name_of)
+                .collect::<Result<Vec<_>, _>>()?;
+            return Ok(Plan::DropSchemas { names, if_exists, cascade });
+        }
+        let names = names.iter().map(|n| self.relation_key(n)).collect::<Result<Vec<_>, _>>()?;
         match object_type {
             ast::ObjectType::Table => Ok(Plan::DropTables { names, if_exists, cascade }),
             ast::ObjectType::View => Ok(Plan::DropViews { names, if_exists, cascade }),
@@ -258,7 +267,7 @@ impl Binder<'_> {
     pub(super) fn bind_truncate(&mut self, truncate: &ast::Truncate) -> Result<Plan, SqlError> {
         let mut tables = Vec::new();
         for target in &truncate.table_names {
-            let name = object_name(&target.name)?;
+            let name = self.relation_key(&target.name)?;
             tables.push(catalog::require_table(self.txn, &name)?);
         }
         Ok(Plan::Truncate { tables })
@@ -342,7 +351,7 @@ fn rename_in_expression(text: &str, old: &str, new: &str) -> String {
 
 impl Binder<'_> {
     pub(super) fn bind_alter_table(&mut self, alter: &ast::AlterTable) -> Result<Plan, SqlError> {
-        let name = object_name(&alter.name)?;
+        let name = self.relation_key(&alter.name)?;
         let Some(table) = catalog::get_table(self.txn, &name)? else {
             if alter.if_exists {
                 return Ok(Plan::Noop("ALTER TABLE"));
@@ -583,7 +592,9 @@ impl Binder<'_> {
             Op::RenameTable { table_name: new_name } => {
                 let new_name = match new_name {
                     ast::RenameTableNameKind::As(n) | ast::RenameTableNameKind::To(n) => {
-                        object_name(n)?
+                        // The table stays in its schema.
+                        let bare = object_name(n)?;
+                        format!("{}{bare}", super::names::schema_prefix(&cur.name, self.txn)?)
                     }
                 };
                 if relation_name_taken(self.txn, &new_name)? {
@@ -853,12 +864,16 @@ impl Binder<'_> {
         if !create.include.is_empty() {
             return Err(SqlError::unsupported("INCLUDE columns are not supported yet"));
         }
-        let table_name = object_name(&create.table_name)?;
+        let table_name = self.relation_key(&create.table_name)?;
         let table = catalog::require_table(self.txn, &table_name)?;
         let columns =
             self.constraint_columns(&table, create.columns.iter().map(|c| &c.column.expr))?;
         let name = match &create.name {
-            Some(name) => object_name(name)?,
+            // An index lives in its table's schema.
+            Some(name) => {
+                let bare = object_name(name)?;
+                format!("{}{bare}", super::names::schema_prefix(&table_name, self.txn)?)
+            }
             None => {
                 let names: Vec<&str> = columns
                     .iter()

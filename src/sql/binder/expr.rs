@@ -142,7 +142,8 @@ impl Binder<'_> {
                     if let Ok(oid) = name.trim().parse::<u32>() {
                         return Ok((Expr::Literal(Value::Oid(oid)), DataType::Oid));
                     }
-                    let oid = crate::sql::system::describe::relation_oid(self.txn, name)
+                    let path = self.search_path.clone();
+                    let oid = crate::sql::system::describe::relation_oid(self.txn, name, &path)
                         .map_err(|e| self.at(e, v.span))?;
                     return Ok((Expr::Literal(Value::Oid(oid)), DataType::Oid));
                 }

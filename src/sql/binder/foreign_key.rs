@@ -4,7 +4,7 @@
 //! unique constraint must cover the referenced columns: 42830; key types must be
 //! comparable: 42804).
 
-use super::{Binder, ident_name, object_name};
+use super::{Binder, ident_name};
 use crate::sql::catalog::{self, ForeignKeyDef, ReferentialAction, TableDef};
 use crate::sql::error::{SqlError, sqlstate};
 use crate::sql::types::DataType;
@@ -45,7 +45,7 @@ impl Binder<'_> {
             })?;
             positions.push(position);
         }
-        let referenced_name = object_name(&fk.foreign_table)?;
+        let referenced_name = self.relation_key(&fk.foreign_table)?;
         let referenced = if referenced_name == table.name {
             table.clone()
         } else {
@@ -103,7 +103,8 @@ impl Binder<'_> {
         let name = match &fk.name {
             Some(name) => ident_name(name),
             None => {
-                let base = format!("{}_{}_fkey", table.name, columns.join("_"));
+                // Constraint names are not relations: no schema part.
+                let base = format!("{}_{}_fkey", self.bare_name(&table.name)?, columns.join("_"));
                 let mut candidate = base.clone();
                 let mut n = 0;
                 while table.foreign_keys.iter().any(|f| f.name == candidate) {

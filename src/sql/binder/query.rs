@@ -695,7 +695,7 @@ impl Binder<'_> {
                     {
                         function.as_ident().map(ident_name).unwrap_or_default()
                     }
-                    _ => object_name(name)?,
+                    _ => self.relation_key(name)?,
                 };
                 if let Some(args) = args
                     && table_name == "pg_partition_ancestors"
@@ -744,7 +744,8 @@ impl Binder<'_> {
                         return self.bind_view(&view, alias.as_ref());
                     }
                     if let Some(sequence) = catalog::get_sequence(self.txn, &table_name)? {
-                        return sequence_source(sequence, alias.as_ref());
+                        let bare = self.bare_name(&sequence.name)?;
+                        return sequence_source(sequence, &bare, alias.as_ref());
                     }
                     let err = SqlError::new(
                         sqlstate::UNDEFINED_TABLE,
@@ -756,10 +757,10 @@ impl Binder<'_> {
                     });
                 };
                 self.relations_used.push(table.id);
-                let qualifier = alias
-                    .as_ref()
-                    .map(|a| ident_name(&a.name))
-                    .unwrap_or_else(|| table.name.clone());
+                let qualifier = match alias {
+                    Some(alias) => ident_name(&alias.name),
+                    None => self.bare_name(&table.name)?,
+                };
                 let scope = rename_columns(table_scope(&table, &qualifier), alias.as_ref())?;
                 Ok((Source::Table { table: Arc::new(table), access: Access::Full }, scope))
             }
@@ -902,9 +903,10 @@ impl Binder<'_> {
 /// `FROM sequence`: its one row of state.
 fn sequence_source(
     sequence: catalog::SequenceDef,
+    bare_name: &str,
     alias: Option<&ast::TableAlias>,
 ) -> Result<(Source, Scope), SqlError> {
-    let qualifier = alias.map(|a| ident_name(&a.name)).unwrap_or_else(|| sequence.name.clone());
+    let qualifier = alias.map(|a| ident_name(&a.name)).unwrap_or_else(|| bare_name.to_string());
     let columns = [
         ("last_value", DataType::Int8),
         ("log_cnt", DataType::Int8),

@@ -2,7 +2,7 @@
 //! checks them (22023 for contradictory bounds, a zero increment, a START outside the
 //! bounds), defaults that depend on the direction and the `AS` type, and `OWNED BY`.
 
-use super::{Binder, ident_name, object_name};
+use super::{Binder, ident_name};
 use crate::sql::catalog::{self, SequenceDef};
 use crate::sql::error::{SqlError, sqlstate};
 use crate::sql::parser::AlterSequence;
@@ -18,7 +18,7 @@ impl Binder<'_> {
         if_not_exists: bool,
         options: &[SequenceOptions],
     ) -> Result<Plan, SqlError> {
-        let name = object_name(name)?;
+        let name = self.creation_key(name)?;
         let mut sequence = SequenceDef {
             id: 0,
             name,
@@ -31,7 +31,8 @@ impl Binder<'_> {
             cache: 1,
             data_type: DataType::Int8,
         };
-        apply_options(self.txn, &mut sequence, options, None, true)?;
+        let path = self.search_path.clone();
+        apply_options(self.txn, &path, &mut sequence, options, None, true)?;
         Ok(Plan::CreateSequence { sequence, if_not_exists })
     }
 }
@@ -40,9 +41,10 @@ impl Binder<'_> {
 /// does not exist and IF EXISTS was given.
 pub fn bind_alter_sequence(
     txn: &mut Transaction,
+    path: &[String],
     alter: &AlterSequence,
 ) -> Result<Option<(SequenceDef, Option<i64>)>, SqlError> {
-    let name = object_name(&alter.name)?;
+    let name = super::names::relation_key(txn, &alter.name, path)?;
     let Some(mut sequence) = catalog::get_sequence(txn, &name)? else {
         if alter.if_exists {
             return Ok(None);
@@ -52,7 +54,7 @@ pub fn bind_alter_sequence(
             format!("relation \"{name}\" does not exist"),
         ));
     };
-    let restart = apply_options(txn, &mut sequence, &alter.options, alter.restart, false)?;
+    let restart = apply_options(txn, path, &mut sequence, &alter.options, alter.restart, false)?;
     Ok(Some((sequence, restart)))
 }
 
@@ -85,6 +87,7 @@ fn type_range(ty: &DataType) -> (i64, i64) {
 /// checked at the end. Returns the value a RESTART sets.
 fn apply_options(
     txn: &mut Transaction,
+    path: &[String],
     sequence: &mut SequenceDef,
     options: &[SequenceOptions],
     restart: Option<Option<i64>>,
@@ -129,7 +132,7 @@ fn apply_options(
             SequenceOptions::OwnedBy(owner) => {
                 sequence.owned_by = match owner {
                     None => None,
-                    Some(owner) => Some(owning_column(txn, owner)?),
+                    Some(owner) => Some(owning_column(txn, path, owner)?),
                 }
             }
         }
@@ -233,6 +236,7 @@ fn apply_options(
 /// `OWNED BY table.column`: the table and column must exist.
 fn owning_column(
     txn: &mut Transaction,
+    path: &[String],
     owner: &ast::ObjectName,
 ) -> Result<(String, String), SqlError> {
     let parts: Vec<&ast::Ident> = owner.0.iter().filter_map(|p| p.as_ident()).collect();
@@ -243,9 +247,13 @@ fn owning_column(
         return Err(SqlError::syntax("invalid OWNED BY option")
             .with_hint("Specify OWNED BY table.column or OWNED BY NONE."));
     }
-    let table_name = object_name(&ast::ObjectName(
-        table_parts.iter().map(|i| ast::ObjectNamePart::Identifier((*i).clone())).collect(),
-    ))?;
+    let table_name = super::names::relation_key(
+        txn,
+        &ast::ObjectName(
+            table_parts.iter().map(|i| ast::ObjectNamePart::Identifier((*i).clone())).collect(),
+        ),
+        path,
+    )?;
     let column = ident_name(column);
     let table = catalog::get_table(txn, &table_name)?.ok_or_else(|| {
         SqlError::new(

@@ -36,6 +36,15 @@ pub fn bind_statement(
             binder.bind_create_sequence(name, *if_not_exists, sequence_options)
         }
         S::CreateView(create) => binder.bind_create_view(create),
+        S::CreateSchema { schema_name, if_not_exists, .. } => {
+            let name = match schema_name {
+                ast::SchemaName::Simple(name) | ast::SchemaName::NamedAuthorization(name, _) => {
+                    schema_name_of(name)?
+                }
+                ast::SchemaName::UnnamedAuthorization(role) => ident_name(role),
+            };
+            Ok(Plan::CreateSchema { name, if_not_exists: *if_not_exists })
+        }
         S::Truncate(truncate) => binder.bind_truncate(truncate),
         S::AlterTable(alter) => binder.bind_alter_table(alter),
         S::CreateIndex(create) => binder.bind_create_index(create),
@@ -93,6 +102,16 @@ pub fn bind_statement(
         other => Err(SqlError::unsupported(format!(
             "statement not supported yet: {}",
             other.to_string().split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+        ))),
+    }
+}
+
+/// A schema's name (one identifier).
+pub(super) fn schema_name_of(name: &ast::ObjectName) -> Result<String, SqlError> {
+    match name.0.as_slice() {
+        [part] => Ok(part.as_ident().map(ident_name).unwrap_or_else(|| part.to_string())),
+        _ => Err(SqlError::syntax(format!(
+            "improper qualified name (too many dotted names): {name}"
         ))),
     }
 }
@@ -179,7 +198,7 @@ fn set_value(values: &[ast::Expr]) -> Option<String> {
 
 impl Binder<'_> {
     fn table_for_write(&mut self, name: &ast::ObjectName) -> Result<TableDef, SqlError> {
-        let table_name = object_name(name)?;
+        let table_name = self.relation_key(name)?;
         if catalog::get_view(self.txn, &table_name)?.is_some() {
             // PostgreSQL updates simple views through to their table; QuorumDB does not
             // (yet), so every view is what PostgreSQL calls not automatically updatable.
@@ -463,10 +482,10 @@ impl Binder<'_> {
         match &from.relation {
             ast::TableFactor::Table { name, alias, .. } => {
                 let table = self.table_for_write(name)?;
-                let qualifier = alias
-                    .as_ref()
-                    .map(|a| ident_name(&a.name))
-                    .unwrap_or_else(|| table.name.clone());
+                let qualifier = match alias {
+                    Some(alias) => ident_name(&alias.name),
+                    None => self.bare_name(&table.name)?,
+                };
                 Ok((table, qualifier))
             }
             other => Err(SqlError::unsupported(format!("target {other}"))),

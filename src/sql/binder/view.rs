@@ -3,7 +3,7 @@
 //! its tables' current definitions), as a subquery in FROM.
 
 use super::query::rename_columns;
-use super::{Binder, Scope, ScopeColumn, ident_name, object_name};
+use super::{Binder, Scope, ScopeColumn, ident_name};
 use crate::sql::catalog::{self, ViewDef};
 use crate::sql::error::{SqlError, sqlstate};
 use crate::sql::plan::{Plan, Source};
@@ -18,7 +18,7 @@ impl Binder<'_> {
         if create.temporary {
             return Err(SqlError::unsupported("temporary views are not supported yet"));
         }
-        let name = object_name(&create.name)?;
+        let name = self.creation_key(&create.name)?;
         let query = create.query.to_string();
         let used_before = std::mem::take(&mut self.relations_used);
         let plan = self.bind_query(&create.query);
@@ -42,7 +42,8 @@ impl Binder<'_> {
                 ));
             }
         }
-        let view = ViewDef { id: 0, name, query, columns, depends_on };
+        let search_path = self.search_path.clone();
+        let view = ViewDef { id: 0, name, query, columns, depends_on, search_path };
         Ok(Plan::CreateView { view, or_replace: create.or_replace })
     }
 
@@ -61,7 +62,10 @@ impl Binder<'_> {
         }
         self.relations_used.push(view.id);
         let plan = self.bind_view_query(view)?;
-        let qualifier = alias.map(|a| ident_name(&a.name)).unwrap_or_else(|| view.name.clone());
+        let qualifier = match alias {
+            Some(alias) => ident_name(&alias.name),
+            None => self.bare_name(&view.name)?,
+        };
         let scope = Scope {
             columns: plan
                 .columns
@@ -96,12 +100,20 @@ impl Binder<'_> {
             ));
         };
         self.expanding.push(view.id);
+        // Names in the query resolve as they did when the view was created.
+        let path = if view.search_path.is_empty() {
+            vec!["public".to_string()]
+        } else {
+            view.search_path.clone()
+        };
+        let path = std::mem::replace(&mut self.search_path, path);
         let outer = std::mem::take(&mut self.outer);
         // What the view's query reads is the view's dependency, not the statement's.
         let used = std::mem::take(&mut self.relations_used);
         let plan = self.bind_query(&query);
         self.relations_used = used;
         self.outer = outer;
+        self.search_path = path;
         self.expanding.pop();
         // Positions would point into the view's text, not the statement's.
         let plan = plan.map_err(|mut err| {

@@ -20,12 +20,16 @@ pub(super) enum Object {
     View(u32, String),
     /// A foreign key: (table id, table name, constraint name).
     ForeignKey(u32, String, String),
+    Sequence(u32, String),
 }
 
 impl Object {
     fn id(&self) -> u32 {
         match self {
-            Object::Table(id, _) | Object::View(id, _) | Object::ForeignKey(id, ..) => *id,
+            Object::Table(id, _)
+            | Object::View(id, _)
+            | Object::ForeignKey(id, ..)
+            | Object::Sequence(id, _) => *id,
         }
     }
 
@@ -35,6 +39,7 @@ impl Object {
             Object::Table(_, name) => format!("table {name}"),
             Object::View(_, name) => format!("view {name}"),
             Object::ForeignKey(_, table, name) => format!("constraint {name} on table {table}"),
+            Object::Sequence(_, name) => format!("sequence {name}"),
         }
     }
 }
@@ -230,8 +235,9 @@ impl Session {
 
     pub(super) fn alter_sequence(&mut self, alter: &AlterSequence) -> Result<Outcome, SqlError> {
         let db = self.db.clone();
+        let path = self.search_path();
         let txn = self.txn()?;
-        match crate::sql::binder::bind_alter_sequence(txn, alter)? {
+        match crate::sql::binder::bind_alter_sequence(txn, &path, alter)? {
             None => {
                 let name = crate::sql::binder::object_name(&alter.name)?;
                 let notice = SqlError::new(
@@ -445,6 +451,147 @@ impl Session {
     }
 }
 
+impl Session {
+    pub(super) fn create_schema(
+        &mut self,
+        name: &str,
+        if_not_exists: bool,
+    ) -> Result<Outcome, SqlError> {
+        let db = self.db.clone();
+        let txn = self.txn()?;
+        if name.starts_with("pg_") {
+            return Err(SqlError::new("42939", format!("unacceptable schema name \"{name}\""))
+                .with_detail("The prefix \"pg_\" is reserved for system schemas."));
+        }
+        let builtin = matches!(name, "public" | "pg_catalog" | "information_schema");
+        if builtin || catalog::get_schema(txn, name)?.is_some() {
+            if if_not_exists {
+                let notice = SqlError::new(
+                    sqlstate::DUPLICATE_SCHEMA,
+                    format!("schema \"{name}\" already exists, skipping"),
+                );
+                return Ok(done("CREATE SCHEMA", vec![notice]));
+            }
+            return Err(SqlError::new(
+                sqlstate::DUPLICATE_SCHEMA,
+                format!("schema \"{name}\" already exists"),
+            ));
+        }
+        let id = allocate_object_id(&db)?;
+        catalog::put_schema(txn, &catalog::SchemaDef { id, name: name.to_string() })?;
+        Ok(Outcome::Done("CREATE SCHEMA".into()))
+    }
+
+    /// DROP SCHEMA: RESTRICT refuses a schema that holds objects; CASCADE drops them and
+    /// whatever depends on them elsewhere.
+    pub(super) fn drop_schemas(
+        &mut self,
+        names: &[String],
+        if_exists: bool,
+        cascade: bool,
+    ) -> Result<Outcome, SqlError> {
+        let txn = self.txn()?;
+        let mut notices = Vec::new();
+        let mut found = Vec::new();
+        for name in names {
+            if name == "public" || name == "pg_catalog" || name == "information_schema" {
+                return Err(SqlError::unsupported(format!("DROP SCHEMA {name}")));
+            }
+            match catalog::get_schema(txn, name)? {
+                Some(schema) => found.push(schema),
+                None if if_exists => notices.push(SqlError::new(
+                    sqlstate::SUCCESSFUL_COMPLETION,
+                    format!("schema \"{name}\" does not exist, skipping"),
+                )),
+                None => {
+                    return Err(SqlError::new(
+                        sqlstate::INVALID_SCHEMA_NAME,
+                        format!("schema \"{name}\" does not exist"),
+                    ));
+                }
+            }
+        }
+        let schemas = catalog::list_schemas(txn)?;
+        let in_dropped = |key: &str| {
+            let (schema, _) = catalog::split_key(key, &schemas);
+            found.iter().any(|s| s.name == schema)
+        };
+        // Contained objects, in creation order.
+        let mut contained: Vec<Object> = Vec::new();
+        for table in catalog::list_tables(txn)? {
+            if in_dropped(&table.name) {
+                contained.push(Object::Table(table.id, table.name));
+            }
+        }
+        for view in catalog::list_views(txn)? {
+            if in_dropped(&view.name) {
+                contained.push(Object::View(view.id, view.name));
+            }
+        }
+        for sequence in catalog::list_sequences(txn)? {
+            if in_dropped(&sequence.name) && sequence.owned_by.is_none() {
+                contained.push(Object::Sequence(sequence.id, sequence.name));
+            }
+        }
+        contained.sort_by_key(Object::id);
+        let outside: Vec<(Object, Object)> = dependents(txn, &contained)?;
+        if !contained.is_empty() {
+            let schema_of = |object: &Object| {
+                let key = match object {
+                    Object::Table(_, n) | Object::View(_, n) | Object::Sequence(_, n) => n.clone(),
+                    Object::ForeignKey(_, n, _) => n.clone(),
+                };
+                catalog::split_key(&key, &schemas).0.to_string()
+            };
+            if !cascade {
+                let first = found.first().map(|s| s.name.clone()).unwrap_or_default();
+                let mut detail: Vec<String> = contained
+                    .iter()
+                    .map(|o| format!("{} depends on schema {}", o.describe(), schema_of(o)))
+                    .collect();
+                detail.extend(
+                    outside
+                        .iter()
+                        .map(|(d, on)| format!("{} depends on {}", d.describe(), on.describe())),
+                );
+                let message = if found.len() == 1 {
+                    format!("cannot drop schema {first} because other objects depend on it")
+                } else {
+                    "cannot drop desired object(s) because other objects depend on them".to_string()
+                };
+                return Err(SqlError::new(sqlstate::DEPENDENT_OBJECTS_STILL_EXIST, message)
+                    .with_detail(detail.join("\n"))
+                    .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
+            }
+            let all: Vec<(Object, Object)> = contained
+                .iter()
+                .map(|o| (o.clone(), o.clone()))
+                .chain(outside.iter().cloned())
+                .collect();
+            notices.push(cascade_notice(&all));
+        }
+        for (object, _) in &outside {
+            drop_object(txn, object)?;
+        }
+        // Views first: they may read the tables.
+        contained.sort_by_key(|o| !matches!(o, Object::View(..)));
+        for object in &contained {
+            drop_object(txn, object)?;
+            if let Object::Table(_, table) = object {
+                for sequence in catalog::list_sequences(txn)? {
+                    if sequence.owned_by.as_ref().is_some_and(|(t, _)| t == table) {
+                        catalog::delete_sequence(txn, &sequence.name);
+                    }
+                }
+            }
+        }
+        for schema in &found {
+            catalog::delete_schema(txn, &schema.name);
+        }
+        Ok(done("DROP SCHEMA", notices))
+    }
+}
+
 /// Removes a dependent object CASCADE reached.
 fn drop_object(txn: &mut Transaction, object: &Object) -> Result<(), SqlError> {
     match object {
@@ -452,9 +599,13 @@ fn drop_object(txn: &mut Transaction, object: &Object) -> Result<(), SqlError> {
         Object::Table(_, name) => {
             if let Some(table) = catalog::get_table(txn, name)? {
                 exec::delete_all(txn, &table)?;
+                for fk in &table.foreign_keys {
+                    catalog::delete_reference(txn, fk.referenced_id, table.id);
+                }
                 catalog::delete_table(txn, name);
             }
         }
+        Object::Sequence(_, name) => catalog::delete_sequence(txn, name),
         Object::ForeignKey(_, table_name, constraint) => {
             if let Some(table) = catalog::get_table(txn, table_name)? {
                 let mut after = table.clone();

@@ -36,13 +36,15 @@ fn column_list(table: &TableDef, columns: &[usize]) -> String {
 
 /// `CREATE [UNIQUE] INDEX name ON public.table USING btree (cols)` for index `oid`.
 pub fn index_definition(txn: &mut Transaction, oid: u32) -> Result<Option<String>, SqlError> {
+    let schemas = catalog::list_schemas(txn)?;
     for table in catalog::list_tables(txn)? {
         for (index_no, name, columns, unique) in table_indexes(&table) {
             if index_oid(&table, index_no) == oid {
+                let (schema, bare) = catalog::split_key(&table.name, &schemas);
+                let index = catalog::split_key(&name, &schemas).1;
                 return Ok(Some(format!(
-                    "CREATE {}INDEX {name} ON public.{} USING btree ({})",
+                    "CREATE {}INDEX {index} ON {schema}.{bare} USING btree ({})",
                     if unique { "UNIQUE " } else { "" },
-                    table.name,
                     column_list(&table, &columns)
                 )));
             }
@@ -84,16 +86,6 @@ pub fn view_by_oid(txn: &mut Transaction, oid: u32) -> Result<Option<ViewDef>, S
     Ok(catalog::list_views(txn)?.into_iter().find(|v| v.oid() == oid))
 }
 
-/// The view a text argument names (`pg_get_viewdef('v')`).
-pub fn view_by_name(txn: &mut Transaction, name: &str) -> Result<Option<ViewDef>, SqlError> {
-    let parts = crate::sql::sequences::name_parts(name)?;
-    match parts.as_slice() {
-        [name] => catalog::get_view(txn, name),
-        [schema, name] if schema == "public" => catalog::get_view(txn, name),
-        _ => Ok(None),
-    }
-}
-
 /// A view's definition as `pg_get_viewdef` shows it: the query text, ending in `;`.
 pub fn view_definition(view: &ViewDef) -> String {
     format!(" {};", view.query)
@@ -101,13 +93,9 @@ pub fn view_definition(view: &ViewDef) -> String {
 
 /// The OID of the table, view, sequence or index a text name (`'t'`, `'public."T"'`) names,
 /// or 42P01.
-pub fn relation_oid(txn: &mut Transaction, text: &str) -> Result<u32, SqlError> {
+pub fn relation_oid(txn: &mut Transaction, text: &str, path: &[String]) -> Result<u32, SqlError> {
     let parts = crate::sql::sequences::name_parts(text)?;
-    let name = match parts.as_slice() {
-        [name] => name.clone(),
-        [schema, name] if schema == "public" => name.clone(),
-        _ => String::new(),
-    };
+    let name = crate::sql::binder::resolve_text(txn, text, path)?;
     if let Some(table) = catalog::get_table(txn, &name)? {
         return Ok(table.oid());
     }

@@ -12,7 +12,7 @@ pub mod describe;
 mod empty_relations;
 mod relations;
 
-use super::catalog::{self, SequenceDef, TableDef, ViewDef};
+use super::catalog::{self, SchemaDef, SequenceDef, TableDef, ViewDef};
 use super::error::SqlError;
 use super::types::{DataType, Value};
 use crate::txn::Transaction;
@@ -43,6 +43,7 @@ pub struct Snapshot {
     pub tables: Vec<TableDef>,
     pub views: Vec<ViewDef>,
     pub sequences: Vec<SequenceDef>,
+    pub schemas: Vec<SchemaDef>,
 }
 
 impl Snapshot {
@@ -52,7 +53,34 @@ impl Snapshot {
             tables: catalog::list_tables(txn)?,
             views: catalog::list_views(txn)?,
             sequences: catalog::list_sequences(txn)?,
+            schemas: catalog::list_schemas(txn)?,
         })
+    }
+
+    /// The schema of a relation key.
+    pub fn schema_of<'k>(&self, key: &'k str) -> &'k str {
+        catalog::split_key(key, &self.schemas).0
+    }
+
+    /// The OID of the schema of a relation key.
+    pub fn schema_oid(&self, key: &str) -> u32 {
+        let schema = self.schema_of(key);
+        self.schemas.iter().find(|s| s.name == schema).map_or(PUBLIC_OID, SchemaDef::oid)
+    }
+
+    /// The bare name of a relation key.
+    pub fn bare<'k>(&self, key: &'k str) -> &'k str {
+        catalog::split_key(key, &self.schemas).1
+    }
+
+    /// A constraint's name as shown: names derived from a relation key (`s.t_check`) lose
+    /// the schema part, which the constraint's own schema column shows.
+    pub fn constraint_name<'k>(&self, table_key: &str, name: &'k str) -> &'k str {
+        let schema = self.schema_of(table_key);
+        if schema == "public" {
+            return name;
+        }
+        name.strip_prefix(schema).and_then(|rest| rest.strip_prefix('.')).unwrap_or(name)
     }
 }
 

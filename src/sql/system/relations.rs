@@ -160,7 +160,7 @@ fn boolean(v: bool) -> Value {
     Value::Bool(v)
 }
 
-fn pg_namespace(_: &Snapshot) -> SystemRelation {
+fn pg_namespace(snapshot: &Snapshot) -> SystemRelation {
     rows_of(
         &[
             ("oid", DataType::Oid),
@@ -177,7 +177,15 @@ fn pg_namespace(_: &Snapshot) -> SystemRelation {
                 oid(ROLE_OID),
                 Value::Null,
             ],
-        ],
+        ]
+        .into_iter()
+        .chain(
+            snapshot
+                .schemas
+                .iter()
+                .map(|s| vec![oid(s.oid()), name(&s.name), oid(ROLE_OID), Value::Null]),
+        )
+        .collect(),
     )
 }
 
@@ -243,7 +251,7 @@ fn pg_class(snapshot: &Snapshot) -> SystemRelation {
     ];
     let mut rows = Vec::new();
     let row = |oid_value: u32,
-               relname: &str,
+               key: &str,
                kind: &str,
                natts: usize,
                checks: usize,
@@ -251,8 +259,8 @@ fn pg_class(snapshot: &Snapshot) -> SystemRelation {
                am: u32| {
         vec![
             oid(oid_value),
-            name(relname),
-            oid(PUBLIC_OID),
+            name(snapshot.bare(key)),
+            oid(snapshot.schema_oid(key)),
             oid(0),
             oid(0),
             oid(ROLE_OID),
@@ -716,8 +724,8 @@ fn pg_constraint(snapshot: &Snapshot) -> SystemRelation {
             let key: Vec<String> = index_columns.iter().map(|c| (c + 1).to_string()).collect();
             rows.push(vec![
                 oid(index_oid(table, index_no)),
-                name(&constraint_name),
-                oid(PUBLIC_OID),
+                name(snapshot.constraint_name(&table.name, &constraint_name)),
+                oid(snapshot.schema_oid(&table.name)),
                 text(if primary { "p" } else { "u" }),
                 boolean(false),
                 boolean(false),
@@ -735,8 +743,8 @@ fn pg_constraint(snapshot: &Snapshot) -> SystemRelation {
         for (i, check) in table.checks.iter().enumerate() {
             rows.push(vec![
                 oid(index_oid(table, 32u16.saturating_add(u16::try_from(i).unwrap_or(0)))),
-                name(&check.name),
-                oid(PUBLIC_OID),
+                name(snapshot.constraint_name(&table.name, &check.name)),
+                oid(snapshot.schema_oid(&table.name)),
                 text("c"),
                 boolean(false),
                 boolean(false),
@@ -761,8 +769,8 @@ fn pg_constraint(snapshot: &Snapshot) -> SystemRelation {
                 .unwrap_or(0);
             rows.push(vec![
                 oid(super::foreign_key_oid(table, i)),
-                name(&fk.name),
-                oid(PUBLIC_OID),
+                name(snapshot.constraint_name(&table.name, &fk.name)),
+                oid(snapshot.schema_oid(&table.name)),
                 text("f"),
                 boolean(false),
                 boolean(false),
@@ -816,8 +824,8 @@ fn pg_tables(snapshot: &Snapshot) -> SystemRelation {
         .iter()
         .map(|t| {
             vec![
-                name("public"),
-                name(&t.name),
+                name(snapshot.schema_of(&t.name)),
+                name(snapshot.bare(&t.name)),
                 name(ROLE_NAME),
                 Value::Null,
                 boolean(!indexes(t).is_empty()),
@@ -864,8 +872,8 @@ fn is_tables(snapshot: &Snapshot) -> SystemRelation {
         .map(|(relation, kind, insertable)| {
             vec![
                 name("quorumdb"),
-                name("public"),
-                name(relation),
+                name(snapshot.schema_of(relation)),
+                name(snapshot.bare(relation)),
                 text(kind),
                 text(insertable),
                 text("NO"),
@@ -923,8 +931,8 @@ fn is_columns(snapshot: &Snapshot) -> SystemRelation {
             let opt = |v: Option<i64>| v.map_or(Value::Null, int);
             rows.push(vec![
                 name("quorumdb"),
-                name("public"),
-                name(&table.name),
+                name(snapshot.schema_of(&table.name)),
+                name(snapshot.bare(&table.name)),
                 name(&column.name),
                 int(i64::try_from(i + 1).unwrap_or(0)),
                 column.default.as_deref().map_or(Value::Null, text),
@@ -974,9 +982,10 @@ fn udt_name(ty: &DataType) -> String {
     }
 }
 
-fn is_schemata(_: &Snapshot) -> SystemRelation {
+fn is_schemata(snapshot: &Snapshot) -> SystemRelation {
     let rows = ["pg_catalog", "public", "information_schema"]
-        .iter()
+        .into_iter()
+        .chain(snapshot.schemas.iter().map(|s| s.name.as_str()))
         .map(|s| vec![name("quorumdb"), name(s), name(ROLE_NAME)])
         .collect();
     rows_of(
@@ -996,11 +1005,11 @@ fn is_table_constraints(snapshot: &Snapshot) -> SystemRelation {
         for (_, constraint_name, _, primary) in indexes(table) {
             rows.push(vec![
                 name("quorumdb"),
-                name("public"),
-                name(&constraint_name),
+                name(snapshot.schema_of(&table.name)),
+                name(snapshot.constraint_name(&table.name, &constraint_name)),
                 name("quorumdb"),
-                name("public"),
-                name(&table.name),
+                name(snapshot.schema_of(&table.name)),
+                name(snapshot.bare(&table.name)),
                 text(if primary { "PRIMARY KEY" } else { "UNIQUE" }),
                 text("NO"),
                 text("NO"),
@@ -1009,11 +1018,11 @@ fn is_table_constraints(snapshot: &Snapshot) -> SystemRelation {
         for check in &table.checks {
             rows.push(vec![
                 name("quorumdb"),
-                name("public"),
-                name(&check.name),
+                name(snapshot.schema_of(&table.name)),
+                name(snapshot.constraint_name(&table.name, &check.name)),
                 name("quorumdb"),
-                name("public"),
-                name(&table.name),
+                name(snapshot.schema_of(&table.name)),
+                name(snapshot.bare(&table.name)),
                 text("CHECK"),
                 text("NO"),
                 text("NO"),
@@ -1022,11 +1031,11 @@ fn is_table_constraints(snapshot: &Snapshot) -> SystemRelation {
         for fk in &table.foreign_keys {
             rows.push(vec![
                 name("quorumdb"),
-                name("public"),
-                name(&fk.name),
+                name(snapshot.schema_of(&table.name)),
+                name(snapshot.constraint_name(&table.name, &fk.name)),
                 name("quorumdb"),
-                name("public"),
-                name(&table.name),
+                name(snapshot.schema_of(&table.name)),
+                name(snapshot.bare(&table.name)),
                 text("FOREIGN KEY"),
                 text("NO"),
                 text("NO"),
@@ -1058,11 +1067,11 @@ fn is_key_column_usage(snapshot: &Snapshot) -> SystemRelation {
                 if let Some(column) = table.columns.get(c) {
                     rows.push(vec![
                         name("quorumdb"),
-                        name("public"),
-                        name(&constraint_name),
+                        name(snapshot.schema_of(&table.name)),
+                        name(snapshot.constraint_name(&table.name, &constraint_name)),
                         name("quorumdb"),
-                        name("public"),
-                        name(&table.name),
+                        name(snapshot.schema_of(&table.name)),
+                        name(snapshot.bare(&table.name)),
                         name(&column.name),
                         int(i64::try_from(position + 1).unwrap_or(0)),
                     ]);
@@ -1091,8 +1100,8 @@ fn pg_views(snapshot: &Snapshot) -> SystemRelation {
         .iter()
         .map(|v| {
             vec![
-                name("public"),
-                name(&v.name),
+                name(snapshot.schema_of(&v.name)),
+                name(snapshot.bare(&v.name)),
                 name(ROLE_NAME),
                 text(&super::describe::view_definition(v)),
             ]
@@ -1116,8 +1125,8 @@ fn is_views(snapshot: &Snapshot) -> SystemRelation {
         .map(|v| {
             vec![
                 name("quorumdb"),
-                name("public"),
-                name(&v.name),
+                name(snapshot.schema_of(&v.name)),
+                name(snapshot.bare(&v.name)),
                 text(&super::describe::view_definition(v)),
                 text("NONE"),
                 text("NO"),
@@ -1161,8 +1170,8 @@ fn pg_sequences(snapshot: &Snapshot) -> SystemRelation {
         .iter()
         .map(|q| {
             vec![
-                name("public"),
-                name(&q.name),
+                name(snapshot.schema_of(&q.name)),
+                name(snapshot.bare(&q.name)),
                 name(ROLE_NAME),
                 text(sequence_type_name(&q.data_type)),
                 Value::Int8(q.start),
@@ -1205,8 +1214,8 @@ fn is_sequences(snapshot: &Snapshot) -> SystemRelation {
             };
             vec![
                 name("quorumdb"),
-                name("public"),
-                name(&q.name),
+                name(snapshot.schema_of(&q.name)),
+                name(snapshot.bare(&q.name)),
                 text(sequence_type_name(&q.data_type)),
                 int(precision),
                 int(2),
@@ -1255,11 +1264,11 @@ fn is_referential_constraints(snapshot: &Snapshot) -> SystemRelation {
                 });
             rows.push(vec![
                 name("quorumdb"),
-                name("public"),
-                name(&fk.name),
+                name(snapshot.schema_of(&table.name)),
+                name(snapshot.constraint_name(&table.name, &fk.name)),
                 name("quorumdb"),
-                name("public"),
-                unique_name.as_deref().map_or(Value::Null, name),
+                unique_name.as_deref().map_or(Value::Null, |n| name(snapshot.schema_of(n))),
+                unique_name.as_deref().map_or(Value::Null, |n| name(snapshot.bare(n))),
                 text("NONE"),
                 text(fk.on_update.sql()),
                 text(fk.on_delete.sql()),
