@@ -5,7 +5,7 @@
 //! run against an existing server instead (database and user `quorumdb`); that is how every
 //! expectation here was checked against PostgreSQL 15 (initdb --locale=C). Each test uses
 //! object names with a prefix of its own (qa, qb, qc: tables; qs: a sequence; qv, qw:
-//! views), dropped and recreated first.
+//! views; qn: a schema), dropped and recreated first.
 
 mod common;
 
@@ -38,12 +38,12 @@ impl Target {
         }
     }
 
-    /// `sql` with the object names qa, qb, qc, qs, qv and qw given this test's prefix.
+    /// `sql` with the object names qa, qb, qc, qs, qv, qw and qn given this test's prefix.
     fn sql(&self, sql: &str) -> String {
         let mut out = String::with_capacity(sql.len() + 16);
         let mut word = String::new();
         let flush = |word: &mut String, out: &mut String| {
-            if matches!(word.as_str(), "qa" | "qb" | "qc" | "qs" | "qv" | "qw") {
+            if matches!(word.as_str(), "qa" | "qb" | "qc" | "qs" | "qv" | "qw" | "qn") {
                 out.push_str(self.prefix);
             }
             out.push_str(word);
@@ -72,7 +72,7 @@ impl Target {
     }
 }
 
-const SETUP: &str = "DROP VIEW IF EXISTS qw CASCADE; DROP VIEW IF EXISTS qv CASCADE; DROP SEQUENCE IF EXISTS qs; DROP TABLE IF EXISTS qc CASCADE; DROP TABLE IF EXISTS qb CASCADE; DROP TABLE IF EXISTS qa CASCADE; CREATE TABLE qa (id int PRIMARY KEY, name text UNIQUE, grp int); INSERT INTO qa VALUES (1,'one',1),(2,'two',1),(3,'three',2),(4,'four',NULL);";
+const SETUP: &str = "DROP SCHEMA IF EXISTS qn CASCADE; DROP VIEW IF EXISTS qw CASCADE; DROP VIEW IF EXISTS qv CASCADE; DROP SEQUENCE IF EXISTS qs; DROP TABLE IF EXISTS qc CASCADE; DROP TABLE IF EXISTS qb CASCADE; DROP TABLE IF EXISTS qa CASCADE; CREATE TABLE qa (id int PRIMARY KEY, name text UNIQUE, grp int); INSERT INTO qa VALUES (1,'one',1),(2,'two',1),(3,'three',2),(4,'four',NULL);";
 
 /// A readable description of a failed call: SQLSTATE and message for server errors.
 fn describe(err: &tokio_postgres::Error) -> String {
@@ -382,5 +382,80 @@ async fn foreign_keys() {
     checks.text(&client, &q("SELECT count(*) FROM pg_constraint WHERE conrelid = 'qb'::regclass AND contype = 'f'"), &[&["0"]]).await;
     checks.text(&client, &q("DROP TABLE qc"), &[]).await;
     checks.text(&client, &q("DROP TABLE qb"), &[]).await;
+    checks.finish();
+}
+
+#[tokio::test]
+async fn schemas() {
+    let target = Target::new("obj_sch_");
+    let client = target.client().await;
+    let q = |sql: &str| target.sql(sql);
+    let mut checks = Checks::default();
+    checks.text(&client, &q("CREATE SCHEMA qn"), &[]).await;
+    checks.error(&client, &q("CREATE SCHEMA qn"), "42P06").await;
+    checks.text(&client, &q("CREATE SCHEMA IF NOT EXISTS qn"), &[]).await;
+    checks.error(&client, &q("CREATE SCHEMA pg_qn"), "42939").await;
+    checks.error(&client, &q("CREATE TABLE nosuch.qb (a int)"), "3F000").await;
+    checks.text(&client, &q("CREATE TABLE qn.qa (id serial PRIMARY KEY, v text)"), &[]).await;
+    checks.text(&client, &q("INSERT INTO qn.qa (v) VALUES ('x'), ('y')"), &[]).await;
+    checks
+        .text(&client, &q("SELECT qa.id, qa.v FROM qn.qa ORDER BY 1"), &[&["1", "x"], &["2", "y"]])
+        .await;
+    checks.text(&client, &q("SELECT count(*) FROM qa"), &[&["4"]]).await;
+    checks
+        .text(
+            &client,
+            &q("SELECT count(*) FROM qn.qa a JOIN public.qa b ON a.id = b.id"),
+            &[&["2"]],
+        )
+        .await;
+    checks.text(&client, &q("SET search_path TO qn, public"), &[]).await;
+    checks.text(&client, &q("SELECT current_schema()"), &[&[&q("qn")]]).await;
+    checks.text(&client, &q("SELECT v FROM qa WHERE id = 2"), &[&["y"]]).await;
+    checks.text(&client, &q("CREATE VIEW qv AS SELECT id FROM qa"), &[]).await;
+    checks.text(&client, &q("CREATE SEQUENCE qs"), &[]).await;
+    checks.text(&client, &q("SELECT nextval('qs'), nextval('qn.qs')"), &[&["1", "2"]]).await;
+    checks.text(&client, &q("CREATE TABLE qb (a int REFERENCES public.qa)"), &[]).await;
+    checks.text(&client, &q("SET search_path TO public"), &[]).await;
+    checks.error(&client, &q("SELECT * FROM qv"), "42P01").await;
+    checks.text(&client, &q("SELECT count(*) FROM qn.qv"), &[&["2"]]).await;
+    checks.error(&client, &q("SELECT nextval('qs')"), "42P01").await;
+    checks
+        .text(
+            &client,
+            &q("SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'qn' ORDER BY 1"),
+            &[
+                &[&q("qa"), "r"],
+                &["obj_sch_qa_id_seq", "S"],
+                &["obj_sch_qa_pkey", "i"],
+                &[&q("qb"), "r"],
+                &[&q("qs"), "S"],
+                &[&q("qv"), "v"],
+            ],
+        )
+        .await;
+    checks
+        .text(
+            &client,
+            &q("SELECT table_schema, table_name, table_type FROM information_schema.tables WHERE table_schema = 'qn' ORDER BY 2"),
+            &[&[&q("qn"), &q("qa"), "BASE TABLE"], &[&q("qn"), &q("qb"), "BASE TABLE"], &[&q("qn"), &q("qv"), "VIEW"]],
+        )
+        .await;
+    checks
+        .text(
+            &client,
+            &q("SELECT schema_name FROM information_schema.schemata WHERE schema_name = 'qn'"),
+            &[&[&q("qn")]],
+        )
+        .await;
+    checks.error(&client, &q("DROP TABLE qa"), "2BP01").await;
+    checks.error(&client, &q("DROP SCHEMA qn"), "2BP01").await;
+    checks.text(&client, &q("BEGIN; DROP SCHEMA qn CASCADE; ROLLBACK"), &[]).await;
+    checks.text(&client, &q("SELECT count(*) FROM qn.qa"), &[&["2"]]).await;
+    checks.text(&client, &q("DROP SCHEMA qn CASCADE"), &[]).await;
+    checks.error(&client, &q("SELECT * FROM qn.qa"), "42P01").await;
+    checks.error(&client, &q("DROP SCHEMA qn"), "3F000").await;
+    checks.text(&client, &q("DROP SCHEMA IF EXISTS qn"), &[]).await;
+    checks.text(&client, &q("DROP TABLE qa"), &[]).await;
     checks.finish();
 }

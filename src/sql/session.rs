@@ -1046,7 +1046,9 @@ impl Session {
                     table.name
                 )));
             };
+            let before = table.clone();
             let index = table.indexes.remove(position);
+            objects::check_referenced_keys(txn, &before, &table, |index| format!("index {index}"))?;
             exec::drop_index_entries(txn, &table, index.index_no)?;
             catalog::put_table(txn, &table)?;
         }

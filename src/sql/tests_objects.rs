@@ -544,6 +544,25 @@ fn foreign_key_actions_and_self_references() {
     rows(&mut s1, "INSERT INTO d VALUES (3, 2)");
     rows(&mut s1, "ALTER TABLE d ADD COLUMN q int REFERENCES p2");
     assert_eq!(code(&mut s1, "UPDATE d SET q = 5"), "23503");
+    // The unique key a foreign key relies on cannot go.
+    let err = error(&mut s1, "ALTER TABLE p2 DROP CONSTRAINT p_pkey");
+    assert_eq!(err.code, "2BP01");
+    assert_eq!(
+        err.message,
+        "cannot drop constraint p_pkey on table p2 because other objects depend on it"
+    );
+    assert_eq!(
+        err.detail.as_deref(),
+        Some("constraint d_p_fkey on table d depends on index p_pkey")
+    );
+    rows(&mut s1, "CREATE TABLE pu (id int)");
+    rows(&mut s1, "CREATE UNIQUE INDEX pu_id ON pu (id)");
+    rows(&mut s1, "CREATE TABLE cu (p int REFERENCES pu (id))");
+    let err = error(&mut s1, "DROP INDEX pu_id");
+    assert_eq!(
+        (err.code, err.message.as_str()),
+        ("2BP01", "cannot drop index pu_id because other objects depend on it")
+    );
 }
 
 #[test]
@@ -625,7 +644,7 @@ fn schemas_hold_relations_and_follow_the_search_path() {
     rows(&mut s1, "BEGIN; DROP SCHEMA s CASCADE; ROLLBACK");
     assert_eq!(rows(&mut s1, "SELECT count(*) FROM s.t"), s(&[&["2"]]));
     assert_eq!(notices(&mut s1, "DROP SCHEMA s CASCADE"), vec!["drop cascades to 4 other objects"]);
-    assert_eq!(code(&mut s1, "SELECT * FROM s.t"), "3F000");
+    assert_eq!(code(&mut s1, "SELECT * FROM s.t"), "42P01");
     assert_eq!(code(&mut s1, "DROP SCHEMA s"), "3F000");
     assert_eq!(
         notices(&mut s1, "DROP SCHEMA IF EXISTS s"),
@@ -634,4 +653,30 @@ fn schemas_hold_relations_and_follow_the_search_path() {
     rows(&mut s1, "DROP TABLE t");
     rows(&mut s1, "CREATE SCHEMA e");
     rows(&mut s1, "DROP SCHEMA e");
+}
+
+#[test]
+fn foreign_key_checks_conflict_with_concurrent_changes() {
+    let db = open();
+    let mut s1 = session(&db);
+    let mut s2 = session(&db);
+    rows(&mut s1, "CREATE TABLE p (id int PRIMARY KEY)");
+    rows(&mut s1, "CREATE TABLE c (id int PRIMARY KEY, p int REFERENCES p)");
+    rows(&mut s1, "INSERT INTO p VALUES (1), (2)");
+    // A child inserted while its parent is deleted: one of the two must fail.
+    rows(&mut s1, "BEGIN");
+    rows(&mut s2, "BEGIN");
+    rows(&mut s1, "INSERT INTO c VALUES (1, 1)");
+    rows(&mut s2, "DELETE FROM p WHERE id = 1");
+    rows(&mut s2, "COMMIT");
+    assert_eq!(code(&mut s1, "COMMIT"), "40001");
+    assert_eq!(rows(&mut s1, "SELECT count(*) FROM c"), s(&[&["0"]]));
+    // The other order: the delete commits second and fails.
+    rows(&mut s1, "BEGIN");
+    rows(&mut s2, "BEGIN");
+    rows(&mut s1, "INSERT INTO c VALUES (2, 2)");
+    rows(&mut s2, "DELETE FROM p WHERE id = 2");
+    rows(&mut s1, "COMMIT");
+    assert_eq!(code(&mut s2, "COMMIT"), "40001");
+    assert_eq!(rows(&mut s1, "SELECT c.id, p.id FROM c JOIN p ON p.id = c.p"), s(&[&["2", "2"]]));
 }

@@ -46,11 +46,14 @@ fn missing_schema(schema: &str) -> SqlError {
     SqlError::new(sqlstate::INVALID_SCHEMA_NAME, format!("schema \"{schema}\" does not exist"))
 }
 
-/// The key of `relation` written with explicit `schema`.
+/// The key of `relation` written with explicit `schema`. A missing schema is 42P01 for a
+/// relation looked up by a query (PostgreSQL: `relation "s.t" does not exist`), 3F000
+/// (`schema_error`) for one being created or named as text (`'s.t'::regclass`).
 fn qualified(
     txn: &mut crate::txn::Transaction,
     schema: &str,
     relation: &str,
+    schema_error: bool,
 ) -> Result<String, SqlError> {
     if schema == "pg_catalog" || schema == "information_schema" {
         return Err(SqlError::new(
@@ -59,6 +62,12 @@ fn qualified(
         ));
     }
     if !catalog::schema_exists(txn, schema)? {
+        if !schema_error {
+            return Err(SqlError::new(
+                sqlstate::UNDEFINED_TABLE,
+                format!("relation \"{schema}.{relation}\" does not exist"),
+            ));
+        }
         return Err(missing_schema(schema));
     }
     Ok(catalog::qualify(schema, relation))
@@ -74,7 +83,7 @@ pub fn resolve_text(
     let parts = crate::sql::sequences::name_parts(text)?;
     match parts.as_slice() {
         [relation] => resolve_in_path(txn, relation, path),
-        [schema, relation] | [_, schema, relation] => qualified(txn, schema, relation),
+        [schema, relation] | [_, schema, relation] => qualified(txn, schema, relation, true),
         _ => {
             Err(SqlError::syntax(format!("improper relation name (too many dotted names): {text}")))
         }
@@ -114,7 +123,7 @@ pub fn relation_key(
     path: &[String],
 ) -> Result<String, SqlError> {
     match parts(name)? {
-        (Some(schema), relation) => qualified(txn, &schema, &relation),
+        (Some(schema), relation) => qualified(txn, &schema, &relation, false),
         (None, relation) => resolve_in_path(txn, &relation, path),
     }
 }
@@ -127,7 +136,7 @@ pub fn creation_key(
     path: &[String],
 ) -> Result<String, SqlError> {
     match parts(name)? {
-        (Some(schema), relation) => qualified(txn, &schema, &relation),
+        (Some(schema), relation) => qualified(txn, &schema, &relation, true),
         (None, relation) => {
             for schema in path {
                 if catalog::schema_exists(txn, schema)? {

@@ -639,6 +639,55 @@ pub(super) fn check_truncate(txn: &mut Transaction, tables: &[TableDef]) -> Resu
     Ok(())
 }
 
+/// 2BP01 if a foreign key relies on a unique key `before` has and `after` lost
+/// (`what` names the dropped object as PostgreSQL does: `constraint p_pkey on table p`).
+pub(super) fn check_referenced_keys(
+    txn: &mut Transaction,
+    before: &TableDef,
+    after: &TableDef,
+    what: impl Fn(&str) -> String,
+) -> Result<(), SqlError> {
+    for child_name in catalog::referencing_tables(txn, before.id)? {
+        let child = if child_name == after.name {
+            Some(after.clone())
+        } else {
+            catalog::get_table(txn, &child_name)?
+        };
+        let Some(child) = child else { continue };
+        for fk in child.foreign_keys.iter().filter(|f| f.referenced_id == before.id) {
+            if crate::sql::binder::unique_key_of(after, &fk.referenced_columns).is_some() {
+                continue;
+            }
+            let Some(index_no) = crate::sql::binder::unique_key_of(before, &fk.referenced_columns)
+            else {
+                continue;
+            };
+            let index = if index_no == 0 {
+                before.primary_key_name.clone().unwrap_or_default()
+            } else {
+                before
+                    .uniques
+                    .iter()
+                    .map(|u| (u.index_no, &u.name))
+                    .chain(before.indexes.iter().map(|i| (i.index_no, &i.name)))
+                    .find(|(no, _)| *no == index_no)
+                    .map(|(_, name)| name.clone())
+                    .unwrap_or_default()
+            };
+            return Err(SqlError::new(
+                sqlstate::DEPENDENT_OBJECTS_STILL_EXIST,
+                format!("cannot drop {} because other objects depend on it", what(&index)),
+            )
+            .with_detail(format!(
+                "constraint {} on table {} depends on index {index}",
+                fk.name, child.name
+            ))
+            .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
+        }
+    }
+    Ok(())
+}
+
 /// After ALTER TABLE `before` → `after`: the reference markers follow the foreign keys, and
 /// a rename reaches the foreign keys of the tables that reference it.
 pub(super) fn foreign_keys_after_alter(
@@ -646,6 +695,10 @@ pub(super) fn foreign_keys_after_alter(
     before: &TableDef,
     after: &mut TableDef,
 ) -> Result<(), SqlError> {
+    let table = after.name.clone();
+    check_referenced_keys(txn, before, after, |index| {
+        format!("constraint {index} on table {table}")
+    })?;
     if before.name != after.name {
         for fk in &mut after.foreign_keys {
             if fk.referenced_id == after.id {
