@@ -651,6 +651,10 @@ fn schemas_hold_relations_and_follow_the_search_path() {
         vec!["schema \"s\" does not exist, skipping"]
     );
     rows(&mut s1, "DROP TABLE t");
+    assert_eq!(
+        notices(&mut s1, "DROP TABLE IF EXISTS s.t"),
+        vec!["table \"s.t\" does not exist, skipping"]
+    );
     rows(&mut s1, "CREATE SCHEMA e");
     rows(&mut s1, "DROP SCHEMA e");
 }

@@ -254,7 +254,14 @@ impl Binder<'_> {
                 .collect::<Result<Vec<_>, _>>()?;
             return Ok(Plan::DropSchemas { names, if_exists, cascade });
         }
-        let names = names.iter().map(|n| self.relation_key(n)).collect::<Result<Vec<_>, _>>()?;
+        // DROP ... IF EXISTS of a name in a missing schema only skips it.
+        let names = names
+            .iter()
+            .map(|n| match self.relation_key(n) {
+                Err(err) if if_exists && err.code == sqlstate::UNDEFINED_TABLE => Ok(n.to_string()),
+                other => other,
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         match object_type {
             ast::ObjectType::Table => Ok(Plan::DropTables { names, if_exists, cascade }),
             ast::ObjectType::View => Ok(Plan::DropViews { names, if_exists, cascade }),
