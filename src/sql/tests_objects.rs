@@ -684,3 +684,47 @@ fn foreign_key_checks_conflict_with_concurrent_changes() {
     assert_eq!(code(&mut s2, "COMMIT"), "40001");
     assert_eq!(rows(&mut s1, "SELECT c.id, p.id FROM c JOIN p ON p.id = c.p"), s(&[&["2", "2"]]));
 }
+
+#[test]
+fn sequences_views_and_schemas_survive_reopen() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let options = DatabaseOptions { memory_limit_bytes: 8 << 20, wal_sync_off: false };
+    {
+        let db = Database::open(dir.path(), options.clone()).expect("open");
+        let mut s1 = Session::new(db.clone(), "quorumdb", &[]).expect("session");
+        rows(&mut s1, "CREATE SCHEMA s");
+        rows(&mut s1, "CREATE SEQUENCE s.up");
+        rows(&mut s1, "CREATE SEQUENCE down INCREMENT -5");
+        rows(&mut s1, "SELECT nextval('s.up'), nextval('s.up'), nextval('down'), nextval('down')");
+        rows(&mut s1, "CREATE TABLE p (id int PRIMARY KEY)");
+        rows(&mut s1, "CREATE TABLE c (p int REFERENCES p ON DELETE CASCADE)");
+        rows(&mut s1, "CREATE VIEW s.v AS SELECT count(*) AS n FROM c");
+        rows(&mut s1, "INSERT INTO p VALUES (1); INSERT INTO c VALUES (1)");
+        db.close();
+    }
+    let db = Database::open(dir.path(), options).expect("reopen");
+    let mut s1 = Session::new(db, "quorumdb", &[]).expect("session");
+    // Allocation resumes past every value handed out, in the sequence's direction.
+    let up: i64 = rows(&mut s1, "SELECT nextval('s.up')")[0][0].parse().expect("number");
+    assert!(up > 2, "{up}");
+    let down: i64 = rows(&mut s1, "SELECT nextval('down')")[0][0].parse().expect("number");
+    assert!(down < -6, "{down}");
+    assert_eq!(rows(&mut s1, "SELECT n FROM s.v"), s(&[&["1"]]));
+    assert_eq!(code(&mut s1, "INSERT INTO c VALUES (2)"), "23503");
+    rows(&mut s1, "DELETE FROM p");
+    assert_eq!(rows(&mut s1, "SELECT n FROM s.v"), s(&[&["0"]]));
+}
+
+#[test]
+fn sequence_state_in_the_older_eight_byte_format_still_reads() {
+    let db = open();
+    let mut s1 = session(&db);
+    rows(&mut s1, "CREATE SEQUENCE old");
+    let oid: u32 =
+        rows(&mut s1, "SELECT oid FROM pg_class WHERE relname = 'old'")[0][0].parse().expect("oid");
+    let id = oid - crate::sql::catalog::FIRST_USER_OID;
+    let mut txn = db.db.store().begin(crate::txn::IsolationLevel::Snapshot);
+    txn.put(crate::sql::catalog::sequence_value_key(id), 100i64.to_be_bytes().to_vec());
+    txn.commit().expect("commit");
+    assert_eq!(rows(&mut s1, "SELECT nextval('old'), nextval('old')"), s(&[&["100", "101"]]));
+}
