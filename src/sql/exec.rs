@@ -2,7 +2,9 @@
 //! over owned scans, so a large result is never materialised unless it must be sorted);
 //! writes go into the transaction's buffer with every constraint checked first.
 //!
-//! Depends on: `sql::plan`, `sql::expr`, `sql::catalog`, `sql::types`, `txn`, `encoding`.
+//! Depends on: `sql::plan`, `sql::expr`, `sql::catalog`, `sql::types`, `txn`, `encoding`;
+//! `sql::binder` for what foreign-key actions need on their own (access paths, the DEFAULT
+//! and CHECK rules of the tables they change).
 
 use super::catalog::{self, TableDef};
 use super::error::{SqlError, sqlstate};

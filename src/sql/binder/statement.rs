@@ -197,14 +197,20 @@ fn set_value(values: &[ast::Expr]) -> Option<String> {
 }
 
 impl Binder<'_> {
-    fn table_for_write(&mut self, name: &ast::ObjectName) -> Result<TableDef, SqlError> {
+    /// The table a write names; `verb` says what the write does (`insert into`, `update`,
+    /// `delete from`), for the error about writing to a view.
+    fn table_for_write(
+        &mut self,
+        name: &ast::ObjectName,
+        verb: &str,
+    ) -> Result<TableDef, SqlError> {
         let table_name = self.relation_key(name)?;
         if catalog::get_view(self.txn, &table_name)?.is_some() {
             // PostgreSQL updates simple views through to their table; QuorumDB does not
             // (yet), so every view is what PostgreSQL calls not automatically updatable.
             return Err(SqlError::new(
                 sqlstate::OBJECT_NOT_IN_PREREQUISITE_STATE,
-                format!("cannot change view \"{table_name}\""),
+                format!("cannot {verb} view \"{}\"", self.bare_name(&table_name)?),
             )
             .with_detail("Views are not automatically updatable in QuorumDB.")
             .with_hint("Write to the view's base table instead."));
@@ -318,7 +324,7 @@ impl Binder<'_> {
         let ast::TableObject::TableName(name) = &insert.table else {
             return Err(SqlError::unsupported("INSERT INTO a table function"));
         };
-        let table = self.table_for_write(name)?;
+        let table = self.table_for_write(name, "insert into")?;
         let target_columns: Vec<usize> = if insert.columns.is_empty() {
             (0..table.columns.len()).collect()
         } else {
@@ -475,13 +481,17 @@ impl Binder<'_> {
         Ok((position, expr))
     }
 
-    fn single_table(&mut self, from: &ast::TableWithJoins) -> Result<(TableDef, String), SqlError> {
+    fn single_table(
+        &mut self,
+        from: &ast::TableWithJoins,
+        verb: &str,
+    ) -> Result<(TableDef, String), SqlError> {
         if !from.joins.is_empty() {
             return Err(SqlError::unsupported("joins in UPDATE/DELETE"));
         }
         match &from.relation {
             ast::TableFactor::Table { name, alias, .. } => {
-                let table = self.table_for_write(name)?;
+                let table = self.table_for_write(name, verb)?;
                 let qualifier = match alias {
                     Some(alias) => ident_name(&alias.name),
                     None => self.bare_name(&table.name)?,
@@ -496,7 +506,7 @@ impl Binder<'_> {
         if update.from.is_some() {
             return Err(SqlError::unsupported("UPDATE ... FROM is not supported yet"));
         }
-        let (table, qualifier) = self.single_table(&update.table)?;
+        let (table, qualifier) = self.single_table(&update.table, "update")?;
         let scope = table_scope(&table, &qualifier);
         let mut assignments = Vec::new();
         for assignment in &update.assignments {
@@ -533,7 +543,7 @@ impl Binder<'_> {
         if delete.using.is_some() {
             return Err(SqlError::unsupported("DELETE ... USING is not supported yet"));
         }
-        let (table, qualifier) = self.single_table(from)?;
+        let (table, qualifier) = self.single_table(from, "delete from")?;
         let scope = table_scope(&table, &qualifier);
         let filter = match &delete.selection {
             Some(e) => Some(self.bind_expr_expecting(e, &scope, &DataType::Bool)?.0),
@@ -608,7 +618,8 @@ impl Binder<'_> {
         }
         match source {
             ast::CopySource::Table { table_name, columns } => {
-                let table = self.table_for_write(table_name)?;
+                let table =
+                    self.table_for_write(table_name, if to { "copy from" } else { "copy to" })?;
                 let positions = if columns.is_empty() {
                     (0..table.columns.len()).collect()
                 } else {
