@@ -60,8 +60,11 @@ pub enum Plan {
         if_exists: bool,
         cascade: bool,
     },
+    /// TRUNCATE: `tables`, then with CASCADE the tables that reference them (`cascaded`
+    /// counts those, at the end of `tables`).
     Truncate {
         tables: Vec<TableDef>,
+        cascaded: usize,
     },
     /// ALTER TABLE: the table as it was, then one step per operation, in order.
     AlterTable {

@@ -554,14 +554,28 @@ impl Session {
                 self.finish_implicit(implicit)?;
                 outcome
             }
-            Plan::Truncate { tables } => {
+            Plan::Truncate { tables, cascaded } => {
                 let txn = self.txn()?;
                 objects::check_truncate(txn, &tables)?;
                 for table in &tables {
                     exec::delete_all(txn, table)?;
                 }
                 self.finish_implicit(implicit)?;
-                Outcome::Done("TRUNCATE TABLE".into())
+                let notices: Vec<SqlError> = tables
+                    .iter()
+                    .skip(tables.len() - cascaded)
+                    .map(|t| {
+                        SqlError::new(
+                            sqlstate::SUCCESSFUL_COMPLETION,
+                            format!("truncate cascades to table \"{}\"", t.name),
+                        )
+                    })
+                    .collect();
+                if notices.is_empty() {
+                    Outcome::Done("TRUNCATE TABLE".into())
+                } else {
+                    Outcome::DoneWithNotice { tag: "TRUNCATE TABLE".into(), notices }
+                }
             }
             Plan::Begin { isolation, read_only } => {
                 if !implicit {

@@ -471,6 +471,9 @@ fn foreign_keys_check_both_sides() {
         ("0A000", "cannot truncate a table referenced in a foreign key constraint")
     );
     rows(&mut s1, "TRUNCATE c, p");
+    rows(&mut s1, "INSERT INTO p VALUES (1, 'a', 1); INSERT INTO c VALUES (1, 1, 'a')");
+    assert_eq!(notices(&mut s1, "TRUNCATE p CASCADE"), vec!["truncate cascades to table \"c\""]);
+    assert_eq!(rows(&mut s1, "SELECT count(*) FROM c"), s(&[&["0"]]));
     assert_eq!(code(&mut s1, "ALTER TABLE p DROP COLUMN id"), "2BP01");
     assert_eq!(notices(&mut s1, "DROP TABLE p CASCADE"), vec!["drop cascades to 2 other objects"]);
     assert_eq!(

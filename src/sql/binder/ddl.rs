@@ -272,12 +272,26 @@ impl Binder<'_> {
     }
 
     pub(super) fn bind_truncate(&mut self, truncate: &ast::Truncate) -> Result<Plan, SqlError> {
-        let mut tables = Vec::new();
+        let mut tables: Vec<TableDef> = Vec::new();
         for target in &truncate.table_names {
             let name = self.relation_key(&target.name)?;
             tables.push(catalog::require_table(self.txn, &name)?);
         }
-        Ok(Plan::Truncate { tables })
+        let listed = tables.len();
+        if matches!(truncate.cascade, Some(ast::CascadeOption::Cascade)) {
+            // Tables with foreign keys to a truncated table are truncated too, transitively.
+            let mut i = 0;
+            while let Some(table) = tables.get(i) {
+                let id = table.id;
+                for child in catalog::referencing_tables(self.txn, id)? {
+                    if !tables.iter().any(|t| t.name == child) {
+                        tables.push(catalog::require_table(self.txn, &child)?);
+                    }
+                }
+                i += 1;
+            }
+        }
+        Ok(Plan::Truncate { cascaded: tables.len() - listed, tables })
     }
 }
 
