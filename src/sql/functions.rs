@@ -48,6 +48,7 @@ pub enum Function {
     LastVal,
     ViewDef,
     PartitionAncestors,
+    SequenceLastValue,
     RegclassName,
     SetVal,
     CurrentSetting,
@@ -171,6 +172,7 @@ pub fn resolve(name: &str, arg_types: &[DataType]) -> Result<(Function, DataType
         "pg_get_viewdef" => (F::ViewDef, DataType::Text, 1..=2),
         // Tables are never partitions here: a table's only "ancestor" is itself.
         "pg_partition_ancestors" => (F::PartitionAncestors, DataType::Oid, 1..=1),
+        "pg_sequence_last_value" => (F::SequenceLastValue, DataType::Int8, 1..=1),
         "setval" => (F::SetVal, DataType::Int8, 2..=3),
         "current_setting" => (F::CurrentSetting, DataType::Text, 1..=2),
         "set_config" => (F::SetConfig, DataType::Text, 3..=3),
@@ -678,6 +680,22 @@ pub fn call(
             }
         }
         F::InRecovery => Value::Bool(false),
+        F::SequenceLastValue => {
+            let Some(oid) = int(0)?.and_then(|o| u32::try_from(o).ok()) else {
+                return Ok(Value::Null);
+            };
+            let Some(view) = env.view.as_ref() else {
+                return Ok(Value::Null);
+            };
+            let sequences = super::catalog::list_sequences(&mut view.read_view())?;
+            match sequences.into_iter().find(|s| s.oid() == oid) {
+                Some(sequence) => {
+                    let state = env.sequences.state(&sequence)?;
+                    if state.is_called { Value::Int8(state.last_value) } else { Value::Null }
+                }
+                None => Value::Null,
+            }
+        }
         F::PartitionAncestors => match arg(0) {
             Value::Null => Value::Null,
             other => other.cast(&DataType::Oid, false)?,

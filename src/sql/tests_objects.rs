@@ -143,6 +143,10 @@ fn sequence_options_bounds_and_cycles() {
         rows(&mut s1, "SELECT nextval('s4'), nextval('s4'), nextval('s4')"),
         s(&[&["1", "2", "1"]])
     );
+    assert_eq!(
+        rows(&mut s1, "SELECT sequencename, last_value FROM pg_sequences ORDER BY 1"),
+        s(&[&["s2", "5"], &["s4", "1"]])
+    );
     rows(&mut s1, "CREATE SEQUENCE s5 INCREMENT -1");
     assert_eq!(rows(&mut s1, "SELECT nextval('s5'), nextval('s5')"), s(&[&["-1", "-2"]]));
     assert_eq!(

@@ -844,6 +844,26 @@ impl Binder<'_> {
                 .collect(),
             star: None,
         };
+        if relation == "pg_sequences" && matches!(schema, None | Some("pg_catalog")) {
+            // last_value is the sequences' state now, read when the statement runs: the
+            // rows hold each sequence's OID there for pg_sequence_last_value.
+            let columns: Vec<Column> = scope.columns.iter().map(ScopeColumn::to_column).collect();
+            let last = columns.len().saturating_sub(1);
+            let projection = (0..columns.len())
+                .map(|i| {
+                    if i == last {
+                        Expr::Call {
+                            function: crate::sql::functions::Function::SequenceLastValue,
+                            args: vec![Expr::Column(i)],
+                        }
+                    } else {
+                        Expr::Column(i)
+                    }
+                })
+                .collect();
+            let plan = SelectPlan::new(Source::Rows(system.rows), projection, columns);
+            return Ok(Some((Source::Query(Box::new(plan)), scope)));
+        }
         Ok(Some((Source::Rows(system.rows), scope)))
     }
 

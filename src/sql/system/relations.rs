@@ -1163,7 +1163,8 @@ fn sequence_type_name(ty: &DataType) -> &'static str {
     }
 }
 
-/// pg_sequences. `last_value` is NULL here: sequence state lives outside the catalog.
+/// pg_sequences. Sequence state lives outside the catalog: the binder turns the last
+/// column (the sequence's OID here) into `pg_sequence_last_value(oid)`.
 fn pg_sequences(snapshot: &Snapshot) -> SystemRelation {
     let rows = snapshot
         .sequences
@@ -1180,7 +1181,8 @@ fn pg_sequences(snapshot: &Snapshot) -> SystemRelation {
                 Value::Int8(q.increment),
                 boolean(q.cycle),
                 Value::Int8(q.cache),
-                Value::Null,
+                // Replaced by pg_sequence_last_value(oid) when the statement runs.
+                oid(q.oid()),
             ]
         })
         .collect();
