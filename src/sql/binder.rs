@@ -14,6 +14,8 @@ mod query;
 mod sequence;
 mod statement;
 mod view;
+mod window;
+mod with;
 
 pub use foreign_key::unique_key_of;
 pub use names::{current_schema, resolve_text, search_path};
@@ -48,32 +50,12 @@ pub struct Binder<'a> {
     pub relations_used: Vec<u32>,
     /// Schemas unqualified relation names are looked up in (and created in), in order.
     pub search_path: Vec<String>,
-}
-
-impl<'a> Binder<'a> {
-    /// A binder for one statement.
-    pub fn new(
-        sql: &'a str,
-        params: Vec<Option<DataType>>,
-        txn: &'a mut crate::txn::Transaction,
-    ) -> Binder<'a> {
-        Binder {
-            sql,
-            params,
-            txn,
-            depth: 0,
-            outer: Vec::new(),
-            expanding: Vec::new(),
-            relations_used: Vec::new(),
-            search_path: vec!["public".to_string()],
-        }
-    }
-
-    /// The same binder with schemas searched in `path`.
-    pub fn with_search_path(mut self, path: Vec<String>) -> Binder<'a> {
-        self.search_path = path;
-        self
-    }
+    /// WITH queries visible here, innermost last (see `binder::with`).
+    pub ctes: Vec<with::CteBinding>,
+    /// How many recursive terms of WITH RECURSIVE queries enclose what is being bound.
+    pub recursive_terms: usize,
+    /// Whether window functions may appear where binding is (see `binder::window`).
+    pub windows: window::WindowState,
 }
 
 /// The scope of an enclosing query, and whether the subquery being bound used it.
@@ -152,6 +134,35 @@ pub fn object_name(name: &ast::ObjectName) -> Result<String, SqlError> {
         _ => Err(SqlError::syntax(format!(
             "improper qualified name (too many dotted names): {name}"
         ))),
+    }
+}
+
+impl<'a> Binder<'a> {
+    /// A binder for one statement.
+    pub fn new(
+        sql: &'a str,
+        params: Vec<Option<DataType>>,
+        txn: &'a mut crate::txn::Transaction,
+    ) -> Binder<'a> {
+        Binder {
+            sql,
+            params,
+            txn,
+            depth: 0,
+            outer: Vec::new(),
+            expanding: Vec::new(),
+            relations_used: Vec::new(),
+            search_path: vec!["public".to_string()],
+            ctes: Vec::new(),
+            recursive_terms: 0,
+            windows: window::WindowState::default(),
+        }
+    }
+
+    /// The same binder with schemas searched in `path`.
+    pub fn with_search_path(mut self, path: Vec<String>) -> Binder<'a> {
+        self.search_path = path;
+        self
     }
 }
 

@@ -109,6 +109,9 @@ pub mod sqlstate {
     pub const INVALID_REGULAR_EXPRESSION: &str = "2201B";
     pub const ARRAY_SUBSCRIPT_ERROR: &str = "2202E";
     pub const WRONG_OBJECT_TYPE: &str = "42809";
+    pub const WINDOWING_ERROR: &str = "42P20";
+    pub const INVALID_RECURSION: &str = "42P19";
+    pub const DUPLICATE_ALIAS: &str = "42712";
     pub const DEPENDENT_OBJECTS_STILL_EXIST: &str = "2BP01";
     pub const SEQUENCE_GENERATOR_LIMIT_EXCEEDED: &str = "2200H";
     pub const OBJECT_NOT_IN_PREREQUISITE_STATE: &str = "55000";

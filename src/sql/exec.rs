@@ -1,6 +1,8 @@
 //! The executor: runs bound plans against a transaction. Reads stream (pull-based iterators
-//! over owned scans, so a large result is never materialised unless it must be sorted);
-//! writes go into the transaction's buffer with every constraint checked first.
+//! over owned scans, so a large result is never materialised unless it must be sorted,
+//! grouped or windowed); a SELECT runs source → WHERE → grouping → HAVING → window functions
+//! → projection → DISTINCT [ON] / ORDER BY → OFFSET / LIMIT. Writes go into the
+//! transaction's buffer with every constraint checked first.
 //!
 //! Depends on: `sql::plan`, `sql::expr`, `sql::catalog`, `sql::types`, `txn`, `encoding`;
 //! `sql::binder` for what foreign-key actions need on their own (access paths, the DEFAULT
@@ -22,9 +24,11 @@ use std::ops::Bound;
 use std::sync::Arc;
 
 mod aggregate;
+mod cte;
 mod ddl;
 mod foreign_keys;
 mod join;
+mod window;
 
 pub use ddl::{build_index, drop_index_entries, run_alter};
 use foreign_keys::ForeignKeys;
@@ -337,10 +341,13 @@ pub fn select(
         filter,
         grouping,
         having,
+        windows,
         projection,
         distinct,
+        distinct_on,
         order_by,
         limit,
+        with_ties,
         offset,
         ..
     } = plan;
@@ -352,6 +359,12 @@ pub fn select(
         }
         None => rows,
     };
+    let rows: Rows = if windows.is_empty() {
+        rows
+    } else {
+        let rows = rows.collect::<Result<Vec<Row>, _>>()?;
+        Box::new(window::apply(rows, &windows, &env)?.into_iter().map(Ok))
+    };
     let offset = match offset {
         Some(e) => count_value(&e.eval(&[], &env)?, "OFFSET")?.unwrap_or(0),
         None => 0,
@@ -360,9 +373,7 @@ pub fn select(
         Some(e) => count_value(&e.eval(&[], &env)?, "LIMIT")?,
         None => None,
     };
-    let projected: Box<dyn Iterator<Item = Result<Row, SqlError>> + Send> = if order_by.is_empty()
-        && !distinct
-    {
+    let projected: Rows = if order_by.is_empty() && !distinct && distinct_on.is_empty() {
         let env = env.clone();
         Box::new(rows.map(move |row| {
             env.check_cancel()?;
@@ -370,24 +381,51 @@ pub fn select(
             projection.iter().map(|e| e.eval(&row, &env)).collect()
         }))
     } else {
-        let mut keyed: Vec<(Row, Row)> = Vec::new();
+        // (sort keys, DISTINCT ON values, output row)
+        let mut keyed: Vec<(Row, Row, Row)> = Vec::new();
         for row in rows {
             env.check_cancel()?;
             let row = row?;
             let keys =
                 order_by.iter().map(|k| k.expr.eval(&row, &env)).collect::<Result<Row, _>>()?;
+            let on = distinct_on.iter().map(|e| e.eval(&row, &env)).collect::<Result<Row, _>>()?;
             let out = projection.iter().map(|e| e.eval(&row, &env)).collect::<Result<Row, _>>()?;
-            keyed.push((keys, out));
+            keyed.push((keys, on, out));
         }
         if distinct {
-            keyed.sort_by(|a, b| compare_rows(&a.1, &b.1));
-            keyed.dedup_by(|a, b| compare_rows(&a.1, &b.1) == Ordering::Equal);
+            keyed.sort_by(|a, b| compare_rows(&a.2, &b.2));
+            keyed.dedup_by(|a, b| compare_rows(&a.2, &b.2) == Ordering::Equal);
         }
-        if !order_by.is_empty() {
-            keyed.sort_by(|a, b| compare_keys(&a.0, &b.0, &order_by));
+        if !order_by.is_empty() || !distinct_on.is_empty() {
+            keyed.sort_by(|a, b| {
+                compare_keys(&a.0, &b.0, &order_by).then_with(|| compare_rows(&a.1, &b.1))
+            });
         }
-        Box::new(keyed.into_iter().map(|(_, row)| Ok(row)))
+        if !distinct_on.is_empty() {
+            // The first row of each group of equal DISTINCT ON values, in ORDER BY order.
+            let mut seen = std::collections::HashSet::new();
+            keyed.retain(|(_, on, _)| seen.insert(values_key(on)));
+        }
+        if with_ties && let Some(limit) = limit {
+            // Keep the rows tied with the last one inside OFFSET + LIMIT.
+            let skip = usize::try_from(offset).unwrap_or(usize::MAX);
+            let end = skip.saturating_add(usize::try_from(limit).unwrap_or(usize::MAX));
+            let mut keep = end.min(keyed.len());
+            if let Some(last) = keep.checked_sub(1).and_then(|i| keyed.get(i)).map(|k| k.0.clone())
+                && keep > skip
+            {
+                while keyed
+                    .get(keep)
+                    .is_some_and(|k| compare_keys(&k.0, &last, &order_by) == Ordering::Equal)
+                {
+                    keep += 1;
+                }
+            }
+            keyed.truncate(keep);
+        }
+        Box::new(keyed.into_iter().map(|(_, _, row)| Ok(row)))
     };
+    let limit = if with_ties { None } else { limit };
     let offset = usize::try_from(offset).unwrap_or(usize::MAX);
     let rows = projected.skip(offset);
     Ok(match limit {
@@ -427,6 +465,8 @@ fn open_source(txn: &mut Transaction, source: Source, env: &Arc<Env>) -> Result<
         Source::Query(plan) => select(txn, *plan, env.clone())?,
         Source::Join(plan) => join::join(txn, *plan, env)?,
         Source::SetOp(plan) => join::set_op(txn, *plan, env)?,
+        Source::CommonTable(table) => cte::scan(txn, &table, env)?,
+        Source::WorkingTable(table) => cte::scan_working(&table),
     })
 }
 
@@ -470,7 +510,7 @@ fn count_value(value: &Value, what: &str) -> Result<Option<i64>, SqlError> {
     }
 }
 
-fn compare_rows(a: &[Value], b: &[Value]) -> Ordering {
+pub(super) fn compare_rows(a: &[Value], b: &[Value]) -> Ordering {
     a.iter()
         .zip(b)
         .map(|(x, y)| x.sort_cmp(y))
@@ -659,7 +699,9 @@ fn write_row(
     replacing: Option<(&[u8], &Row)>,
 ) -> Result<WriteOutcome, SqlError> {
     let same_key = replacing.is_some_and(|(old, _)| old == key.as_slice());
-    if !same_key && txn.get(&key)?.is_some() {
+    // A hidden row id is fresh from its sequence (never reused), so it cannot exist yet.
+    let fresh_row_id = table.primary_key.is_empty() && replacing.is_none();
+    if !same_key && !fresh_row_id && txn.get(&key)?.is_some() {
         return Ok(WriteOutcome::Conflict {
             constraint: table.primary_key_name.clone().unwrap_or_default(),
             existing_key: key,

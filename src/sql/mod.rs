@@ -40,3 +40,5 @@ mod tests;
 mod tests_ddl;
 #[cfg(test)]
 mod tests_objects;
+#[cfg(test)]
+mod tests_query_features;

@@ -7,8 +7,10 @@
 use super::catalog::{IndexDef, SequenceDef, TableDef, ViewDef};
 use super::expr::Expr;
 use super::session::{Column, CopyFormat};
+use super::types::{DataType, Value};
 use crate::txn::IsolationLevel;
-use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, OnceLock};
 
 /// DEFAULT expression per column (None → NULL) and the CHECK constraints (name, condition)
 /// of a table, bound for writing.
@@ -111,7 +113,7 @@ pub enum Plan {
         name: String,
         sql: String,
         statement: Box<sqlparser::ast::Statement>,
-        param_types: Vec<Option<super::types::DataType>>,
+        param_types: Vec<Option<DataType>>,
     },
     ExecutePrepared {
         name: String,
@@ -184,7 +186,7 @@ pub enum Source {
     /// A table, read through the chosen access path.
     Table { table: Arc<TableDef>, access: Access },
     /// Rows computed up front (system relations such as pg_class).
-    Rows(Vec<Vec<super::types::Value>>),
+    Rows(Vec<Vec<Value>>),
     /// A sequence's one row: last_value, log_cnt, is_called (read when the statement runs).
     Sequence(Arc<SequenceDef>),
     /// unnest(array, ...): one row per element, one column per array (shorter arrays are
@@ -200,6 +202,54 @@ pub enum Source {
     Filter { input: Box<Source>, predicate: Expr },
     /// UNION / INTERSECT / EXCEPT of two queries with the same column count and types.
     SetOp(Box<SetOp>),
+    /// A WITH query (common table expression), shared by every reference to it.
+    CommonTable(Arc<CommonTable>),
+    /// The working table of a recursive WITH query: the rows the previous iteration added
+    /// (read only by that query's recursive term).
+    WorkingTable(Arc<WorkingTable>),
+}
+
+/// A WITH query. Read once per statement when it is referenced once; computed once and
+/// kept when it is read several times (several references, or a reference that runs
+/// repeatedly, such as one inside a subquery), so every reader sees the same rows.
+#[derive(Debug)]
+pub struct CommonTable {
+    pub body: CommonTableBody,
+    /// Whether it reads the enclosing query's current row (then it is never kept).
+    pub correlated: bool,
+    /// Set by the binder when the rows must be computed once and kept.
+    pub shared: AtomicBool,
+    /// The kept rows.
+    pub rows: OnceLock<Arc<Vec<Vec<Value>>>>,
+}
+
+/// How a WITH query's rows are computed.
+#[derive(Debug)]
+pub enum CommonTableBody {
+    /// An ordinary query.
+    Plain(Box<SelectPlan>),
+    /// `anchor UNION [ALL] step` where `step` reads `working` (PostgreSQL's iterative
+    /// evaluation: the anchor's rows seed the working table; each run of `step` over it
+    /// produces the next working table, until one is empty). Without ALL, rows already
+    /// produced are dropped.
+    Recursive {
+        anchor: Box<SelectPlan>,
+        step: Box<SelectPlan>,
+        union_all: bool,
+        working: Arc<WorkingTable>,
+    },
+}
+
+impl CommonTable {
+    pub fn new(body: CommonTableBody, correlated: bool) -> CommonTable {
+        CommonTable { body, correlated, shared: AtomicBool::new(false), rows: OnceLock::new() }
+    }
+}
+
+/// The rows a recursive WITH query's step reads during one iteration.
+#[derive(Debug, Default)]
+pub struct WorkingTable {
+    pub rows: parking_lot::Mutex<Arc<Vec<Vec<Value>>>>,
 }
 
 /// Join types (CROSS JOIN and comma are inner joins without condition).
@@ -271,7 +321,7 @@ pub enum Access {
 }
 
 /// One ORDER BY key, evaluated on the row before projection.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SortKey {
     pub expr: Expr,
     pub descending: bool,
@@ -294,14 +344,14 @@ pub enum AggregateFunction {
 }
 
 /// One aggregate call. Arguments, FILTER and ORDER BY are evaluated on input rows.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Aggregate {
     pub function: AggregateFunction,
     pub args: Vec<Expr>,
     pub distinct: bool,
     pub filter: Option<Expr>,
     pub order_by: Vec<SortKey>,
-    pub result_type: super::types::DataType,
+    pub result_type: DataType,
 }
 
 /// GROUP BY: input rows fold into one row per distinct key (one row in all when there are
@@ -310,6 +360,75 @@ pub struct Aggregate {
 pub struct Grouping {
     pub keys: Vec<Expr>,
     pub aggregates: Vec<Aggregate>,
+}
+
+/// Window functions (evaluated over all rows after grouping and HAVING).
+#[derive(Debug, Clone, PartialEq)]
+pub enum WindowFunctionKind {
+    RowNumber,
+    Rank,
+    DenseRank,
+    PercentRank,
+    CumeDist,
+    Ntile,
+    Lag,
+    Lead,
+    FirstValue,
+    LastValue,
+    NthValue,
+    /// An aggregate over the window frame.
+    Aggregate(Aggregate),
+}
+
+/// Units of a window frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameUnits {
+    Rows,
+    /// Rows and their ORDER BY peers (only UNBOUNDED and CURRENT ROW bounds).
+    Range,
+    /// Peer groups.
+    Groups,
+}
+
+/// One end of a window frame; offsets are row-independent expressions (int8).
+#[derive(Debug, Clone, PartialEq)]
+pub enum FrameBound {
+    UnboundedPreceding,
+    Preceding(Expr),
+    CurrentRow,
+    Following(Expr),
+    UnboundedFollowing,
+}
+
+/// A window frame: the rows of the partition an aggregate or first/last/nth_value sees.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowFrame {
+    pub units: FrameUnits,
+    pub start: FrameBound,
+    pub end: FrameBound,
+}
+
+impl Default for WindowFrame {
+    /// RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW.
+    fn default() -> Self {
+        WindowFrame {
+            units: FrameUnits::Range,
+            start: FrameBound::UnboundedPreceding,
+            end: FrameBound::CurrentRow,
+        }
+    }
+}
+
+/// One window function call. Arguments, PARTITION BY and ORDER BY are evaluated on the
+/// rows entering the window step (group rows when the query groups).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowFunction {
+    pub kind: WindowFunctionKind,
+    pub args: Vec<Expr>,
+    pub partition_by: Vec<Expr>,
+    pub order_by: Vec<SortKey>,
+    pub frame: WindowFrame,
+    pub result_type: DataType,
 }
 
 /// A bound SELECT.
@@ -321,11 +440,19 @@ pub struct SelectPlan {
     /// refer to the group rows (keys, then aggregates).
     pub grouping: Option<Grouping>,
     pub having: Option<Expr>,
+    /// Window functions: each appends its result to every row (after grouping and
+    /// HAVING); projection and sort keys read those columns.
+    pub windows: Vec<WindowFunction>,
     pub projection: Vec<Expr>,
     pub columns: Vec<Column>,
     pub distinct: bool,
+    /// DISTINCT ON: the first row (in ORDER BY order) of each group of equal values.
+    pub distinct_on: Vec<Expr>,
     pub order_by: Vec<SortKey>,
     pub limit: Option<Expr>,
+    /// FETCH ... WITH TIES: rows equal (in ORDER BY) to the last one within the limit
+    /// come too.
+    pub with_ties: bool,
     pub offset: Option<Expr>,
 }
 
@@ -337,11 +464,14 @@ impl SelectPlan {
             filter: None,
             grouping: None,
             having: None,
+            windows: Vec::new(),
             projection,
             columns,
             distinct: false,
+            distinct_on: Vec::new(),
             order_by: Vec::new(),
             limit: None,
+            with_ties: false,
             offset: None,
         }
     }

@@ -264,6 +264,17 @@ fn views_expand_where_used() {
         s(&[&["1"]])
     );
     assert_eq!(rows(&mut s1, "SELECT count(*) FROM v AS w(c)"), s(&[&["2"]]));
+    rows(
+        &mut s1,
+        "CREATE VIEW vw AS WITH x AS (SELECT a FROM t WHERE a < 3) SELECT count(*) AS n FROM x",
+    );
+    assert_eq!(rows(&mut s1, "SELECT n FROM vw"), s(&[&["2"]]));
+    rows(&mut s1, "DROP VIEW vw");
+    // A WITH query named like the view's table does not leak into the view.
+    assert_eq!(
+        rows(&mut s1, "WITH t AS (SELECT 99 AS a, 'q' AS b) SELECT count(*) FROM v, t"),
+        s(&[&["2"]])
+    );
     // A view sees the table's rows as they are now.
     rows(&mut s1, "INSERT INTO t VALUES (4, 'w')");
     assert_eq!(rows(&mut s1, "SELECT max(x) FROM v2"), s(&[&["4"]]));

@@ -176,9 +176,28 @@ pub struct CheckpointFile {
     bytes: Bytes,
     blocks: Vec<BlockMeta>,
     summary: FileSummary,
+    /// The largest key in the file (lookups above it end at once).
+    last_key: Option<Bytes>,
 }
 
 /// Decodes the entry at `pos` of `block` (a slice of `bytes`); returns it and the next offset.
+/// The key and timestamp of the entry at `pos` of `block`, and the next offset — without
+/// copying anything (lookups compare many entries and keep one).
+fn decode_version(block: &[u8], pos: usize) -> Option<(&[u8], Timestamp, usize)> {
+    let key_len = read_u32_le(block, pos)? as usize;
+    let key_start = pos + 4;
+    let key = block.get(key_start..key_start.checked_add(key_len)?)?;
+    let ts = read_u64_le(block, key_start + key_len)?;
+    let value_pos = key_start + key_len + 8;
+    let value_len = read_u32_le(block, value_pos)?;
+    let next = if value_len == TOMBSTONE {
+        value_pos + 4
+    } else {
+        (value_pos + 4).checked_add(value_len as usize)?
+    };
+    Some((key, ts, next))
+}
+
 fn decode_entry(bytes: &Bytes, block: &[u8], pos: usize) -> Option<(Entry, usize)> {
     let key_len = read_u32_le(block, pos)? as usize;
     let key_start = pos + 4;
@@ -231,8 +250,8 @@ impl CheckpointFile {
             return Err(bad(index_offset, "index checksum mismatch"));
         }
         let blocks = Self::parse_index(body, index_offset).map_err(|r| bad(index_offset, r))?;
-        let file = Self { path: path.to_path_buf(), bytes, blocks, summary };
-        file.verify_blocks(index_offset)?;
+        let mut file = Self { path: path.to_path_buf(), bytes, blocks, summary, last_key: None };
+        file.last_key = file.verify_blocks(index_offset)?;
         Ok(file)
     }
 
@@ -272,7 +291,8 @@ impl CheckpointFile {
 
     /// Checks every block's checksum, that entries decode exactly to the block end, that the
     /// index's first keys match, and that versions are strictly ordered across the file.
-    fn verify_blocks(&self, data_end: usize) -> Result<(), StorageError> {
+    /// Returns the file's last key.
+    fn verify_blocks(&self, data_end: usize) -> Result<Option<Bytes>, StorageError> {
         let mut count = 0u64;
         let mut max_ts = 0;
         let mut previous: Option<(Bytes, Timestamp)> = None;
@@ -307,7 +327,7 @@ impl CheckpointFile {
             let reason = "entry count or max timestamp differs from the footer";
             return Err(StorageError::corruption(&self.path, data_end as u64, reason));
         }
-        Ok(())
+        Ok(previous.map(|(key, _)| key))
     }
 
     /// The file's path.
@@ -341,10 +361,13 @@ impl CheckpointFile {
         let mut block = after.saturating_sub(1);
         while block < self.blocks.len() {
             let mut pos = 0;
-            let len = self.blocks[block].len;
-            while pos < len {
-                let (entry, next) = self.entry_at(block, pos)?;
-                if cmp_version(&entry.key, entry.ts, key, ts) != Ordering::Less {
+            let bytes = self.block(block);
+            while pos < bytes.len() {
+                let (entry_key, entry_ts, next) = decode_version(bytes, pos).ok_or_else(|| {
+                    let offset = (self.blocks[block].offset + pos) as u64;
+                    StorageError::corruption(&self.path, offset, "entry runs past its block")
+                })?;
+                if cmp_version(entry_key, entry_ts, key, ts) != Ordering::Less {
                     return Ok(Some((block, pos)));
                 }
                 pos = next;
@@ -356,6 +379,12 @@ impl CheckpointFile {
 
     /// The newest version of `key` with timestamp <= `ts`, if the file has one.
     pub fn get(&self, key: &[u8], ts: Timestamp) -> Result<Option<Entry>, StorageError> {
+        // Keys outside the file's range need no block read (appends and fresh keys).
+        if self.last_key.as_ref().is_none_or(|last| key > last.as_ref())
+            || self.blocks.first().is_some_and(|first| key < first.first_key.as_ref())
+        {
+            return Ok(None);
+        }
         let Some((block, pos)) = self.seek(key, ts)? else { return Ok(None) };
         let (entry, _) = self.entry_at(block, pos)?;
         Ok((entry.key == key).then_some(entry))

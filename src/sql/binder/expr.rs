@@ -101,7 +101,11 @@ impl Binder<'_> {
             && !super::query::expr_has_aggregate(expr, 0)
         {
             let input = ctx.input.clone();
-            if let Ok((bound, ty)) = self.bind_expr_in(expr, &input, None)
+            // A probe only: window calls must not be collected by it.
+            let windows = self.set_windows(super::window::WindowState::Forbidden("probe"));
+            let probe = self.bind_expr_in(expr, &input, None);
+            self.windows = windows;
+            if let Ok((bound, ty)) = probe
                 && let Some(position) = ctx.keys.iter().position(|k| *k == bound)
             {
                 return Ok((Expr::Column(position), ty));
@@ -809,8 +813,27 @@ impl Binder<'_> {
                 return Err(SqlError::unsupported("subquery as function argument"));
             }
         };
-        if function.over.is_some() {
-            return Err(SqlError::unsupported("window functions are not supported yet"));
+        if let Some(over) = &function.over {
+            let call = super::window::WindowCall {
+                name: &name,
+                args: &args,
+                star,
+                distinct,
+                order_by,
+                function,
+                over,
+            };
+            let span = function_span(function);
+            return self.bind_window_call(&call, scope, agg).map_err(|err| self.at(err, span));
+        }
+        if super::window::is_window_function(&name) {
+            return Err(self.at(
+                SqlError::new(
+                    sqlstate::WRONG_OBJECT_TYPE,
+                    format!("window function {name} requires an OVER clause"),
+                ),
+                function_span(function),
+            ));
         }
         if let Some(aggregate) = aggregate_function(&name, star) {
             let Some(ctx) = agg else {
@@ -888,6 +911,28 @@ impl Binder<'_> {
         call: &ast::Function,
         order_by: &[ast::OrderByExpr],
     ) -> Result<(Expr, DataType), SqlError> {
+        use super::window::WindowState;
+        let clause = match &self.windows {
+            WindowState::Forbidden("window definitions") => "window definitions",
+            _ => "aggregate",
+        };
+        let windows = self.set_windows(WindowState::Forbidden(clause));
+        let result = self.bind_aggregate_call(ctx, function, name, args, distinct, call, order_by);
+        self.windows = windows;
+        result
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn bind_aggregate_call(
+        &mut self,
+        ctx: &mut AggregateContext,
+        function: AggregateFunction,
+        name: &str,
+        args: &[&ast::Expr],
+        distinct: bool,
+        call: &ast::Function,
+        order_by: &[ast::OrderByExpr],
+    ) -> Result<(Expr, DataType), SqlError> {
         let input = ctx.input.clone();
         let mut bound = Vec::with_capacity(args.len());
         let mut types = Vec::with_capacity(args.len());
@@ -898,7 +943,7 @@ impl Binder<'_> {
                 _ => DataType::Unknown,
             };
             let (e, t) = self.bind_expr_in(arg, &input, None).map_err(|err| {
-                if err.code == sqlstate::GROUPING_ERROR {
+                if err.code == sqlstate::GROUPING_ERROR && !err.message.contains("window") {
                     SqlError::new(
                         sqlstate::GROUPING_ERROR,
                         "aggregate function calls cannot be nested",
@@ -917,44 +962,7 @@ impl Binder<'_> {
             bound.push(e);
             types.push(t);
         }
-        let wanted = match function {
-            AggregateFunction::CountStar => 0,
-            AggregateFunction::StringAgg => 2,
-            _ => 1,
-        };
-        if bound.len() != wanted {
-            let list: Vec<String> = types.iter().map(|t| t.display_name()).collect();
-            return Err(SqlError::new(
-                sqlstate::UNDEFINED_FUNCTION,
-                format!("function {name}({}) does not exist", list.join(", ")),
-            )
-            .with_hint(
-                "No function matches the given name and argument types. You might need to add explicit type casts.",
-            ));
-        }
-        let arg_ty = types.first().cloned().unwrap_or(DataType::Int8);
-        let result_type = match function {
-            AggregateFunction::StringAgg => {
-                if !types.iter().all(|t| t.is_string() || *t == DataType::Unknown) {
-                    let list: Vec<String> = types.iter().map(|t| t.display_name()).collect();
-                    return Err(SqlError::new(
-                        sqlstate::UNDEFINED_FUNCTION,
-                        format!("function {name}({}) does not exist", list.join(", ")),
-                    ));
-                }
-                DataType::Text
-            }
-            AggregateFunction::BoolAnd | AggregateFunction::BoolOr => {
-                if !matches!(arg_ty, DataType::Bool | DataType::Unknown) {
-                    return Err(SqlError::new(
-                        sqlstate::UNDEFINED_FUNCTION,
-                        format!("function {name}({}) does not exist", arg_ty.display_name()),
-                    ));
-                }
-                DataType::Bool
-            }
-            other => aggregate_type(other, &arg_ty)?,
-        };
+        let result_type = aggregate_result_type(function, name, &types)?;
         let filter = match &call.filter {
             Some(f) => Some(self.bind_expr_expecting(f, &input, &DataType::Bool)?.0),
             None => None,
@@ -982,6 +990,58 @@ impl Binder<'_> {
         });
         Ok((Expr::Column(ctx.keys.len() + ctx.aggregates.len() - 1), result_type))
     }
+}
+
+/// Where a function call is written (its name), for error positions.
+fn function_span(function: &ast::Function) -> Span {
+    function.name.0.first().and_then(|p| p.as_ident()).map(|i| i.span).unwrap_or(Span::empty())
+}
+
+/// The result type of an aggregate over arguments of `types` (42883 when there is no such
+/// aggregate).
+pub fn aggregate_result_type(
+    function: AggregateFunction,
+    name: &str,
+    types: &[DataType],
+) -> Result<DataType, SqlError> {
+    let wanted = match function {
+        AggregateFunction::CountStar => 0,
+        AggregateFunction::StringAgg => 2,
+        _ => 1,
+    };
+    if types.len() != wanted {
+        let list: Vec<String> = types.iter().map(|t| t.display_name()).collect();
+        return Err(SqlError::new(
+            sqlstate::UNDEFINED_FUNCTION,
+            format!("function {name}({}) does not exist", list.join(", ")),
+        )
+        .with_hint(
+            "No function matches the given name and argument types. You might need to add explicit type casts.",
+        ));
+    }
+    let arg_ty = types.first().cloned().unwrap_or(DataType::Int8);
+    Ok(match function {
+        AggregateFunction::StringAgg => {
+            if !types.iter().all(|t| t.is_string() || *t == DataType::Unknown) {
+                let list: Vec<String> = types.iter().map(|t| t.display_name()).collect();
+                return Err(SqlError::new(
+                    sqlstate::UNDEFINED_FUNCTION,
+                    format!("function {name}({}) does not exist", list.join(", ")),
+                ));
+            }
+            DataType::Text
+        }
+        AggregateFunction::BoolAnd | AggregateFunction::BoolOr => {
+            if !matches!(arg_ty, DataType::Bool | DataType::Unknown) {
+                return Err(SqlError::new(
+                    sqlstate::UNDEFINED_FUNCTION,
+                    format!("function {name}({}) does not exist", arg_ty.display_name()),
+                ));
+            }
+            DataType::Bool
+        }
+        other => aggregate_type(other, &arg_ty)?,
+    })
 }
 
 /// The aggregate a function name denotes (`count(*)` when `star`).

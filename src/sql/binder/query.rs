@@ -1,9 +1,12 @@
-//! Binding of queries: FROM (one table, VALUES, generate_series or nothing), WHERE, the
-//! projection (with `*`), aggregates without GROUP BY, DISTINCT, ORDER BY (by expression,
-//! output name or position), LIMIT and OFFSET. Chooses a point read when WHERE pins the whole
+//! Binding of queries: WITH (see `binder::with`), FROM (tables, WITH queries, joins,
+//! subqueries, VALUES, generate_series, system relations), WHERE, GROUP BY / HAVING with
+//! aggregates, the projection (with `*`), window functions (collected by `binder::window`),
+//! DISTINCT and DISTINCT ON, ORDER BY (by expression, output name or position), LIMIT /
+//! OFFSET / FETCH FIRST, and set operations. Chooses a point read when WHERE pins the whole
 //! primary key.
 
 use super::expr::AggregateContext;
+use super::window::{WINDOW_COLUMN_BASE, WindowCollector, WindowState};
 use super::{Binder, Scope, ScopeColumn, ident_name, object_name};
 use crate::sql::catalog::{self, TableDef};
 use crate::sql::error::{SqlError, sqlstate};
@@ -17,15 +20,23 @@ use sqlparser::ast;
 use std::sync::Arc;
 
 impl Binder<'_> {
-    /// Binds a full query (SELECT, VALUES or a set operation with ORDER BY / LIMIT / OFFSET).
+    /// Binds a full query (SELECT, VALUES or a set operation with ORDER BY / LIMIT / OFFSET),
+    /// with the queries of its WITH clause visible inside it.
     pub fn bind_query(&mut self, query: &ast::Query) -> Result<SelectPlan, SqlError> {
-        if query.with.is_some() {
-            return Err(SqlError::unsupported("WITH queries are not supported yet"));
-        }
-        if query.fetch.is_some() || !query.locks.is_empty() {
-            return Err(SqlError::unsupported(
-                "FETCH FIRST and FOR UPDATE/SHARE are not supported yet",
-            ));
+        let frame = self.ctes.len();
+        let windows = self.set_windows(WindowState::Forbidden("this context"));
+        let result = match &query.with {
+            Some(with) => self.bind_with(with).and_then(|()| self.bind_query_body(query)),
+            None => self.bind_query_body(query),
+        };
+        self.windows = windows;
+        self.ctes.truncate(frame);
+        result
+    }
+
+    fn bind_query_body(&mut self, query: &ast::Query) -> Result<SelectPlan, SqlError> {
+        if !query.locks.is_empty() {
+            return Err(SqlError::unsupported("FOR UPDATE/SHARE is not supported yet"));
         }
         let order_by = query.order_by.as_ref();
         let mut plan = match query.body.as_ref() {
@@ -64,12 +75,34 @@ impl Binder<'_> {
                 }
             }
         }
+        if let Some(fetch) = &query.fetch {
+            if fetch.percent {
+                return Err(SqlError::unsupported("FETCH ... PERCENT"));
+            }
+            if fetch.with_ties {
+                if plan.order_by.is_empty() {
+                    return Err(SqlError::syntax(
+                        "WITH TIES cannot be specified without ORDER BY clause",
+                    ));
+                }
+                plan.with_ties = true;
+            }
+            if plan.limit.is_some() {
+                return Err(SqlError::syntax("multiple LIMIT clauses not allowed"));
+            }
+            plan.limit = Some(match &fetch.quantity {
+                Some(quantity) => {
+                    self.bind_expr_expecting(quantity, &Scope::default(), &DataType::Int8)?.0
+                }
+                None => Expr::Literal(Value::Int8(1)),
+            });
+        }
         Ok(plan)
     }
 
     /// A query body without ORDER BY / LIMIT of its own. VALUES and set operations produce
     /// plans whose projection is the identity, so output positions are row positions.
-    fn bind_set_expr(&mut self, body: &ast::SetExpr) -> Result<SelectPlan, SqlError> {
+    pub(super) fn bind_set_expr(&mut self, body: &ast::SetExpr) -> Result<SelectPlan, SqlError> {
         match body {
             ast::SetExpr::Select(select) => self.bind_select(select, None),
             ast::SetExpr::Values(values) => self.bind_values(values, None),
@@ -195,6 +228,17 @@ impl Binder<'_> {
         select: &ast::Select,
         order_by: Option<&ast::OrderBy>,
     ) -> Result<SelectPlan, SqlError> {
+        let windows = self.set_windows(WindowState::Forbidden("JOIN conditions"));
+        let result = self.bind_select_clauses(select, order_by);
+        self.windows = windows;
+        result
+    }
+
+    fn bind_select_clauses(
+        &mut self,
+        select: &ast::Select,
+        order_by: Option<&ast::OrderBy>,
+    ) -> Result<SelectPlan, SqlError> {
         let group_exprs = match &select.group_by {
             ast::GroupByExpr::Expressions(exprs, modifiers) if modifiers.is_empty() => exprs,
             _ => {
@@ -204,6 +248,7 @@ impl Binder<'_> {
             }
         };
         let (source, scope) = self.bind_from(&select.from)?;
+        self.set_windows(WindowState::Forbidden("WHERE"));
         let filter = match &select.selection {
             Some(selection) => {
                 let (expr, ty) = self.bind_expr_expecting(selection, &scope, &DataType::Bool)?;
@@ -230,12 +275,14 @@ impl Binder<'_> {
             || select.having.is_some()
             || select.projection.iter().any(contains_aggregate)
             || order_has_aggregate;
+        self.set_windows(WindowState::Forbidden("GROUP BY"));
         let mut agg_ctx = if aggregating {
             let keys = self.bind_group_by(group_exprs, &select.projection, &scope)?;
             Some(AggregateContext { keys, aggregates: Vec::new(), input: scope.clone() })
         } else {
             None
         };
+        self.set_windows(WindowState::Collecting(WindowCollector::new(&select.named_window)?));
         let mut projection = Vec::new();
         let mut columns = Vec::new();
         for item in &select.projection {
@@ -311,6 +358,7 @@ impl Binder<'_> {
                 other => return Err(SqlError::unsupported(format!("select item {other}"))),
             }
         }
+        let collector = self.take_windows("HAVING");
         let having = match &select.having {
             Some(h) => {
                 let (expr, ty) = self.bind_expr_in(h, &scope, agg_ctx.as_mut())?;
@@ -327,10 +375,11 @@ impl Binder<'_> {
             }
             None => None,
         };
-        let distinct = match &select.distinct {
-            None | Some(ast::Distinct::All) => false,
-            Some(ast::Distinct::Distinct) => true,
-            Some(_) => return Err(SqlError::unsupported("DISTINCT ON is not supported yet")),
+        self.set_windows(WindowState::Collecting(collector));
+        let (distinct, distinct_on) = match &select.distinct {
+            None | Some(ast::Distinct::All) => (false, None),
+            Some(ast::Distinct::Distinct) => (true, None),
+            Some(ast::Distinct::On(exprs)) => (false, Some(exprs)),
         };
         let (source, filter) = match (source, filter) {
             (Source::Table { table, .. }, Some(filter)) => {
@@ -356,6 +405,45 @@ impl Binder<'_> {
         plan.distinct = distinct;
         if let Some(order_by) = order_by {
             plan.order_by = self.bind_order_by(order_by, &scope, &plan, agg_ctx.as_mut())?;
+        }
+        if let Some(exprs) = distinct_on {
+            let mut on = Vec::with_capacity(exprs.len());
+            let mut written = Vec::with_capacity(exprs.len());
+            for e in exprs {
+                let expr =
+                    self.bind_output_reference(e, "DISTINCT ON", &scope, &plan, agg_ctx.as_mut())?;
+                if !on.contains(&expr) {
+                    on.push(expr);
+                    written.push(e);
+                }
+            }
+            if let Err(offending) = check_distinct_on(&on, &plan.order_by) {
+                let err = SqlError::new(
+                    sqlstate::INVALID_COLUMN_REFERENCE,
+                    "SELECT DISTINCT ON expressions must match initial ORDER BY expressions",
+                );
+                return Err(match written.get(offending) {
+                    Some(e) => self.at(err, sqlparser::ast::Spanned::span(*e)),
+                    None => err,
+                });
+            }
+            plan.distinct_on = on;
+        }
+        let windows = self.take_windows("this context").functions;
+        if !windows.is_empty() {
+            // Window results follow the rows entering the window step.
+            let base = match &agg_ctx {
+                Some(ctx) => ctx.keys.len() + ctx.aggregates.len(),
+                None => scope.columns.len(),
+            };
+            let renumber = |i: usize| match i.checked_sub(WINDOW_COLUMN_BASE) {
+                Some(window) => base + window,
+                None => i,
+            };
+            plan.projection.iter_mut().for_each(|e| map_columns(e, &renumber));
+            plan.order_by.iter_mut().for_each(|k| map_columns(&mut k.expr, &renumber));
+            plan.distinct_on.iter_mut().for_each(|e| map_columns(e, &renumber));
+            plan.windows = windows;
         }
         plan.grouping = agg_ctx.map(|ctx| Grouping { keys: ctx.keys, aggregates: ctx.aggregates });
         if plan.distinct && plan.order_by.iter().any(|key| !plan.projection.contains(&key.expr)) {
@@ -442,8 +530,30 @@ impl Binder<'_> {
                 return Err(SqlError::unsupported("ORDER BY ... USING"));
             }
             let nulls_first = item.options.nulls_first.unwrap_or(descending);
-            // Output column by position or name first, as PostgreSQL does.
-            let expr = match &item.expr {
+            let expr = self.bind_output_reference(
+                &item.expr,
+                "ORDER BY",
+                scope,
+                plan,
+                agg.as_deref_mut(),
+            )?;
+            keys.push(SortKey { expr, descending, nulls_first });
+        }
+        Ok(keys)
+    }
+
+    /// An ORDER BY or DISTINCT ON item: an output column by position or name first, as
+    /// PostgreSQL does, else an expression over the input.
+    fn bind_output_reference(
+        &mut self,
+        item: &ast::Expr,
+        clause: &str,
+        scope: &Scope,
+        plan: &SelectPlan,
+        agg: Option<&mut AggregateContext>,
+    ) -> Result<Expr, SqlError> {
+        {
+            let expr = match item {
                 ast::Expr::Value(v) if matches!(v.value, ast::Value::Number(..)) => {
                     let n: usize = v.value.to_string().parse().unwrap_or(0);
                     match n.checked_sub(1).and_then(|i| plan.projection.get(i)) {
@@ -452,7 +562,7 @@ impl Binder<'_> {
                             return Err(self.at(
                                 SqlError::new(
                                     sqlstate::INVALID_COLUMN_REFERENCE,
-                                    format!("ORDER BY position {n} is not in select list"),
+                                    format!("{clause} position {n} is not in select list"),
                                 ),
                                 v.span,
                             ));
@@ -466,14 +576,13 @@ impl Binder<'_> {
                     let position = plan.columns.iter().position(|c| c.name == name);
                     match position.and_then(|p| plan.projection.get(p)) {
                         Some(e) => e.clone(),
-                        None => self.bind_expr_in(&item.expr, scope, agg.as_deref_mut())?.0,
+                        None => self.bind_expr_in(item, scope, agg)?.0,
                     }
                 }
-                e => self.bind_expr_in(e, scope, agg.as_deref_mut())?.0,
+                e => self.bind_expr_in(e, scope, agg)?.0,
             };
-            keys.push(SortKey { expr, descending, nulls_first });
+            Ok(expr)
         }
-        Ok(keys)
     }
 
     /// FROM: nothing, or a list of items (a comma is a cross join), each possibly with joins.
@@ -682,6 +791,11 @@ impl Binder<'_> {
                 self.bind_unnest(&exprs, alias.as_ref(), *with_ordinality)
             }
             ast::TableFactor::Table { name, alias, args, with_ordinality, .. } => {
+                if args.is_none()
+                    && let Some(found) = self.bind_cte_reference(name, alias.as_ref())?
+                {
+                    return Ok(found);
+                }
                 if args.is_none()
                     && let Some((source, scope)) =
                         self.bind_system_relation(name, alias.as_ref())?
@@ -959,7 +1073,7 @@ fn wrap(plan: SelectPlan) -> SelectPlan {
 }
 
 /// Which output columns of a query body are bare string literals or NULL (type `unknown`).
-fn untyped_columns(body: &ast::SetExpr) -> Vec<bool> {
+pub(super) fn untyped_columns(body: &ast::SetExpr) -> Vec<bool> {
     let untyped = |e: &ast::Expr| {
         matches!(e, ast::Expr::Value(v) if matches!(
             v.value,
@@ -987,7 +1101,7 @@ fn untyped_columns(body: &ast::SetExpr) -> Vec<bool> {
 }
 
 /// The type of output column `i` for set-operation type resolution.
-fn set_column_type(plan: &SelectPlan, i: usize, untyped: &[bool]) -> DataType {
+pub(super) fn set_column_type(plan: &SelectPlan, i: usize, untyped: &[bool]) -> DataType {
     if untyped.get(i) == Some(&true) {
         return DataType::Unknown;
     }
@@ -995,7 +1109,7 @@ fn set_column_type(plan: &SelectPlan, i: usize, untyped: &[bool]) -> DataType {
 }
 
 /// Casts output column `i` of `plan` to `ty` unless it already has that type.
-fn cast_output(plan: &mut SelectPlan, i: usize, ty: &DataType) {
+pub(super) fn cast_output(plan: &mut SelectPlan, i: usize, ty: &DataType) {
     let same = plan.columns.get(i).is_some_and(|c| c.ty == *ty)
         && !matches!(plan.projection.get(i), Some(Expr::Literal(Value::Text(_))));
     if let Some(column) = plan.columns.get_mut(i) {
@@ -1086,6 +1200,26 @@ pub(super) fn rename_columns(
         column.name = ident_name(&name.name);
     }
     Ok(scope)
+}
+
+/// PostgreSQL's rule for DISTINCT ON with ORDER BY: the leading ORDER BY items must be
+/// DISTINCT ON expressions, and every DISTINCT ON expression must be among them.
+/// Returns the position (in `on`) of the first offending expression.
+fn check_distinct_on(on: &[Expr], order_by: &[SortKey]) -> Result<(), usize> {
+    if order_by.is_empty() {
+        return Ok(());
+    }
+    let leading = order_by.iter().take_while(|k| on.contains(&k.expr)).count();
+    let prefix = order_by.get(..leading).unwrap_or_default();
+    if let Some(late) =
+        order_by.iter().skip(leading).find_map(|k| on.iter().position(|e| *e == k.expr))
+    {
+        return Err(late);
+    }
+    match on.iter().position(|e| !prefix.iter().any(|k| k.expr == *e)) {
+        Some(missing) if leading < order_by.len() => Err(missing),
+        _ => Ok(()),
+    }
 }
 
 /// PostgreSQL's error for a column that is neither grouped nor aggregated.
@@ -1267,7 +1401,7 @@ fn shift_columns(expr: &Expr, by: usize) -> Expr {
 }
 
 /// Rewrites every column reference in place.
-fn map_columns(expr: &mut Expr, f: &dyn Fn(usize) -> usize) {
+pub(super) fn map_columns(expr: &mut Expr, f: &dyn Fn(usize) -> usize) {
     stacker::maybe_grow(super::expr::STACK_RED_ZONE, super::expr::STACK_GROWTH, || match expr {
         Expr::Column(i) => *i = f(*i),
         Expr::Literal(_) | Expr::Param(_) | Expr::Default | Expr::Outer(_) => {}
@@ -1381,6 +1515,15 @@ fn output_name(expr: &ast::Expr) -> String {
             inner => output_name(inner),
         },
         ast::Expr::Nested(inner) => output_name(inner),
+        // A scalar subquery is named after its one output column.
+        ast::Expr::Subquery(query) => match query.body.as_ref() {
+            ast::SetExpr::Select(select) => match select.projection.first() {
+                Some(ast::SelectItem::ExprWithAlias { alias, .. }) => ident_name(alias),
+                Some(ast::SelectItem::UnnamedExpr(e)) => output_name(e),
+                _ => "?column?".into(),
+            },
+            _ => "?column?".into(),
+        },
         ast::Expr::Case { .. } => "case".into(),
         ast::Expr::Interval(_) => "interval".into(),
         ast::Expr::Extract { .. } => "extract".into(),
@@ -1447,7 +1590,17 @@ fn expr_has_aggregate_node(expr: &ast::Expr, depth: usize) -> bool {
         ast::Expr::Function(f) => {
             let name =
                 f.name.0.last().and_then(|p| p.as_ident()).map(ident_name).unwrap_or_default();
-            super::expr::aggregate_function(&name, false).is_some()
+            // A windowed aggregate is not an aggregate of the query, but its arguments and
+            // window may contain some (`sum(sum(x)) OVER (ORDER BY max(y))`).
+            let window_has_aggregate = match &f.over {
+                Some(ast::WindowType::WindowSpec(spec)) => {
+                    spec.partition_by.iter().any(deeper)
+                        || spec.order_by.iter().any(|o| deeper(&o.expr))
+                }
+                _ => false,
+            };
+            (f.over.is_none() && super::expr::aggregate_function(&name, false).is_some())
+                || window_has_aggregate
                 || match &f.args {
                     ast::FunctionArguments::List(list) => list.args.iter().any(|arg| match arg {
                         ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => deeper(e),

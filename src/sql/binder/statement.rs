@@ -21,7 +21,21 @@ pub fn bind_statement(
 ) -> Result<Plan, SqlError> {
     use ast::Statement as S;
     match statement {
-        S::Query(query) => Ok(Plan::Select(binder.bind_query(query)?)),
+        S::Query(query) => match (query.body.as_ref(), &query.with) {
+            // WITH ... INSERT / UPDATE / DELETE: the statement sees the WITH queries.
+            (
+                ast::SetExpr::Insert(inner)
+                | ast::SetExpr::Update(inner)
+                | ast::SetExpr::Delete(inner),
+                Some(with),
+            ) => {
+                let frame = binder.ctes.len();
+                let plan = binder.bind_with(with).and_then(|()| bind_statement(binder, inner));
+                binder.ctes.truncate(frame);
+                plan
+            }
+            _ => Ok(Plan::Select(binder.bind_query(query)?)),
+        },
         S::Insert(insert) => binder.bind_insert(insert),
         S::Update(update) => binder.bind_update(update),
         S::Delete(delete) => binder.bind_delete(delete),
@@ -358,7 +372,9 @@ impl Binder<'_> {
         let source = match &insert.source {
             Some(query) => match query.body.as_ref() {
                 ast::SetExpr::Values(values)
-                    if query.order_by.is_none() && query.limit_clause.is_none() =>
+                    if query.order_by.is_none()
+                        && query.limit_clause.is_none()
+                        && query.with.is_none() =>
                 {
                     self.bind_values(values, Some(&target_types))?
                 }

@@ -107,11 +107,16 @@ impl Binder<'_> {
             view.search_path.clone()
         };
         let path = std::mem::replace(&mut self.search_path, path);
+        // The view sees neither the enclosing query's columns nor its WITH queries.
         let outer = std::mem::take(&mut self.outer);
+        let ctes = std::mem::take(&mut self.ctes);
+        let recursive_terms = std::mem::take(&mut self.recursive_terms);
         // What the view's query reads is the view's dependency, not the statement's.
         let used = std::mem::take(&mut self.relations_used);
         let plan = self.bind_query(&query);
         self.relations_used = used;
+        self.recursive_terms = recursive_terms;
+        self.ctes = ctes;
         self.outer = outer;
         self.search_path = path;
         self.expanding.pop();

@@ -49,8 +49,9 @@ pub fn group(rows: Rows, grouping: &Grouping, env: &Env) -> Result<Vec<Row>, Sql
         .collect()
 }
 
-/// The running state of one aggregate in one group.
-struct Accumulator {
+/// The running state of one aggregate in one group (or one window frame).
+#[derive(Clone)]
+pub(super) struct Accumulator {
     state: State,
     /// Argument keys seen (DISTINCT).
     seen: HashSet<Vec<u8>>,
@@ -58,6 +59,7 @@ struct Accumulator {
     buffered: Vec<(Row, Row)>,
 }
 
+#[derive(Clone)]
 enum State {
     Count(i64),
     Sum {
@@ -72,7 +74,7 @@ enum State {
 }
 
 impl Accumulator {
-    fn new(aggregate: &Aggregate) -> Accumulator {
+    pub(super) fn new(aggregate: &Aggregate) -> Accumulator {
         let state = match aggregate.function {
             F::CountStar | F::Count => State::Count(0),
             F::Sum | F::Avg => State::Sum { total: Value::Null, count: 0 },
@@ -84,7 +86,12 @@ impl Accumulator {
         Accumulator { state, seen: HashSet::new(), buffered: Vec::new() }
     }
 
-    fn feed(&mut self, aggregate: &Aggregate, row: &[Value], env: &Env) -> Result<(), SqlError> {
+    pub(super) fn feed(
+        &mut self,
+        aggregate: &Aggregate,
+        row: &[Value],
+        env: &Env,
+    ) -> Result<(), SqlError> {
         if let Some(filter) = &aggregate.filter
             && truth(&filter.eval(row, env)?)? != Some(true)
         {
@@ -157,7 +164,7 @@ impl Accumulator {
         Ok(())
     }
 
-    fn finish(mut self, aggregate: &Aggregate) -> Result<Value, SqlError> {
+    pub(super) fn finish(mut self, aggregate: &Aggregate) -> Result<Value, SqlError> {
         if !self.buffered.is_empty() {
             let mut buffered = std::mem::take(&mut self.buffered);
             buffered.sort_by(|a, b| compare_keys(&a.0, &b.0, &aggregate.order_by));
