@@ -4,7 +4,9 @@
 //! → projection → DISTINCT [ON] / ORDER BY → OFFSET / LIMIT. Writes go into the
 //! transaction's buffer with every constraint checked first.
 //!
-//! Depends on: `sql::plan`, `sql::expr`, `sql::catalog`, `sql::types`, `txn`, `encoding`.
+//! Depends on: `sql::plan`, `sql::expr`, `sql::catalog`, `sql::types`, `txn`, `encoding`;
+//! `sql::binder` for what foreign-key actions need on their own (access paths, the DEFAULT
+//! and CHECK rules of the tables they change).
 
 use super::catalog::{self, TableDef};
 use super::error::{SqlError, sqlstate};
@@ -24,10 +26,12 @@ use std::sync::Arc;
 mod aggregate;
 mod cte;
 mod ddl;
+mod foreign_keys;
 mod join;
 mod window;
 
 pub use ddl::{build_index, drop_index_entries, run_alter};
+use foreign_keys::ForeignKeys;
 
 type Row = Vec<Value>;
 
@@ -446,6 +450,15 @@ fn open_source(txn: &mut Transaction, source: Source, env: &Arc<Env>) -> Result<
         Source::Series { start, stop, step } => series(&start, &stop, &step, env)?,
         Source::Unnest { arrays, ordinality } => unnest(&arrays, ordinality, env)?,
         Source::Rows(rows) => Box::new(rows.into_iter().map(Ok)),
+        Source::Sequence(sequence) => {
+            let state = env.sequences.state(&sequence)?;
+            let row = vec![
+                Value::Int8(state.last_value),
+                Value::Int8(state.log_cnt),
+                Value::Bool(state.is_called),
+            ];
+            Box::new(std::iter::once(Ok(row)))
+        }
         Source::Filter { input, predicate } => {
             filtered(open_source(txn, *input, env)?, Some(predicate), env)
         }
@@ -817,6 +830,7 @@ pub fn insert(
     };
     let mut returned = Vec::new();
     let mut count = 0u64;
+    let mut fks = ForeignKeys::default();
     for source_row in source_rows {
         env.check_cancel()?;
         let source_row = source_row?;
@@ -855,6 +869,7 @@ pub fn insert(
         match write_row(txn, &table, row.clone(), key, None)? {
             WriteOutcome::Written(row) => {
                 count += 1;
+                fks.row_written(&table, None, &row);
                 if let Some(returning) = &returning {
                     returned.push(
                         returning.iter().map(|e| e.eval(&row, &env)).collect::<Result<Row, _>>()?,
@@ -898,6 +913,8 @@ pub fn insert(
                     )? {
                         WriteOutcome::Written(row) => {
                             count += 1;
+                            fks.row_written(&table, Some(&existing_row), &row);
+                            fks.row_updated(txn, &table, &existing_row, &row, &env)?;
                             if let Some(returning) = &returning {
                                 returned.push(
                                     returning
@@ -915,6 +932,7 @@ pub fn insert(
             },
         }
     }
+    fks.finish(txn, &env)?;
     Ok((returned, count))
 }
 
@@ -928,6 +946,7 @@ pub fn update(
     let targets = matching_rows(txn, &table, &access, filter.as_ref(), &env)?;
     let mut returned = Vec::new();
     let mut count = 0;
+    let mut fks = ForeignKeys::default();
     for (key, old_row) in targets {
         env.check_cancel()?;
         let mut row = old_row.clone();
@@ -943,6 +962,8 @@ pub fn update(
         match write_row(txn, &table, row, new_key, Some((&key, &old_row)))? {
             WriteOutcome::Written(row) => {
                 count += 1;
+                fks.row_written(&table, Some(&old_row), &row);
+                fks.row_updated(txn, &table, &old_row, &row, &env)?;
                 if let Some(returning) = &returning {
                     returned.push(
                         returning.iter().map(|e| e.eval(&row, &env)).collect::<Result<Row, _>>()?,
@@ -954,6 +975,7 @@ pub fn update(
             }
         }
     }
+    fks.finish(txn, &env)?;
     Ok((returned, count))
 }
 
@@ -967,14 +989,22 @@ pub fn delete(
     let targets = matching_rows(txn, &table, &access, filter.as_ref(), &env)?;
     let mut returned = Vec::new();
     let mut count = 0;
+    let mut fks = ForeignKeys::default();
     for (key, row) in targets {
+        env.check_cancel()?;
+        // A foreign-key cascade earlier in the statement may have deleted it already.
+        if fks.cascaded() && txn.get(&key)?.is_none() {
+            continue;
+        }
         remove_row(txn, &table, &key, &row);
+        fks.row_deleted(txn, &table, &row, &env)?;
         count += 1;
         if let Some(returning) = &returning {
             returned
                 .push(returning.iter().map(|e| e.eval(&row, &env)).collect::<Result<Row, _>>()?);
         }
     }
+    fks.finish(txn, &env)?;
     Ok((returned, count))
 }
 
@@ -1049,7 +1079,11 @@ pub fn copy_row(
     let row_id = if table.primary_key.is_empty() { Some(row_ids(table)?) } else { None };
     let key = row_key(table, &row, row_id);
     match write_row(txn, table, row, key, None)? {
-        WriteOutcome::Written(_) => Ok(()),
+        WriteOutcome::Written(row) => {
+            let mut fks = ForeignKeys::default();
+            fks.row_written(&Arc::new(table.clone()), None, &row);
+            fks.finish(txn, env)
+        }
         WriteOutcome::Conflict { constraint, detail, .. } => {
             Err(unique_violation(table, constraint, detail))
         }

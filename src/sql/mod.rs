@@ -21,6 +21,7 @@ mod expr;
 mod functions;
 pub mod parser;
 mod plan;
+mod sequences;
 mod session;
 mod settings;
 pub(crate) mod system;
@@ -37,5 +38,7 @@ pub use session::{
 mod tests;
 #[cfg(test)]
 mod tests_ddl;
+#[cfg(test)]
+mod tests_objects;
 #[cfg(test)]
 mod tests_query_features;

@@ -4,7 +4,7 @@
 //!
 //! Depends on: `sql::expr`, `sql::catalog`, `sql::types`.
 
-use super::catalog::{IndexDef, SequenceDef, TableDef};
+use super::catalog::{IndexDef, SequenceDef, TableDef, ViewDef};
 use super::expr::Expr;
 use super::session::{Column, CopyFormat};
 use super::types::{DataType, Value};
@@ -31,9 +31,42 @@ pub enum Plan {
     DropTables {
         names: Vec<String>,
         if_exists: bool,
+        cascade: bool,
     },
+    CreateSequence {
+        sequence: SequenceDef,
+        if_not_exists: bool,
+    },
+    /// ALTER SEQUENCE, bound when it runs (it arrives as a special statement).
+    AlterSequence(Box<super::parser::AlterSequence>),
+    DropSequences {
+        names: Vec<String>,
+        if_exists: bool,
+        cascade: bool,
+    },
+    CreateView {
+        view: ViewDef,
+        or_replace: bool,
+    },
+    CreateSchema {
+        name: String,
+        if_not_exists: bool,
+    },
+    DropSchemas {
+        names: Vec<String>,
+        if_exists: bool,
+        cascade: bool,
+    },
+    DropViews {
+        names: Vec<String>,
+        if_exists: bool,
+        cascade: bool,
+    },
+    /// TRUNCATE: `tables`, then with CASCADE the tables that reference them (`cascaded`
+    /// counts those, at the end of `tables`).
     Truncate {
         tables: Vec<TableDef>,
+        cascaded: usize,
     },
     /// ALTER TABLE: the table as it was, then one step per operation, in order.
     AlterTable {
@@ -125,6 +158,8 @@ pub enum AlterAction {
     ValidateNotNull(usize),
     /// ADD CHECK: no existing row may make the condition false.
     ValidateCheck { name: String, check: Expr },
+    /// ADD FOREIGN KEY: every existing row must reference an existing row (23503).
+    ValidateForeignKey(String),
     /// Build the entries of a new unique constraint or index (by index number).
     BuildIndex(u16),
     /// Remove the entries of a dropped unique constraint or index.
@@ -152,6 +187,8 @@ pub enum Source {
     Table { table: Arc<TableDef>, access: Access },
     /// Rows computed up front (system relations such as pg_class).
     Rows(Vec<Vec<Value>>),
+    /// A sequence's one row: last_value, log_cnt, is_called (read when the statement runs).
+    Sequence(Arc<SequenceDef>),
     /// unnest(array, ...): one row per element, one column per array (shorter arrays are
     /// padded with NULLs), plus the row number WITH ORDINALITY.
     Unnest { arrays: Vec<Expr>, ordinality: bool },

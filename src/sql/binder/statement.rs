@@ -40,8 +40,24 @@ pub fn bind_statement(
         S::Update(update) => binder.bind_update(update),
         S::Delete(delete) => binder.bind_delete(delete),
         S::CreateTable(create) => binder.bind_create_table(create),
-        S::Drop { object_type, if_exists, names, .. } => {
-            binder.bind_drop(object_type, *if_exists, names)
+        S::Drop { object_type, if_exists, names, cascade, .. } => {
+            binder.bind_drop(object_type, *if_exists, names, *cascade)
+        }
+        S::CreateSequence { name, if_not_exists, sequence_options, temporary } => {
+            if *temporary {
+                return Err(SqlError::unsupported("temporary sequences are not supported yet"));
+            }
+            binder.bind_create_sequence(name, *if_not_exists, sequence_options)
+        }
+        S::CreateView(create) => binder.bind_create_view(create),
+        S::CreateSchema { schema_name, if_not_exists, .. } => {
+            let name = match schema_name {
+                ast::SchemaName::Simple(name) | ast::SchemaName::NamedAuthorization(name, _) => {
+                    schema_name_of(name)?
+                }
+                ast::SchemaName::UnnamedAuthorization(role) => ident_name(role),
+            };
+            Ok(Plan::CreateSchema { name, if_not_exists: *if_not_exists })
         }
         S::Truncate(truncate) => binder.bind_truncate(truncate),
         S::AlterTable(alter) => binder.bind_alter_table(alter),
@@ -100,6 +116,16 @@ pub fn bind_statement(
         other => Err(SqlError::unsupported(format!(
             "statement not supported yet: {}",
             other.to_string().split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+        ))),
+    }
+}
+
+/// A schema's name (one identifier).
+pub(super) fn schema_name_of(name: &ast::ObjectName) -> Result<String, SqlError> {
+    match name.0.as_slice() {
+        [part] => Ok(part.as_ident().map(ident_name).unwrap_or_else(|| part.to_string())),
+        _ => Err(SqlError::syntax(format!(
+            "improper qualified name (too many dotted names): {name}"
         ))),
     }
 }
@@ -185,8 +211,30 @@ fn set_value(values: &[ast::Expr]) -> Option<String> {
 }
 
 impl Binder<'_> {
-    fn table_for_write(&mut self, name: &ast::ObjectName) -> Result<TableDef, SqlError> {
-        let table_name = object_name(name)?;
+    /// The table a write names; `verb` says what the write does (`insert into`, `update`,
+    /// `delete from`), for the error about writing to a view.
+    fn table_for_write(
+        &mut self,
+        name: &ast::ObjectName,
+        verb: &str,
+    ) -> Result<TableDef, SqlError> {
+        let table_name = self.relation_key(name)?;
+        if catalog::get_view(self.txn, &table_name)?.is_some() {
+            // PostgreSQL updates simple views through to their table; QuorumDB does not
+            // (yet), so every view is what PostgreSQL calls not automatically updatable.
+            return Err(SqlError::new(
+                sqlstate::OBJECT_NOT_IN_PREREQUISITE_STATE,
+                format!("cannot {verb} view \"{}\"", self.bare_name(&table_name)?),
+            )
+            .with_detail("Views are not automatically updatable in QuorumDB.")
+            .with_hint("Write to the view's base table instead."));
+        }
+        if catalog::get_sequence(self.txn, &table_name)?.is_some() {
+            return Err(SqlError::new(
+                sqlstate::WRONG_OBJECT_TYPE,
+                format!("cannot change sequence \"{table_name}\""),
+            ));
+        }
         catalog::get_table(self.txn, &table_name)?.ok_or_else(|| {
             let err = SqlError::new(
                 sqlstate::UNDEFINED_TABLE,
@@ -200,7 +248,7 @@ impl Binder<'_> {
     }
 
     /// Binds the table's DEFAULT expressions and CHECK constraints.
-    fn defaults_and_checks(
+    pub(super) fn defaults_and_checks(
         &mut self,
         table: &TableDef,
     ) -> Result<crate::sql::plan::WriteRules, SqlError> {
@@ -290,7 +338,7 @@ impl Binder<'_> {
         let ast::TableObject::TableName(name) = &insert.table else {
             return Err(SqlError::unsupported("INSERT INTO a table function"));
         };
-        let table = self.table_for_write(name)?;
+        let table = self.table_for_write(name, "insert into")?;
         let target_columns: Vec<usize> = if insert.columns.is_empty() {
             (0..table.columns.len()).collect()
         } else {
@@ -450,17 +498,21 @@ impl Binder<'_> {
         Ok((position, expr))
     }
 
-    fn single_table(&mut self, from: &ast::TableWithJoins) -> Result<(TableDef, String), SqlError> {
+    fn single_table(
+        &mut self,
+        from: &ast::TableWithJoins,
+        verb: &str,
+    ) -> Result<(TableDef, String), SqlError> {
         if !from.joins.is_empty() {
             return Err(SqlError::unsupported("joins in UPDATE/DELETE"));
         }
         match &from.relation {
             ast::TableFactor::Table { name, alias, .. } => {
-                let table = self.table_for_write(name)?;
-                let qualifier = alias
-                    .as_ref()
-                    .map(|a| ident_name(&a.name))
-                    .unwrap_or_else(|| table.name.clone());
+                let table = self.table_for_write(name, verb)?;
+                let qualifier = match alias {
+                    Some(alias) => ident_name(&alias.name),
+                    None => self.bare_name(&table.name)?,
+                };
                 Ok((table, qualifier))
             }
             other => Err(SqlError::unsupported(format!("target {other}"))),
@@ -471,7 +523,7 @@ impl Binder<'_> {
         if update.from.is_some() {
             return Err(SqlError::unsupported("UPDATE ... FROM is not supported yet"));
         }
-        let (table, qualifier) = self.single_table(&update.table)?;
+        let (table, qualifier) = self.single_table(&update.table, "update")?;
         let scope = table_scope(&table, &qualifier);
         let mut assignments = Vec::new();
         for assignment in &update.assignments {
@@ -509,7 +561,7 @@ impl Binder<'_> {
         if delete.using.is_some() {
             return Err(SqlError::unsupported("DELETE ... USING is not supported yet"));
         }
-        let (table, qualifier) = self.single_table(from)?;
+        let (table, qualifier) = self.single_table(from, "delete from")?;
         let scope = table_scope(&table, &qualifier);
         let filter = match &delete.selection {
             Some(e) => Some(self.bind_expr_expecting(e, &scope, &DataType::Bool)?.0),
@@ -584,7 +636,8 @@ impl Binder<'_> {
         }
         match source {
             ast::CopySource::Table { table_name, columns } => {
-                let table = self.table_for_write(table_name)?;
+                let table =
+                    self.table_for_write(table_name, if to { "copy from" } else { "copy to" })?;
                 let positions = if columns.is_empty() {
                     (0..table.columns.len()).collect()
                 } else {
