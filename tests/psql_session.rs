@@ -219,3 +219,10 @@ fn scripted_objects() {
         "DROP SCHEMA IF EXISTS psql_s CASCADE; DROP TABLE IF EXISTS psql_c, psql_p CASCADE; DROP SEQUENCE IF EXISTS psql_seq",
     );
 }
+
+/// Joins: key lookups into the right table (index nested-loop joins, inner and left, with
+/// extra conditions) and the join order of comma lists (`tests/psql/joins.sql`).
+#[test]
+fn scripted_joins() {
+    run_script("joins", "DROP TABLE IF EXISTS lo, lc, j1, j2, j3, j4");
+}

@@ -10,6 +10,7 @@ mod ddl;
 mod expr;
 mod foreign_key;
 mod join_order;
+mod lookup_join;
 mod names;
 mod query;
 mod sequence;

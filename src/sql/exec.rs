@@ -28,6 +28,7 @@ mod cte;
 mod ddl;
 mod foreign_keys;
 mod join;
+mod lookup_join;
 mod window;
 
 pub use ddl::{build_index, drop_index_entries, run_alter};
@@ -464,6 +465,7 @@ fn open_source(txn: &mut Transaction, source: Source, env: &Arc<Env>) -> Result<
         }
         Source::Query(plan) => select(txn, *plan, env.clone())?,
         Source::Join(plan) => join::join(txn, *plan, env)?,
+        Source::Lookup(plan) => lookup_join::lookup_join(txn, *plan, env)?,
         Source::SetOp(plan) => join::set_op(txn, *plan, env)?,
         Source::CommonTable(table) => cte::scan(txn, &table, env)?,
         Source::WorkingTable(table) => cte::scan_working(&table),

@@ -194,6 +194,8 @@ pub enum Source {
     Unnest { arrays: Vec<Expr>, ordinality: bool },
     /// generate_series(start, stop, step) as one int8 (or int4) column.
     Series { start: Expr, stop: Expr, step: Expr },
+    /// An index nested-loop join: for each left row, the right table's rows are read by key.
+    Lookup(Box<LookupJoin>),
     /// Two sources joined: each row is the left row, then the right row, then `merged`.
     Join(Box<Join>),
     /// A subquery in FROM: its output rows.
@@ -277,6 +279,28 @@ pub struct Join {
     /// Columns appended to each joined row (the merged columns of USING / NATURAL),
     /// evaluated over left ++ right.
     pub merged: Vec<Expr>,
+}
+
+/// An index nested-loop join (inner or left): for each left row, the rows of `table` whose
+/// primary key (`index_no` None) or unique constraint / index `index_no` (its leading
+/// columns) equals `left_keys` evaluated on the left row are read by key, then filtered by
+/// `right_filter` (over the right row) and `condition` (over left ++ right). Rows are left
+/// ++ right ++ `merged`, like [`Join`].
+#[derive(Debug, Clone)]
+pub struct LookupJoin {
+    pub kind: JoinKind,
+    pub left: Source,
+    pub left_width: usize,
+    pub table: Arc<TableDef>,
+    pub right_width: usize,
+    pub index_no: Option<u16>,
+    pub left_keys: Vec<Expr>,
+    pub right_filter: Option<Expr>,
+    pub condition: Option<Expr>,
+    pub merged: Vec<Expr>,
+    /// Whether the left side is known to be small. If not, the executor reads up to a few
+    /// hundred left rows first and, when there are more, hash-joins instead.
+    pub left_is_small: bool,
 }
 
 /// Set operation kinds.

@@ -393,6 +393,7 @@ impl Binder<'_> {
             }
             other => other,
         };
+        let source = super::lookup_join::use_lookup_joins(source);
         let mut plan = SelectPlan::new(source, projection, columns);
         plan.filter = filter;
         plan.having = having;

@@ -16,9 +16,20 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 /// Runs a join: a lazily produced stream of joined rows (left ++ right ++ merged).
-pub fn join(txn: &mut Transaction, join: Join, env: &Arc<Env>) -> Result<Rows, SqlError> {
-    let Join { kind, left, right, left_width, right_width, keys, condition, merged } = join;
+pub fn join(txn: &mut Transaction, mut join: Join, env: &Arc<Env>) -> Result<Rows, SqlError> {
+    let left = std::mem::replace(&mut join.left, crate::sql::plan::Source::Single);
     let left = open_source(txn, left, env)?;
+    join_with_left(txn, left, join, env)
+}
+
+/// Runs `join` with its left input already open as `left` (`join.left` is not read).
+pub fn join_with_left(
+    txn: &mut Transaction,
+    left: Rows,
+    join: Join,
+    env: &Arc<Env>,
+) -> Result<Rows, SqlError> {
+    let Join { kind, right, left_width, right_width, keys, condition, merged, .. } = join;
     let mut right_rows: Vec<Row> = Vec::new();
     for row in open_source(txn, right, env)? {
         env.check_cancel()?;
