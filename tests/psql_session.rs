@@ -7,7 +7,8 @@
 //! `tests/psql/objects.sql` for views, sequences, schemas and foreign keys.
 //!
 //! `QDB_TEST_ADDR=HOST:PORT` runs the script against an existing server instead (that is how
-//! the expected files were made). Skipped, with a message, when no psql binary is installed.
+//! the expected files were made). Skipped, with a message, when no psql binary is installed
+//! (a failure instead with `QDB_CLIENTS_REQUIRED=1`, as `.ci/run` sets).
 
 mod common;
 
@@ -154,8 +155,10 @@ fn assert_same(what: &str, got: &str, expected: &str) {
 fn run_script(name: &str, cleanup: &str) {
     let Some(psql) = psql_binary() else {
         println!("SKIPPED psql script {name}: no psql binary (looked in /usr/bin and PATH)");
-        eprintln!("SKIPPED psql script {name}: no psql binary (looked in /usr/bin and PATH)");
-        return;
+        return common::tools::skip(
+            &format!("psql script {name}"),
+            "no psql binary (looked in /usr/bin and PATH)",
+        );
     };
     let (server, host, port) = match std::env::var("QDB_TEST_ADDR") {
         Ok(addr) => {

@@ -20,7 +20,7 @@ mod window;
 mod with;
 
 pub use foreign_key::unique_key_of;
-pub use names::{current_schema, resolve_text, search_path};
+pub use names::{current_schema, current_schemas, resolve_text, search_path};
 pub use query::choose_access;
 pub use sequence::bind_alter_sequence;
 pub use statement::bind_statement;

@@ -17,6 +17,7 @@ pub enum Function {
     Version,
     CurrentDatabase,
     CurrentSchema,
+    CurrentSchemas,
     CurrentUser,
     Now,
     CurrentDate,
@@ -133,6 +134,12 @@ pub fn resolve(name: &str, arg_types: &[DataType]) -> Result<(Function, DataType
         "version" => (F::Version, DataType::Text, 0..=0),
         "current_database" => (F::CurrentDatabase, DataType::Name, 0..=0),
         "current_schema" => (F::CurrentSchema, DataType::Name, 0..=0),
+        "current_schemas" => match arg_types {
+            [DataType::Bool | DataType::Unknown] => {
+                (F::CurrentSchemas, DataType::Array(Box::new(DataType::Name)), 1..=1)
+            }
+            _ => return Err(undefined(name, arg_types)),
+        },
         "current_user" | "session_user" | "user" | "current_role" => {
             (F::CurrentUser, DataType::Name, 0..=0)
         }
@@ -410,6 +417,26 @@ pub fn call(
                     .map_or(Value::Null, Value::Text),
                 None => Value::Text("public".to_string()),
             }
+        }
+        F::CurrentSchemas => {
+            let include_implicit = match arg(0).cast(&DataType::Bool, false)? {
+                Value::Bool(b) => b,
+                _ => return Ok(Value::Null),
+            };
+            let setting = env.setting("search_path").unwrap_or_else(|| "public".to_string());
+            let schemas = match env.view.as_ref() {
+                Some(view) => super::binder::current_schemas(
+                    &mut view.read_view(),
+                    &setting,
+                    &env.user,
+                    include_implicit,
+                )?,
+                // As current_schema() without a read view: the default path.
+                None if include_implicit => vec!["pg_catalog".to_string(), "public".to_string()],
+                None => vec!["public".to_string()],
+            };
+            let elements = schemas.into_iter().map(Value::Text).collect();
+            Value::Array(Box::new(super::types::Array::new(DataType::Name, elements)))
         }
         F::CurrentUser => Value::Text(env.user.clone()),
         F::Now => Value::Timestamptz(env.now),

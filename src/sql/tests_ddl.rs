@@ -1,5 +1,5 @@
-//! Session-level tests of ALTER TABLE and CREATE / DROP INDEX (expectations checked against
-//! PostgreSQL 15).
+//! Session-level tests of ALTER TABLE, CREATE / DROP INDEX, the CREATE TABLE forms that are
+//! refused, and the statements pgbench sends (expectations checked against PostgreSQL 15).
 
 use super::*;
 use std::sync::Arc;
@@ -374,5 +374,114 @@ fn add_column_with_constraints() {
     assert_eq!(
         rows(&mut s1, "SELECT conname FROM pg_constraint WHERE conname LIKE 'c2%' ORDER BY 1"),
         s(&[&["c2_balance_check"], &["c2_check"]])
+    );
+}
+
+#[test]
+fn create_table_forms_not_supported_are_refused() {
+    let db = open();
+    let mut s1 = session(&db);
+    rows(&mut s1, "CREATE TABLE p (a int)");
+    // Each would otherwise be created as a plain table with another meaning.
+    assert_eq!(code(&mut s1, "CREATE TABLE pa (a int) PARTITION BY RANGE (a)"), "0A000");
+    assert_eq!(
+        code(&mut s1, "CREATE TABLE pa1 PARTITION OF p FOR VALUES FROM (1) TO (10)"),
+        "0A000"
+    );
+    assert_eq!(code(&mut s1, "CREATE TABLE pb (b int) INHERITS (p)"), "0A000");
+    assert_eq!(code(&mut s1, "CREATE TABLE pc (LIKE p)"), "0A000");
+    assert_eq!(code(&mut s1, "CREATE TABLE pd (a int) ON COMMIT DROP"), "42P16");
+    assert_eq!(code(&mut s1, "CREATE TEMP TABLE pe (a int) ON COMMIT DELETE ROWS"), "0A000");
+    assert_eq!(
+        rows(&mut s1, "SELECT count(*) FROM pg_class WHERE relname LIKE 'p_'"),
+        s(&[&["0"]])
+    );
+    // Storage options and PRESERVE ROWS (the default) change nothing observable: accepted.
+    rows(&mut s1, "CREATE TABLE pf (a int) WITH (fillfactor=90)");
+    rows(&mut s1, "CREATE UNLOGGED TABLE pg (a int)");
+    rows(&mut s1, "CREATE TEMP TABLE ph (a int) ON COMMIT PRESERVE ROWS");
+    assert_eq!(
+        rows(&mut s1, "SELECT relname FROM pg_class WHERE relname LIKE 'p_' ORDER BY 1"),
+        s(&[&["pf"], &["pg"], &["ph"]])
+    );
+}
+
+/// The statements `pgbench -i -I dtGvpf` and its TPC-B-like script send (PostgreSQL 15's
+/// pgbench, texts as it builds them), with 1000 accounts instead of 100000.
+#[test]
+fn pgbench_statements() {
+    let db = open();
+    let mut s1 = session(&db);
+    for sql in [
+        "drop table if exists pgbench_accounts, pgbench_branches, pgbench_history, pgbench_tellers",
+        "create table pgbench_history(tid int,bid int,aid    int,delta int,mtime timestamp,filler char(22))",
+        "create table pgbench_tellers(tid int not null,bid int,tbalance int,filler char(84)) with (fillfactor=100)",
+        "create table pgbench_accounts(aid    int not null,bid int,abalance int,filler char(84)) with (fillfactor=100)",
+        "create table pgbench_branches(bid int not null,bbalance int,filler char(88)) with (fillfactor=100)",
+        "begin",
+        "truncate table pgbench_accounts, pgbench_branches, pgbench_history, pgbench_tellers",
+        "insert into pgbench_branches(bid,bbalance) select bid, 0 from generate_series(1, 1) as bid",
+        "insert into pgbench_tellers(tid,bid,tbalance) select tid, (tid - 1) / 10 + 1, 0 from generate_series(1, 10) as tid",
+        "insert into pgbench_accounts(aid,bid,abalance,filler) select aid, (aid - 1) / 100000 + 1, 0, '' from generate_series(1, 1000) as aid",
+        "commit",
+        "vacuum analyze pgbench_branches",
+        "vacuum analyze pgbench_tellers",
+        "vacuum analyze pgbench_accounts",
+        "vacuum analyze pgbench_history",
+        "alter table pgbench_branches add primary key (bid)",
+        "alter table pgbench_tellers add primary key (tid)",
+        "alter table pgbench_accounts add primary key (aid)",
+        "alter table pgbench_tellers add constraint pgbench_tellers_bid_fkey foreign key (bid) references pgbench_branches",
+        "alter table pgbench_accounts add constraint pgbench_accounts_bid_fkey foreign key (bid) references pgbench_branches",
+        "alter table pgbench_history add constraint pgbench_history_bid_fkey foreign key (bid) references pgbench_branches",
+        "alter table pgbench_history add constraint pgbench_history_tid_fkey foreign key (tid) references pgbench_tellers",
+        "alter table pgbench_history add constraint pgbench_history_aid_fkey foreign key (aid) references pgbench_accounts",
+        // What a run asks first: the scale.
+        "select count(*) from pgbench_branches",
+    ] {
+        rows(&mut s1, sql);
+    }
+    assert_eq!(
+        rows(
+            &mut s1,
+            "SELECT count(*), sum(aid), max(bid), sum(abalance), max(length(filler)) FROM pgbench_accounts"
+        ),
+        s(&[&["1000", "500500", "1", "0", "0"]])
+    );
+    assert_eq!(
+        rows(&mut s1, "SELECT octet_length(filler) FROM pgbench_accounts WHERE aid = 1"),
+        s(&[&["84"]])
+    );
+    // Three TPC-B transactions, the last with a negative delta, as pgbench sends them.
+    for (aid, tid, delta) in [(17, 3, 250), (17, 9, -4000), (999, 10, 5000)] {
+        let script = format!(
+            "BEGIN;\
+             UPDATE pgbench_accounts SET abalance = abalance + {delta} WHERE aid = {aid};\
+             SELECT abalance FROM pgbench_accounts WHERE aid = {aid};\
+             UPDATE pgbench_tellers SET tbalance = tbalance + {delta} WHERE tid = {tid};\
+             UPDATE pgbench_branches SET bbalance = bbalance + {delta} WHERE bid = 1;\
+             INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES ({tid}, 1, {aid}, {delta}, CURRENT_TIMESTAMP);\
+             END;"
+        );
+        rows(&mut s1, &script);
+    }
+    assert_eq!(
+        rows(
+            &mut s1,
+            "SELECT (SELECT sum(abalance) FROM pgbench_accounts), \
+                    (SELECT sum(tbalance) FROM pgbench_tellers), \
+                    (SELECT sum(bbalance) FROM pgbench_branches), \
+                    (SELECT sum(delta) FROM pgbench_history), \
+                    (SELECT count(*) FROM pgbench_history)"
+        ),
+        s(&[&["1250", "1250", "1250", "1250", "3"]])
+    );
+    assert_eq!(
+        rows(&mut s1, "SELECT abalance FROM pgbench_accounts WHERE aid IN (17, 999) ORDER BY aid"),
+        s(&[&["-3750"], &["5000"]])
+    );
+    assert_eq!(
+        code(&mut s1, "insert into pgbench_history (tid, bid, aid, delta) values (1, 1, 1001, 0)"),
+        "23503"
     );
 }

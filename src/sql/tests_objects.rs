@@ -747,3 +747,33 @@ fn sequence_state_in_the_older_eight_byte_format_still_reads() {
     txn.commit().expect("commit");
     assert_eq!(rows(&mut s1, "SELECT nextval('old'), nextval('old')"), s(&[&["100", "101"]]));
 }
+
+#[test]
+fn current_schemas_lists_the_search_path_that_exists() {
+    let db = open();
+    let mut s1 = session(&db);
+    let both = "SELECT current_schemas(true), current_schemas(false)";
+    assert_eq!(rows(&mut s1, both), s(&[&["{pg_catalog,public}", "{public}"]]));
+    assert_eq!(rows(&mut s1, "SELECT pg_typeof(current_schemas(true))::text"), s(&[&["name[]"]]));
+    rows(&mut s1, "CREATE SCHEMA s");
+    // Missing schemas, repeats and pg_temp (no temporary schema exists) are left out.
+    rows(&mut s1, "SET search_path = nosuch, s, public, s, pg_temp");
+    assert_eq!(rows(&mut s1, both), s(&[&["{pg_catalog,s,public}", "{s,public}"]]));
+    // pg_catalog named in the path is searched where it is named.
+    rows(&mut s1, "SET search_path = public, pg_catalog");
+    assert_eq!(rows(&mut s1, both), s(&[&["{public,pg_catalog}", "{public,pg_catalog}"]]));
+    rows(&mut s1, "SET search_path = ''");
+    assert_eq!(rows(&mut s1, both), s(&[&["{pg_catalog}", "{}"]]));
+    rows(&mut s1, "RESET search_path");
+    assert_eq!(rows(&mut s1, "SELECT current_schemas(NULL)"), s(&[&["NULL"]]));
+    // What pgbench asks to find pgbench_accounts's schema in the path.
+    assert_eq!(
+        rows(
+            &mut s1,
+            "SELECT pg_catalog.array_position(pg_catalog.current_schemas(true), 'public')"
+        ),
+        s(&[&["2"]])
+    );
+    assert_eq!(code(&mut s1, "SELECT current_schemas()"), "42883");
+    assert_eq!(code(&mut s1, "SELECT current_schemas(1)"), "42883");
+}

@@ -1,11 +1,14 @@
 //! Helpers for end-to-end tests against the real `quorumdb` binary: [`Server`] starts
 //! `quorumdb start --listen 127.0.0.1:0 --data-dir <tempdir> --wal-sync off` and waits for
 //! the `listening on` line on stderr (no sleeps); [`Raw`] speaks the wire protocol byte by
-//! byte over a blocking socket for tests that drivers cannot express.
+//! byte over a blocking socket for tests that drivers cannot express; [`tools`] runs external
+//! client programs (drivers, pgbench).
 //!
 //! Builds nothing itself: the binary comes from `env!("CARGO_BIN_EXE_quorumdb")`.
 
 #![allow(dead_code)]
+
+pub mod tools;
 
 use bytes::{Buf, BytesMut};
 use quorumdb::pg::frame::{Frontend, StartupPacket};

@@ -20,6 +20,7 @@ impl Binder<'_> {
         if create.query.is_some() {
             return Err(SqlError::unsupported("CREATE TABLE AS is not supported yet"));
         }
+        refuse_table_kinds_not_supported(create)?;
         let name = self.creation_key(&create.name)?;
         // Constraint names (not relations) carry no schema part.
         let bare = self.bare_name(&name)?;
@@ -292,6 +293,36 @@ impl Binder<'_> {
             }
         }
         Ok(Plan::Truncate { cascaded: tables.len() - listed, tables })
+    }
+}
+
+/// Refuses the CREATE TABLE forms that would otherwise be created as a plain table with a
+/// different meaning: partitioned tables and partitions (`pgbench -i --partitions`),
+/// inheritance, `LIKE`, and `ON COMMIT` actions (temporary tables are plain tables here, so
+/// only `ON COMMIT PRESERVE ROWS`, PostgreSQL's default, can be honoured).
+fn refuse_table_kinds_not_supported(create: &ast::CreateTable) -> Result<(), SqlError> {
+    if create.partition_by.is_some() {
+        return Err(SqlError::unsupported("partitioned tables are not supported yet"));
+    }
+    if create.partition_of.is_some() || create.for_values.is_some() {
+        return Err(SqlError::unsupported("CREATE TABLE ... PARTITION OF is not supported yet"));
+    }
+    if create.inherits.is_some() {
+        return Err(SqlError::unsupported("table inheritance (INHERITS) is not supported yet"));
+    }
+    if create.like.is_some() {
+        return Err(SqlError::unsupported("CREATE TABLE ... (LIKE ...) is not supported yet"));
+    }
+    match create.on_commit {
+        None => Ok(()),
+        Some(_) if !create.temporary => Err(SqlError::new(
+            sqlstate::INVALID_TABLE_DEFINITION,
+            "ON COMMIT can only be used on temporary tables",
+        )),
+        Some(ast::OnCommit::PreserveRows) => Ok(()),
+        Some(_) => Err(SqlError::unsupported(
+            "ON COMMIT DELETE ROWS and ON COMMIT DROP are not supported yet",
+        )),
     }
 }
 

@@ -12,6 +12,12 @@ use sqlparser::ast;
 /// The schemas of a `search_path` setting value, in order (`"$user"` is the user's own
 /// schema, used only if it exists; `pg_catalog` is implicit and searched first anyway).
 pub fn search_path(setting: &str, user: &str) -> Vec<String> {
+    path_entries(setting, user).into_iter().filter(|part| part != "pg_catalog").collect()
+}
+
+/// The schema names a `search_path` setting lists, in order: quoted names kept as written,
+/// others lowercased, `$user` replaced by `user`, empty entries dropped.
+fn path_entries(setting: &str, user: &str) -> Vec<String> {
     setting
         .split(',')
         .map(|part| {
@@ -22,8 +28,34 @@ pub fn search_path(setting: &str, user: &str) -> Vec<String> {
             }
         })
         .map(|part| if part == "$user" { user.to_string() } else { part })
-        .filter(|part| !part.is_empty() && part != "pg_catalog")
+        .filter(|part| !part.is_empty())
         .collect()
+}
+
+/// `current_schemas(include_implicit)`: the schemas of the search path `setting` that exist,
+/// in order and each once, as PostgreSQL searches them; with `include_implicit`, `pg_catalog`
+/// first unless the path names it. `pg_temp` is left out: no temporary schema exists.
+pub fn current_schemas(
+    txn: &mut crate::txn::Transaction,
+    setting: &str,
+    user: &str,
+    include_implicit: bool,
+) -> Result<Vec<String>, SqlError> {
+    let mut schemas: Vec<String> = Vec::new();
+    for entry in path_entries(setting, user) {
+        let exists = match entry.as_str() {
+            "pg_catalog" | "information_schema" => true,
+            "pg_temp" => false,
+            name => catalog::schema_exists(txn, name)?,
+        };
+        if exists && !schemas.contains(&entry) {
+            schemas.push(entry);
+        }
+    }
+    if include_implicit && !schemas.iter().any(|s| s == "pg_catalog") {
+        schemas.insert(0, "pg_catalog".to_string());
+    }
+    Ok(schemas)
 }
 
 /// Split a written name into (schema, relation) parts.
