@@ -7,6 +7,7 @@
 
 mod array;
 mod ddl;
+mod explain;
 mod expr;
 mod query;
 mod statement;

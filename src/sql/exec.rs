@@ -24,10 +24,16 @@ use std::sync::Arc;
 mod aggregate;
 mod cte;
 mod ddl;
+mod instrument;
 mod join;
+mod memory;
 mod window;
 
 pub use ddl::{build_index, drop_index_entries, run_alter};
+pub use instrument::{Instrument, NodeStats, SelectStats, StatsSnapshot};
+pub use memory::{MemoryBudget, Reservation};
+
+use instrument::{clock, instrument};
 
 type Row = Vec<Value>;
 
@@ -155,17 +161,31 @@ fn read_rows(
                 .scan(Bound::Included(Bytes::from(prefix)), end)?
                 .map(|entry| entry.map(|(_, value)| value))
                 .collect::<Result<_, _>>()?;
-            let types = table.column_types();
-            let mut rows = Vec::with_capacity(row_keys.len());
-            for key in row_keys {
-                env.check_cancel()?;
-                if let Some(bytes) = txn.get(&key)? {
-                    rows.push(Ok((key, decode_row(&bytes, &types)?)));
-                }
-            }
-            Ok(Box::new(rows.into_iter()))
+            fetch_rows(txn, table, row_keys, env)
         }
     }
+}
+
+/// The rows stored under `row_keys` (those that exist), held in memory.
+fn fetch_rows(
+    txn: &mut Transaction,
+    table: &TableDef,
+    row_keys: Vec<Bytes>,
+    env: &Env,
+) -> Result<KeyedRows, SqlError> {
+    let types = table.column_types();
+    let mut held = Reservation::new(&env.memory, "an index scan");
+    held.grow(row_keys.iter().map(|k| k.len() + 32).sum())?;
+    let mut rows = Vec::with_capacity(row_keys.len());
+    for key in row_keys {
+        env.check_cancel()?;
+        if let Some(bytes) = txn.get(&key)? {
+            let row = decode_row(&bytes, &types)?;
+            held.grow_row(&row)?;
+            rows.push(Ok((key, row)));
+        }
+    }
+    Ok(Box::new(Held { rows: rows.into_iter(), _held: held }))
 }
 
 /// The rows of a range access (see [`Access::Range`]).
@@ -225,14 +245,7 @@ fn read_range(
         .scan(start, end)?
         .map(|entry| entry.map(|(_, value)| value))
         .collect::<Result<_, _>>()?;
-    let mut rows = Vec::with_capacity(row_keys.len());
-    for key in row_keys {
-        env.check_cancel()?;
-        if let Some(bytes) = txn.get(&key)? {
-            rows.push(Ok((key, decode_row(&bytes, &types)?)));
-        }
-    }
-    Ok(Box::new(rows.into_iter()))
+    fetch_rows(txn, table, row_keys, env)
 }
 
 /// A range bound converted to a key column's type.
@@ -279,16 +292,18 @@ fn read_any(
     env: &Env,
 ) -> Result<KeyedRows, SqlError> {
     let mut seen = std::collections::HashSet::new();
+    let mut held = Reservation::new(&env.memory, "an index scan");
     let mut rows = Vec::new();
     for access in accesses {
         for entry in read_rows(txn, table, access, env)? {
             let (key, row) = entry?;
             if seen.insert(key.clone()) {
+                held.grow(key.len() * 2 + 64 + memory::row_size(&row))?;
                 rows.push(Ok((key, row)));
             }
         }
     }
-    Ok(Box::new(rows.into_iter()))
+    Ok(Box::new(Held { rows: rows.into_iter(), _held: held }))
 }
 
 /// A lookup value cast to key column `column`'s type; None when it cannot match any row
@@ -326,6 +341,26 @@ fn key_value(
 /// A stream of rows.
 pub type Rows = Box<dyn Iterator<Item = Result<Row, SqlError>> + Send>;
 
+/// An iterator that holds a memory reservation for as long as it lives (the rows it yields
+/// were accounted against the statement's budget).
+struct Held<I> {
+    rows: I,
+    _held: Reservation,
+}
+
+impl<I: Iterator> Iterator for Held<I> {
+    type Item = I::Item;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.rows.next()
+    }
+}
+
+/// Rows kept in memory, accounted by `held` until the stream is dropped.
+fn held_rows(rows: Vec<Row>, held: Reservation) -> Rows {
+    Box::new(Held { rows: rows.into_iter().map(Ok), _held: held })
+}
+
 /// Runs a SELECT: a lazily evaluated stream of projected rows.
 pub fn select(
     txn: &mut Transaction,
@@ -345,22 +380,38 @@ pub fn select(
         limit,
         with_ties,
         offset,
+        stats,
         ..
     } = plan;
-    let rows = filtered(open_source(txn, source, &env)?, filter, &env);
+    let opened = clock(&env);
+    let source_rows = open_source_rows(txn, source, &env, &stats.source)?;
+    let rows = filtered(source_rows, filter, &env, Some(&stats.source));
+    let rows = instrument(rows, &stats.source, &env, opened);
     let rows = match grouping {
         Some(grouping) => {
-            let groups = aggregate::group(rows, &grouping, &env)?;
-            filtered(Box::new(groups.into_iter().map(Ok)), having, &env)
+            let opened = clock(&env);
+            let (groups, held) = aggregate::group(rows, &grouping, &env)?;
+            let rows = filtered(held_rows(groups, held), having, &env, Some(&stats.aggregate));
+            instrument(rows, &stats.aggregate, &env, opened)
         }
         None => rows,
     };
     let rows: Rows = if windows.is_empty() {
         rows
     } else {
-        let rows = rows.collect::<Result<Vec<Row>, _>>()?;
-        Box::new(window::apply(rows, &windows, &env)?.into_iter().map(Ok))
+        let opened = clock(&env);
+        let mut held = Reservation::new(&env.memory, "window functions");
+        let mut input = Vec::new();
+        for row in rows {
+            env.check_cancel()?;
+            let row = row?;
+            held.grow_row(&row)?;
+            input.push(row);
+        }
+        let output = window::apply(input, &windows, &env, &mut held)?;
+        instrument(held_rows(output, held), &stats.window, &env, opened)
     };
+    let limited = limit.is_some() || offset.is_some();
     let offset = match offset {
         Some(e) => count_value(&e.eval(&[], &env)?, "OFFSET")?.unwrap_or(0),
         None => 0,
@@ -377,6 +428,9 @@ pub fn select(
             projection.iter().map(|e| e.eval(&row, &env)).collect()
         }))
     } else {
+        let opened = clock(&env);
+        let what = if order_by.is_empty() { "DISTINCT" } else { "a sort" };
+        let mut held = Reservation::new(&env.memory, what);
         // (sort keys, DISTINCT ON values, output row)
         let mut keyed: Vec<(Row, Row, Row)> = Vec::new();
         for row in rows {
@@ -386,8 +440,10 @@ pub fn select(
                 order_by.iter().map(|k| k.expr.eval(&row, &env)).collect::<Result<Row, _>>()?;
             let on = distinct_on.iter().map(|e| e.eval(&row, &env)).collect::<Result<Row, _>>()?;
             let out = projection.iter().map(|e| e.eval(&row, &env)).collect::<Result<Row, _>>()?;
+            held.grow(memory::row_size(&keys) + memory::row_size(&on) + memory::row_size(&out))?;
             keyed.push((keys, on, out));
         }
+        let sorted = keyed.len() as u64;
         if distinct {
             keyed.sort_by(|a, b| compare_rows(&a.2, &b.2));
             keyed.dedup_by(|a, b| compare_rows(&a.2, &b.2) == Ordering::Equal);
@@ -419,19 +475,50 @@ pub fn select(
             }
             keyed.truncate(keep);
         }
-        Box::new(keyed.into_iter().map(|(_, _, row)| Ok(row)))
+        let output: Rows =
+            Box::new(Held { rows: keyed.into_iter().map(|(_, _, row)| Ok(row)), _held: held });
+        if distinct || !distinct_on.is_empty() {
+            // The sort hands every row to the de-duplication fused with it.
+            if env.instrument != Instrument::Off {
+                stats.sort.record(sorted, opened);
+            }
+            instrument(output, &stats.unique, &env, opened)
+        } else {
+            instrument(output, &stats.sort, &env, opened)
+        }
     };
     let limit = if with_ties { None } else { limit };
+    let opened = clock(&env);
     let offset = usize::try_from(offset).unwrap_or(usize::MAX);
     let rows = projected.skip(offset);
-    Ok(match limit {
+    let rows: Rows = match limit {
         Some(limit) => Box::new(rows.take(usize::try_from(limit).unwrap_or(usize::MAX))),
         None => Box::new(rows),
-    })
+    };
+    Ok(if limited { instrument(rows, &stats.limit, &env, opened) } else { rows })
 }
 
-/// The rows of a FROM source.
-fn open_source(txn: &mut Transaction, source: Source, env: &Arc<Env>) -> Result<Rows, SqlError> {
+/// The rows of a FROM source, counted into `stats` (the slot of the plan node that reads
+/// it) under EXPLAIN ANALYZE.
+fn open_source(
+    txn: &mut Transaction,
+    source: Source,
+    env: &Arc<Env>,
+    stats: &Arc<NodeStats>,
+) -> Result<Rows, SqlError> {
+    let opened = clock(env);
+    let rows = open_source_rows(txn, source, env, stats)?;
+    Ok(instrument(rows, stats, env, opened))
+}
+
+/// The rows of a FROM source (uncounted; a pushed-down filter counts the rows it removes
+/// into `stats`).
+fn open_source_rows(
+    txn: &mut Transaction,
+    source: Source,
+    env: &Arc<Env>,
+    stats: &Arc<NodeStats>,
+) -> Result<Rows, SqlError> {
     Ok(match source {
         Source::Single => Box::new(std::iter::once(Ok(Vec::new()))),
         Source::Values(rows) => {
@@ -447,7 +534,7 @@ fn open_source(txn: &mut Transaction, source: Source, env: &Arc<Env>) -> Result<
         Source::Unnest { arrays, ordinality } => unnest(&arrays, ordinality, env)?,
         Source::Rows(rows) => Box::new(rows.into_iter().map(Ok)),
         Source::Filter { input, predicate } => {
-            filtered(open_source(txn, *input, env)?, Some(predicate), env)
+            filtered(open_source_rows(txn, *input, env, stats)?, Some(predicate), env, Some(stats))
         }
         Source::Query(plan) => select(txn, *plan, env.clone())?,
         Source::Join(plan) => join::join(txn, *plan, env)?,
@@ -457,15 +544,27 @@ fn open_source(txn: &mut Transaction, source: Source, env: &Arc<Env>) -> Result<
     })
 }
 
-/// The rows for which `filter` is true (all rows without one).
-fn filtered(rows: Rows, filter: Option<Expr>, env: &Arc<Env>) -> Rows {
+/// The rows for which `filter` is true (all rows without one). Under EXPLAIN ANALYZE the
+/// rows it removes are counted into `stats`.
+fn filtered(
+    rows: Rows,
+    filter: Option<Expr>,
+    env: &Arc<Env>,
+    stats: Option<&Arc<NodeStats>>,
+) -> Rows {
+    let stats = stats.filter(|_| env.instrument != Instrument::Off).cloned();
     match filter {
         Some(filter) => {
             let env = env.clone();
             Box::new(rows.filter_map(move |row| match row {
                 Ok(row) => match filter.eval(&row, &env).and_then(|v| truth(&v)) {
                     Ok(Some(true)) => Some(Ok(row)),
-                    Ok(_) => None,
+                    Ok(_) => {
+                        if let Some(stats) = &stats {
+                            stats.removed_one();
+                        }
+                        None
+                    }
                     Err(err) => Some(Err(err)),
                 },
                 Err(err) => Some(Err(err)),
@@ -789,15 +888,18 @@ pub fn insert(
         ..
     } = plan;
     // Evaluate VALUES rows here so the DEFAULT keyword can pick the column default.
-    let source_rows: Box<dyn Iterator<Item = Result<Row, SqlError>>> = match &source.source {
+    let source_rows: Rows = match &source.source {
         Source::Values(rows)
             if source.filter.is_none() && source.order_by.is_empty() && source.limit.is_none() =>
         {
+            let opened = clock(&env);
+            let stats = source.stats.source.clone();
+            let outer_env = env.clone();
             let env = env.clone();
             let defaults = defaults.clone();
             let targets = target_columns.clone();
             let rows = rows.clone();
-            Box::new(rows.into_iter().map(move |row| {
+            let values: Rows = Box::new(rows.into_iter().map(move |row| {
                 row.iter()
                     .enumerate()
                     .map(|(i, e)| match e {
@@ -811,9 +913,20 @@ pub fn insert(
                         e => e.eval(&[], &env),
                     })
                     .collect()
-            }))
+            }));
+            instrument(values, &stats, &outer_env, opened)
         }
-        _ => Box::new(select(txn, source, env.clone())?.collect::<Vec<_>>().into_iter()),
+        _ => {
+            // The rows are read in full before any is written (the query must not see them).
+            let mut held = Reservation::new(&env.memory, "the rows to insert");
+            let mut rows = Vec::new();
+            for row in select(txn, source, env.clone())? {
+                let row = row?;
+                held.grow_row(&row)?;
+                rows.push(Ok(row));
+            }
+            Box::new(Held { rows: rows.into_iter(), _held: held })
+        }
     };
     let mut returned = Vec::new();
     let mut count = 0u64;
@@ -924,8 +1037,8 @@ pub fn update(
     plan: UpdatePlan,
     env: Arc<Env>,
 ) -> Result<(Vec<Row>, u64), SqlError> {
-    let UpdatePlan { table, access, filter, assignments, checks, returning, .. } = plan;
-    let targets = matching_rows(txn, &table, &access, filter.as_ref(), &env)?;
+    let UpdatePlan { table, access, filter, assignments, checks, returning, stats, .. } = plan;
+    let (targets, _held) = matching_rows(txn, &table, &access, filter.as_ref(), &env, &stats)?;
     let mut returned = Vec::new();
     let mut count = 0;
     for (key, old_row) in targets {
@@ -963,8 +1076,8 @@ pub fn delete(
     plan: DeletePlan,
     env: Arc<Env>,
 ) -> Result<(Vec<Row>, u64), SqlError> {
-    let DeletePlan { table, access, filter, returning, .. } = plan;
-    let targets = matching_rows(txn, &table, &access, filter.as_ref(), &env)?;
+    let DeletePlan { table, access, filter, returning, stats, .. } = plan;
+    let (targets, _held) = matching_rows(txn, &table, &access, filter.as_ref(), &env, &stats)?;
     let mut returned = Vec::new();
     let mut count = 0;
     for (key, row) in targets {
@@ -978,13 +1091,18 @@ pub fn delete(
     Ok((returned, count))
 }
 
+/// The rows an UPDATE or DELETE changes (read in full first), counted into `stats` under
+/// EXPLAIN ANALYZE.
 fn matching_rows(
     txn: &mut Transaction,
     table: &Arc<TableDef>,
     access: &Access,
     filter: Option<&Expr>,
     env: &Env,
-) -> Result<Vec<(Bytes, Row)>, SqlError> {
+    stats: &NodeStats,
+) -> Result<(Vec<(Bytes, Row)>, Reservation), SqlError> {
+    let opened = clock(env);
+    let mut held = Reservation::new(&env.memory, "the rows to change");
     let mut out = Vec::new();
     for entry in read_rows(txn, table, access, env)? {
         env.check_cancel()?;
@@ -994,10 +1112,16 @@ fn matching_rows(
             None => true,
         };
         if keep {
+            held.grow(key.len() + memory::row_size(&row))?;
             out.push((key, row));
+        } else if env.instrument != Instrument::Off {
+            stats.removed_one();
         }
     }
-    Ok(out)
+    if env.instrument != Instrument::Off {
+        stats.record(out.len() as u64, opened);
+    }
+    Ok((out, held))
 }
 
 /// Deletes every row and unique entry of a table (TRUNCATE, DROP TABLE).

@@ -400,6 +400,8 @@ impl Binder<'_> {
             other => other,
         };
         let mut plan = SelectPlan::new(source, projection, columns);
+        plan.input_names =
+            scope.columns.iter().map(|c| (c.table.clone(), c.name.clone())).collect();
         plan.filter = filter;
         plan.having = having;
         plan.distinct = distinct;
@@ -768,6 +770,8 @@ impl Binder<'_> {
             keys: Vec::new(),
             condition: None,
             merged,
+            left_stats: Arc::default(),
+            right_stats: Arc::default(),
         };
         for part in parts {
             add_join_condition(&mut join, part, &types);

@@ -5,6 +5,7 @@
 //!
 //! Depends on: `sql::plan`, `sql::expr`, `sql::types`.
 
+use super::memory::{self, Reservation};
 use super::{Row, Rows, open_source, select, values_key};
 use crate::sql::error::SqlError;
 use crate::sql::expr::{Env, Expr, truth};
@@ -17,12 +18,28 @@ use std::sync::Arc;
 
 /// Runs a join: a lazily produced stream of joined rows (left ++ right ++ merged).
 pub fn join(txn: &mut Transaction, join: Join, env: &Arc<Env>) -> Result<Rows, SqlError> {
-    let Join { kind, left, right, left_width, right_width, keys, condition, merged } = join;
-    let left = open_source(txn, left, env)?;
+    let Join {
+        kind,
+        left,
+        right,
+        left_width,
+        right_width,
+        keys,
+        condition,
+        merged,
+        left_stats,
+        right_stats,
+    } = join;
+    let left = open_source(txn, left, env, &left_stats)?;
+    let what = if keys.is_empty() { "a nested loop join" } else { "a hash join" };
+    let mut held = Reservation::new(&env.memory, what);
     let mut right_rows: Vec<Row> = Vec::new();
-    for row in open_source(txn, right, env)? {
+    for row in open_source(txn, right, env, &right_stats)? {
         env.check_cancel()?;
-        right_rows.push(row?);
+        let row = row?;
+        // The row, its key values and its hash table entry.
+        held.grow(memory::row_size(&row) * if keys.is_empty() { 1 } else { 2 } + 48)?;
+        right_rows.push(row);
     }
     let (left_keys, right_keys): (Vec<Expr>, Vec<Expr>) = keys.into_iter().unzip();
     let mut table: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
@@ -55,6 +72,7 @@ pub fn join(txn: &mut Transaction, join: Join, env: &Arc<Env>) -> Result<Rows, S
         unmatched_next: 0,
         failed: false,
         env: env.clone(),
+        _held: held,
     }))
 }
 
@@ -76,6 +94,8 @@ struct JoinIter {
     unmatched_next: usize,
     failed: bool,
     env: Arc<Env>,
+    /// The memory the right input holds.
+    _held: Reservation,
 }
 
 impl JoinIter {
@@ -255,15 +275,26 @@ pub fn set_op(txn: &mut Transaction, op: SetOp, env: &Arc<Env>) -> Result<Rows, 
             return Ok(Box::new(left.chain(right)));
         }
         let mut seen: HashSet<Vec<u8>> = HashSet::new();
+        let mut held = Reservation::new(&env.memory, "UNION");
         let env = env.clone();
         return Ok(Box::new(left.chain(right).filter_map(move |row| {
             let row = match row.and_then(|row| env.check_cancel().map(|()| row)) {
                 Ok(row) => row,
                 Err(err) => return Some(Err(err)),
             };
-            seen.insert(values_key(&row)).then_some(Ok(row))
+            let key = values_key(&row);
+            let size = key.len() + 48;
+            if !seen.insert(key) {
+                return None;
+            }
+            match held.grow(size) {
+                Ok(()) => Some(Ok(row)),
+                Err(err) => Some(Err(err)),
+            }
         })));
     }
+    let what = if kind == SetOpKind::Intersect { "INTERSECT" } else { "EXCEPT" };
+    let mut held = Reservation::new(&env.memory, what);
     // Per distinct row: the row, its count on the left and on the right.
     let mut counts: HashMap<Vec<u8>, usize> = HashMap::new();
     let mut entries: Vec<(Row, usize, usize)> = Vec::new();
@@ -278,6 +309,7 @@ pub fn set_op(txn: &mut Transaction, op: SetOp, env: &Arc<Env>) -> Result<Rows, 
                 }
             }
             None => {
+                held.grow(key.len() + memory::row_size(&row) + 64)?;
                 counts.insert(key, entries.len());
                 entries.push((row, 1, 0));
             }
@@ -304,5 +336,5 @@ pub fn set_op(txn: &mut Transaction, op: SetOp, env: &Arc<Env>) -> Result<Rows, 
             out.push(Ok(row.clone()));
         }
     }
-    Ok(Box::new(out.into_iter()))
+    Ok(Box::new(super::Held { rows: out.into_iter(), _held: held }))
 }
