@@ -9,6 +9,7 @@ mod array;
 mod ddl;
 mod explain;
 mod expr;
+mod order;
 mod query;
 mod statement;
 mod window;

@@ -114,7 +114,8 @@ fn read_rows(
     env: &Env,
 ) -> Result<KeyedRows, SqlError> {
     match access {
-        Access::Full => Ok(Box::new(scan_table(txn, table)?)),
+        Access::Full | Access::Ordered(None) => Ok(Box::new(scan_table(txn, table)?)),
+        Access::Ordered(Some(index_no)) => ordered_index_scan(txn, table, *index_no),
         Access::Point(values) => {
             let mut key_row = vec![Value::Null; table.columns.len()];
             for (expr, &column) in values.iter().zip(&table.primary_key) {
@@ -164,6 +165,31 @@ fn read_rows(
             fetch_rows(txn, table, row_keys, env)
         }
     }
+}
+
+/// Every row in the order of index `index_no`, read lazily: each index entry is followed
+/// to its row (through a read view of the transaction) only when the reader wants it.
+fn ordered_index_scan(
+    txn: &mut Transaction,
+    table: &TableDef,
+    index_no: u16,
+) -> Result<KeyedRows, SqlError> {
+    let prefix = table.unique_prefix(index_no);
+    let end =
+        catalog::prefix_end(&prefix).map_or(Bound::Unbounded, |e| Bound::Excluded(Bytes::from(e)));
+    let entries = txn.scan_owned(Bound::Included(Bytes::from(prefix)), end)?;
+    let mut view = txn.read_view();
+    let types = table.column_types();
+    Ok(Box::new(entries.filter_map(move |entry| {
+        let fetch = || -> Result<Option<(Bytes, Row)>, SqlError> {
+            let (_, row_key) = entry?;
+            match view.get(&row_key)? {
+                Some(bytes) => Ok(Some((row_key, decode_row(&bytes, &types)?))),
+                None => Ok(None),
+            }
+        };
+        fetch().transpose()
+    })))
 }
 
 /// The rows stored under `row_keys` (those that exist), held in memory.
@@ -383,13 +409,14 @@ pub fn select(
         stats,
         ..
     } = plan;
+    // Every operator's time counts from the start of the query: each includes its input's
+    // (inclusive times, as PostgreSQL reports them).
     let opened = clock(&env);
     let source_rows = open_source_rows(txn, source, &env, &stats.source)?;
     let rows = filtered(source_rows, filter, &env, Some(&stats.source));
     let rows = instrument(rows, &stats.source, &env, opened);
     let rows = match grouping {
         Some(grouping) => {
-            let opened = clock(&env);
             let (groups, held) = aggregate::group(rows, &grouping, &env)?;
             let rows = filtered(held_rows(groups, held), having, &env, Some(&stats.aggregate));
             instrument(rows, &stats.aggregate, &env, opened)
@@ -399,7 +426,6 @@ pub fn select(
     let rows: Rows = if windows.is_empty() {
         rows
     } else {
-        let opened = clock(&env);
         let mut held = Reservation::new(&env.memory, "window functions");
         let mut input = Vec::new();
         for row in rows {
@@ -428,9 +454,18 @@ pub fn select(
             projection.iter().map(|e| e.eval(&row, &env)).collect()
         }))
     } else {
-        let opened = clock(&env);
         let what = if order_by.is_empty() { "DISTINCT" } else { "a sort" };
         let mut held = Reservation::new(&env.memory, what);
+        // ORDER BY ... LIMIT keeps only the first OFFSET + LIMIT rows (a top-N sort).
+        let top_n = match limit {
+            Some(limit) if !distinct && distinct_on.is_empty() && !with_ties => {
+                usize::try_from(offset.saturating_add(limit)).ok()
+            }
+            _ => None,
+        };
+        let size = |entry: &(Row, Row, Row)| {
+            memory::row_size(&entry.0) + memory::row_size(&entry.1) + memory::row_size(&entry.2)
+        };
         // (sort keys, DISTINCT ON values, output row)
         let mut keyed: Vec<(Row, Row, Row)> = Vec::new();
         for row in rows {
@@ -440,8 +475,17 @@ pub fn select(
                 order_by.iter().map(|k| k.expr.eval(&row, &env)).collect::<Result<Row, _>>()?;
             let on = distinct_on.iter().map(|e| e.eval(&row, &env)).collect::<Result<Row, _>>()?;
             let out = projection.iter().map(|e| e.eval(&row, &env)).collect::<Result<Row, _>>()?;
-            held.grow(memory::row_size(&keys) + memory::row_size(&on) + memory::row_size(&out))?;
-            keyed.push((keys, on, out));
+            let entry = (keys, on, out);
+            held.grow(size(&entry))?;
+            keyed.push(entry);
+            if let Some(n) = top_n
+                && keyed.len() >= n.saturating_mul(2).max(1024)
+            {
+                // Stable: among equal keys the earlier rows stay, as a full sort keeps them.
+                keyed.sort_by(|a, b| compare_keys(&a.0, &b.0, &order_by));
+                keyed.truncate(n);
+                held.set(keyed.iter().map(size).sum())?;
+            }
         }
         let sorted = keyed.len() as u64;
         if distinct {
@@ -488,7 +532,6 @@ pub fn select(
         }
     };
     let limit = if with_ties { None } else { limit };
-    let opened = clock(&env);
     let offset = usize::try_from(offset).unwrap_or(usize::MAX);
     let rows = projected.skip(offset);
     let rows: Rows = match limit {

@@ -314,6 +314,10 @@ pub enum Access {
     },
     /// The rows any of these (point or index) accesses select, each row once (`IN` lists).
     Any(Vec<Access>),
+    /// Every row, in the order of the primary key (None) or of unique constraint / index
+    /// `index_no` (one with an entry for every row), read lazily: chosen for `ORDER BY` on
+    /// the key's leading columns, so the query needs no sort and `LIMIT` stops the read.
+    Ordered(Option<u16>),
 }
 
 /// One ORDER BY key, evaluated on the row before projection.

@@ -554,3 +554,83 @@ fn work_mem_bounds_what_a_query_holds() {
     );
     assert_eq!(error(&mut s, "SET work_mem = '1mb'").0, "22023");
 }
+
+#[test]
+fn order_by_a_key_reads_in_index_order_and_stops_at_the_limit() {
+    let db = open();
+    let mut s = session(&db);
+    rows(&mut s, SETUP);
+    rows(&mut s, "INSERT INTO t VALUES (0, NULL, 'none'), (1001, NULL, 'none2')");
+    assert_eq!(
+        plan(&mut s, "EXPLAIN (ANALYZE, TIMING OFF) SELECT id FROM t ORDER BY id LIMIT 3"),
+        lines(&[
+            "Limit (actual rows=3 loops=1)",
+            "  ->  Index Scan using t_pkey on t (actual rows=3 loops=1)",
+        ])
+    );
+    assert_eq!(
+        rows(&mut s, "SELECT id FROM t ORDER BY id LIMIT 3"),
+        vec![vec!["0".to_string()], vec!["1".to_string()], vec!["2".to_string()]]
+    );
+    assert_eq!(
+        plan(
+            &mut s,
+            "EXPLAIN (ANALYZE, TIMING OFF) SELECT id FROM t WHERE id > 500 AND name <> 'n502' \
+             ORDER BY id LIMIT 2"
+        ),
+        lines(&[
+            "Limit (actual rows=2 loops=1)",
+            "  ->  Index Scan using t_pkey on t (actual rows=2 loops=1)",
+            "        Index Cond: (id > 500)",
+            "        Filter: (name <> 'n502'::text)",
+            "        Rows Removed by Filter: 1",
+        ])
+    );
+    // Through a secondary index (NULLs last, as ASC wants) when there is a LIMIT.
+    assert_eq!(
+        plan(&mut s, "EXPLAIN (ANALYZE, TIMING OFF) SELECT id FROM t ORDER BY b, id LIMIT 2"),
+        lines(&[
+            "Limit (actual rows=2 loops=1)",
+            "  ->  Sort (actual rows=2 loops=1)",
+            "        Sort Key: b, id",
+            "        ->  Seq Scan on t (actual rows=1002 loops=1)",
+        ])
+    );
+    assert_eq!(
+        plan(&mut s, "EXPLAIN (ANALYZE, TIMING OFF) SELECT b FROM t ORDER BY b LIMIT 2"),
+        lines(&[
+            "Limit (actual rows=2 loops=1)",
+            "  ->  Index Scan using t_b_idx on t (actual rows=2 loops=1)",
+        ])
+    );
+    assert_eq!(
+        rows(&mut s, "SELECT b FROM t ORDER BY b OFFSET 999 LIMIT 5"),
+        vec![vec!["9".to_string()], vec!["NULL".to_string()], vec!["NULL".to_string()]]
+    );
+    // Without LIMIT a secondary-index order is not worth it; descending order sorts.
+    assert_eq!(
+        plan(&mut s, "EXPLAIN SELECT b FROM t ORDER BY b"),
+        lines(&["Sort", "  Sort Key: b", "  ->  Seq Scan on t"])
+    );
+    assert_eq!(
+        plan(&mut s, "EXPLAIN SELECT id FROM t ORDER BY id"),
+        lines(&["Index Scan using t_pkey on t"])
+    );
+    assert_eq!(
+        plan(&mut s, "EXPLAIN SELECT id FROM t ORDER BY id DESC LIMIT 1"),
+        lines(&["Limit", "  ->  Sort", "        Sort Key: id DESC", "        ->  Seq Scan on t"])
+    );
+    // ORDER BY ... LIMIT keeps only the rows it returns: fine under a small work_mem.
+    rows(&mut s, "SET work_mem = '1MB'");
+    assert_eq!(
+        rows(
+            &mut s,
+            "SELECT g FROM generate_series(1, 200000) g ORDER BY g % 1000 DESC, g LIMIT 2 OFFSET 1"
+        ),
+        vec![vec!["1999".to_string()], vec!["2999".to_string()]]
+    );
+    assert_eq!(
+        rows(&mut s, "SELECT id FROM t ORDER BY id DESC LIMIT 2"),
+        vec![vec!["1001".to_string()], vec!["1000".to_string()]]
+    );
+}

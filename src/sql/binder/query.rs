@@ -97,6 +97,7 @@ impl Binder<'_> {
                 None => Expr::Literal(Value::Int8(1)),
             });
         }
+        super::order::read_in_order(&mut plan);
         Ok(plan)
     }
 

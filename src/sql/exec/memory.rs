@@ -69,6 +69,17 @@ impl Reservation {
         Ok(())
     }
 
+    /// Accounts `bytes` in all (after the operator dropped some of what it held).
+    pub fn set(&mut self, bytes: usize) -> Result<(), SqlError> {
+        if bytes >= self.bytes {
+            return self.grow(bytes - self.bytes);
+        }
+        let released = self.bytes - bytes;
+        self.budget.used.fetch_sub(released.min(self.budget.used()), Ordering::Relaxed);
+        self.bytes = bytes;
+        Ok(())
+    }
+
     /// Accounts one held row.
     pub fn grow_row(&mut self, row: &[Value]) -> Result<(), SqlError> {
         self.grow(row_size(row))

@@ -790,12 +790,14 @@ impl Explainer {
                 );
                 let texts: Vec<String> =
                     conds.iter().map(|c| self.condition(c, columns, outer)).collect();
-                let text = if texts.len() == 1 {
-                    texts.concat()
-                } else {
-                    format!("({})", texts.join(" AND "))
+                let text = match texts.len() {
+                    0 => None,
+                    1 => Some(texts.concat()),
+                    _ => Some(format!("({})", texts.join(" AND "))),
                 };
-                node.details.push(format!("Index Cond: {text}"));
+                if let Some(text) = text {
+                    node.details.push(format!("Index Cond: {text}"));
+                }
                 node
             }
         };
@@ -925,10 +927,12 @@ fn index_of(table: &TableDef, access: &Access) -> Option<String> {
     };
     match access {
         Access::Full => None,
-        Access::Point(_) | Access::Range { index_no: None, .. } => Some(primary()),
-        Access::Index { index_no, .. } | Access::Range { index_no: Some(index_no), .. } => {
-            named(*index_no)
+        Access::Point(_) | Access::Range { index_no: None, .. } | Access::Ordered(None) => {
+            Some(primary())
         }
+        Access::Index { index_no, .. }
+        | Access::Range { index_no: Some(index_no), .. }
+        | Access::Ordered(Some(index_no)) => named(*index_no),
         Access::Any(accesses) => accesses.first().and_then(|a| index_of(table, a)),
     }
 }
@@ -945,7 +949,7 @@ fn index_conditions(table: &TableDef, access: &Access) -> Vec<IndexCondition> {
         )],
     };
     match access {
-        Access::Full => Vec::new(),
+        Access::Full | Access::Ordered(_) => Vec::new(),
         Access::Point(values) => {
             table.primary_key.iter().zip(values).map(|(&c, v)| equal(c, v)).collect()
         }
