@@ -4,6 +4,10 @@
 //! → projection → DISTINCT [ON] / ORDER BY → OFFSET / LIMIT. Writes go into the
 //! transaction's buffer with every constraint checked first.
 //!
+//! Operators that hold rows account them against the statement's `work_mem` budget
+//! (`exec::memory`, 53200 beyond it); under EXPLAIN ANALYZE each operator's output is counted
+//! into the plan's counters (`exec::instrument`).
+//!
 //! Depends on: `sql::plan`, `sql::expr`, `sql::catalog`, `sql::types`, `txn`, `encoding`.
 
 use super::catalog::{self, TableDef};
