@@ -591,10 +591,20 @@ fn order_by_a_key_reads_in_index_order_and_stops_at_the_limit() {
         plan(&mut s, "EXPLAIN (ANALYZE, TIMING OFF) SELECT id FROM t ORDER BY b, id LIMIT 2"),
         lines(&[
             "Limit (actual rows=2 loops=1)",
-            "  ->  Sort (actual rows=2 loops=1)",
-            "        Sort Key: b, id",
-            "        ->  Seq Scan on t (actual rows=1002 loops=1)",
+            "  ->  Index Scan using t_b_idx on t (actual rows=2 loops=1)",
         ])
+    );
+    assert_eq!(
+        rows(&mut s, "SELECT id FROM t ORDER BY b, id LIMIT 2"),
+        vec![vec!["10".to_string()], vec!["20".to_string()]]
+    );
+    assert_eq!(
+        plan(&mut s, "EXPLAIN SELECT id FROM t ORDER BY b, name LIMIT 2"),
+        lines(&["Limit", "  ->  Sort", "        Sort Key: b, name", "        ->  Seq Scan on t"])
+    );
+    assert_eq!(
+        plan(&mut s, "EXPLAIN SELECT id FROM t ORDER BY id, name LIMIT 2"),
+        lines(&["Limit", "  ->  Index Scan using t_pkey on t"])
     );
     assert_eq!(
         plan(&mut s, "EXPLAIN (ANALYZE, TIMING OFF) SELECT b FROM t ORDER BY b LIMIT 2"),

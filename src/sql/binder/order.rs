@@ -25,9 +25,7 @@ pub fn read_in_order(plan: &mut SelectPlan) {
     }
     let Source::Table { table, access } = &mut plan.source else { return };
     let Some(columns) = sort_columns(table, &plan.order_by) else { return };
-    let on_primary_key = !table.primary_key.is_empty()
-        && table.primary_key.get(..columns.len()) == Some(columns.as_slice());
-    if on_primary_key {
+    if !table.primary_key.is_empty() && follows(&columns, &table.primary_key, true) {
         // Primary-key reads come in key order already.
         match access {
             Access::Full => *access = Access::Ordered(None),
@@ -41,24 +39,45 @@ pub fn read_in_order(plan: &mut SelectPlan) {
     if plan.limit.is_none() || *access != Access::Full {
         return;
     }
-    let covers_every_row = |index_columns: &[usize], unique: bool| {
-        // Unique entries leave out rows with a NULL key column.
-        !unique || index_columns.iter().all(|&c| table.columns.get(c).is_some_and(|c| c.not_null))
+    let not_null = |columns: &[usize]| {
+        columns.iter().all(|&c| table.columns.get(c).is_some_and(|c| c.not_null))
     };
-    let candidates = table
-        .indexes
-        .iter()
-        .map(|i| (i.index_no, &i.columns, i.unique))
-        .chain(table.uniques.iter().map(|u| (u.index_no, &u.columns, true)));
-    for (index_no, index_columns, unique) in candidates {
-        if index_columns.get(..columns.len()) == Some(columns.as_slice())
-            && covers_every_row(index_columns, unique)
-        {
+    // Each candidate with the key order of its entries: a unique one's values (only when
+    // they cannot be NULL: unique entries leave such rows out), or the values followed by
+    // the primary key.
+    let mut candidates: Vec<(u16, Vec<usize>, bool)> = Vec::new();
+    for index in &table.indexes {
+        if index.unique {
+            if not_null(&index.columns) {
+                candidates.push((index.index_no, index.columns.clone(), true));
+            }
+        } else {
+            let mut key = index.columns.clone();
+            key.extend(&table.primary_key);
+            candidates.push((index.index_no, key, !table.primary_key.is_empty()));
+        }
+    }
+    for unique in &table.uniques {
+        if not_null(&unique.columns) {
+            candidates.push((unique.index_no, unique.columns.clone(), true));
+        }
+    }
+    for (index_no, key, unique) in candidates {
+        if follows(&columns, &key, unique) {
             *access = Access::Ordered(Some(index_no));
             plan.order_by.clear();
             return;
         }
     }
+}
+
+/// Whether rows in `key` order are in `order` order: `order` is a prefix of `key`, or
+/// starts with all of a unique `key` (which leaves nothing for later columns to order).
+fn follows(order: &[usize], key: &[usize], unique: bool) -> bool {
+    if order.len() <= key.len() {
+        return key.get(..order.len()) == Some(order);
+    }
+    unique && order.get(..key.len()) == Some(key)
 }
 
 /// The table columns ORDER BY sorts on, when every key is a plain ascending column (NULLs
