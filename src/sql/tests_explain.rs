@@ -131,6 +131,34 @@ fn explain_shows_the_chosen_access_path() {
         plan(&mut s, "EXPLAIN SELECT * FROM t WHERE name LIKE 'n1%' OR b IS NULL"),
         lines(&["Seq Scan on t", "  Filter: ((name ~~ 'n1%'::text) OR (b IS NULL))"])
     );
+    // IN on one column of a composite key, with the others fixed.
+    rows(&mut s, "CREATE TABLE c2 (a int, b int, v text, PRIMARY KEY (a, b))");
+    assert_eq!(
+        plan(&mut s, "EXPLAIN SELECT * FROM c2 WHERE a IN (1, 2) AND b = 3"),
+        lines(&[
+            "Index Scan using c2_pkey on c2",
+            "  Index Cond: ((a = ANY ('{1,2}'::integer[])) AND (b = 3))"
+        ])
+    );
+    assert_eq!(
+        plan(&mut s, "EXPLAIN SELECT * FROM t WHERE name IN ('a', 'b') AND id BETWEEN 1 AND 5"),
+        lines(&[
+            "Index Scan using t_pkey on t",
+            "  Index Cond: ((id >= 1) AND (id <= 5))",
+            "  Filter: (name = ANY ('{a,b}'::text[]))"
+        ])
+    );
+    // Sort keys other than plain columns are parenthesised.
+    assert_eq!(
+        plan(&mut s, "EXPLAIN SELECT b % 3, count(*) FROM t GROUP BY b % 3 ORDER BY 2 DESC, 1"),
+        lines(&[
+            "Sort",
+            "  Sort Key: (count(*)) DESC, ((b % 3))",
+            "  ->  HashAggregate",
+            "        Group Key: (b % 3)",
+            "        ->  Seq Scan on t",
+        ])
+    );
     // An alias shows after the table name.
     assert_eq!(
         plan(&mut s, "EXPLAIN SELECT * FROM t AS x WHERE x.b = -1"),

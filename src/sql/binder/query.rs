@@ -1647,8 +1647,8 @@ pub fn choose_access(table: &TableDef, filter: &Expr) -> Access {
             conds.push(Expr::Binary(BinaryOp::Eq, expr.clone(), Box::new(value.clone())));
             let Some(filter) = and_all(conds) else { break };
             match choose_access(table, &filter) {
-                Access::Full | Access::Any(_) => break,
-                access => accesses.push(access),
+                access @ (Access::Point(_) | Access::Index { .. }) => accesses.push(access),
+                _ => break,
             }
         }
         if accesses.len() == list.len() {

@@ -54,7 +54,13 @@ fn deparse_node(expr: &Expr, cx: &mut dyn Context) -> String {
             let texts: Vec<String> = parts.into_iter().map(|p| deparse(p, cx)).collect();
             format!("({})", texts.join(if is_and { " AND " } else { " OR " }))
         }
-        Expr::Not(e) => format!("(NOT {})", deparse(e, cx)),
+        Expr::Not(e) => match e.as_ref() {
+            // PostgreSQL folds NOT (x IS NULL) into x IS NOT NULL (and back).
+            Expr::IsNull { expr, negated } => {
+                format!("({} IS {}NULL)", deparse(expr, cx), if *negated { "" } else { "NOT " })
+            }
+            _ => format!("(NOT {})", deparse(e, cx)),
+        },
         Expr::IsNull { expr, negated } => {
             format!("({} IS {}NULL)", deparse(expr, cx), if *negated { "NOT " } else { "" })
         }
@@ -70,6 +76,11 @@ fn deparse_node(expr: &Expr, cx: &mut dyn Context) -> String {
         }
         Expr::Cast { expr, to } => match expr.as_ref() {
             Expr::Literal(Value::Null) => format!("NULL::{}", to.display_name()),
+            Expr::Call { function: Function::ArrayConstruct, args }
+                if let Some(text) = constant_array(args) =>
+            {
+                format!("{}::{}", quote_literal(&text), type_name(to))
+            }
             Expr::Literal(value) => {
                 format!("{}::{}", quote_literal(&value.to_text()), type_name(to))
             }
@@ -205,26 +216,37 @@ pub fn quote_ident(name: &str) -> String {
 /// An IN list as an array: a constant `'{...}'::type[]` when every element is a constant
 /// of one type, else `ARRAY[...]`.
 fn array_of(list: &[Expr], cx: &mut dyn Context) -> String {
-    let constants: Option<Vec<&Value>> = list
+    if let (Some(text), Some(ty)) = (constant_array(list), list.first().and_then(literal_type)) {
+        return format!("{}::{ty}[]", quote_literal(&text));
+    }
+    let parts: Vec<String> = list.iter().map(|e| deparse(e, cx)).collect();
+    format!("ARRAY[{}]", parts.join(", "))
+}
+
+/// The type name of a non-NULL constant.
+fn literal_type(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Literal(value) => value.data_type().map(|t| t.display_name()),
+        _ => None,
+    }
+}
+
+/// The array literal text (`{1,2}`) of elements that are all non-NULL constants of one
+/// type, as PostgreSQL folds them.
+fn constant_array(elements: &[Expr]) -> Option<String> {
+    let values: Vec<&Value> = elements
         .iter()
         .map(|e| match e {
             Expr::Literal(v) if !v.is_null() => Some(v),
             _ => None,
         })
-        .collect();
-    if let Some(values) = constants
-        && let Some(first) = values.first().and_then(|v| v.data_type())
-        && values.iter().all(|v| v.data_type().as_ref() == Some(&first))
-    {
-        let elements: Vec<String> = values.iter().map(|v| array_element(&v.to_text())).collect();
-        return format!(
-            "{}::{}[]",
-            quote_literal(&format!("{{{}}}", elements.join(","))),
-            first.display_name()
-        );
+        .collect::<Option<_>>()?;
+    let first = values.first()?.data_type()?;
+    if !values.iter().all(|v| v.data_type().as_ref() == Some(&first)) {
+        return None;
     }
-    let parts: Vec<String> = list.iter().map(|e| deparse(e, cx)).collect();
-    format!("ARRAY[{}]", parts.join(", "))
+    let texts: Vec<String> = values.iter().map(|v| array_element(&v.to_text())).collect();
+    Some(format!("{{{}}}", texts.join(",")))
 }
 
 /// One element of an array literal, double-quoted when it must be.
@@ -248,7 +270,12 @@ fn call(function: Function, args: &[Expr], cx: &mut dyn Context) -> String {
         Function::Least => "LEAST",
         Function::Trim => "btrim",
         Function::Substr => "substr",
-        Function::ArrayConstruct => return format!("ARRAY[{}]", texts.join(", ")),
+        Function::ArrayConstruct => {
+            return match (constant_array(args), args.first().and_then(literal_type)) {
+                (Some(text), Some(ty)) => format!("{}::{}[]", quote_literal(&text), ty),
+                _ => format!("ARRAY[{}]", texts.join(", ")),
+            };
+        }
         Function::ArraySubscript => {
             let mut parts = texts.into_iter();
             let array = parts.next().unwrap_or_default();
@@ -326,11 +353,12 @@ pub fn aggregate(aggregate: &Aggregate, cx: &mut dyn Context) -> String {
     text
 }
 
-/// Sort keys as `Sort Key:` lists them (`a`, `b DESC`, `c NULLS FIRST`).
+/// Sort keys as `Sort Key:` lists them (`a`, `b DESC`, `(lower(c)) NULLS FIRST`: keys
+/// other than plain columns in parentheses, as PostgreSQL prints them).
 pub fn sort_keys(keys: &[SortKey], cx: &mut dyn Context) -> Vec<String> {
     keys.iter()
         .map(|key| {
-            let mut text = deparse(&key.expr, cx);
+            let mut text = sort_key(deparse(&key.expr, cx));
             match (key.descending, key.nulls_first) {
                 (false, false) => {}
                 (false, true) => text.push_str(" NULLS FIRST"),
@@ -342,7 +370,26 @@ pub fn sort_keys(keys: &[SortKey], cx: &mut dyn Context) -> Vec<String> {
         .collect()
 }
 
-/// A window function call with its window: `rank() OVER (PARTITION BY a ORDER BY b)`.
+/// A sort key's text: in parentheses unless it is a plain column name.
+pub fn sort_key(text: String) -> String {
+    if is_plain_name(&text) { text } else { format!("({text})") }
+}
+
+/// Whether `text` is a (qualified) column name.
+fn is_plain_name(text: &str) -> bool {
+    let mut quoted = false;
+    for c in text.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            _ if quoted => {}
+            c if c.is_alphanumeric() || c == '_' || c == '.' || c == '$' => {}
+            _ => return false,
+        }
+    }
+    !text.is_empty()
+}
+
+/// A window function call as PostgreSQL 15 prints it: `rank() OVER (?)`.
 pub fn window_function(window: &WindowFunction, cx: &mut dyn Context) -> String {
     let args: Vec<String> = window.args.iter().map(|a| deparse(a, cx)).collect();
     let call = match &window.kind {
@@ -352,7 +399,7 @@ pub fn window_function(window: &WindowFunction, cx: &mut dyn Context) -> String 
             format!("{name}({})", args.join(", "))
         }
     };
-    format!("{call} OVER ({})", window_spec(window, cx))
+    format!("{call} OVER (?)")
 }
 
 /// `PARTITION BY ... ORDER BY ... [frame]` of a window.
@@ -434,6 +481,29 @@ mod tests {
             negated: false,
         };
         assert_eq!(deparse(&list, &mut cx), "(id = ANY ('{1,2}'::integer[]))");
+        let texts = Expr::InList {
+            expr: col(1),
+            list: vec![
+                Expr::Literal(Value::Text("a b".into())),
+                Expr::Literal(Value::Text("c".into())),
+            ],
+            negated: true,
+        };
+        assert_eq!(deparse(&texts, &mut cx), "(name <> ALL ('{\"a b\",c}'::text[]))");
+        let not_null = Expr::Not(Box::new(Expr::IsNull { expr: col(2), negated: false }));
+        assert_eq!(deparse(&not_null, &mut cx), "(b IS NOT NULL)");
+        let keys = [
+            SortKey {
+                expr: Expr::Call { function: Function::Lower, args: vec![Expr::Column(1)] },
+                descending: true,
+                nulls_first: true,
+            },
+            SortKey { expr: Expr::Column(0), descending: false, nulls_first: false },
+        ];
+        assert_eq!(
+            sort_keys(&keys, &mut cx),
+            vec!["(lower(name)) DESC".to_string(), "id".to_string()]
+        );
         let cast = Expr::Cast { expr: col(0), to: DataType::Int8 };
         assert_eq!(deparse(&cast, &mut cx), "(id)::bigint");
         let like = Expr::Like {

@@ -484,11 +484,13 @@ impl Explainer {
             );
             if keys.is_empty() {
                 keys = self.exprs(&plan.distinct_on, &row, outer);
+                keys = keys.into_iter().map(deparse::sort_key).collect();
             }
             if plan.distinct {
                 for item in &projection {
-                    if !keys.contains(item) {
-                        keys.push(item.clone());
+                    let item = deparse::sort_key(item.clone());
+                    if !keys.contains(&item) {
+                        keys.push(item);
                     }
                 }
             }
@@ -542,7 +544,11 @@ impl Explainer {
                 continue;
             }
             specs.push(spec);
-            let mut keys = self.exprs(&window.partition_by, row, outer);
+            let mut keys: Vec<String> = self
+                .exprs(&window.partition_by, row, outer)
+                .into_iter()
+                .map(deparse::sort_key)
+                .collect();
             keys.extend(deparse::sort_keys(
                 &window.order_by,
                 &mut Row { columns: row, outer, explainer: self },
@@ -835,6 +841,19 @@ impl Explainer {
                 };
                 self.expr(&list, columns, outer)
             }
+            ConditionValues::Or(lookups) => {
+                let mut texts = Vec::with_capacity(lookups.len());
+                for conds in lookups {
+                    let parts: Vec<String> =
+                        conds.iter().map(|c| self.condition(c, columns, outer)).collect();
+                    texts.push(if parts.len() == 1 {
+                        parts.concat()
+                    } else {
+                        format!("({})", parts.join(" AND "))
+                    });
+                }
+                format!("({})", texts.join(" OR "))
+            }
         }
     }
 }
@@ -897,6 +916,8 @@ struct IndexCondition {
 enum ConditionValues {
     One(BinaryOp, Expr),
     Any(Vec<Expr>),
+    /// Several lookups (each a list of conditions), any of which a row may match.
+    Or(Vec<Vec<IndexCondition>>),
 }
 
 /// The key columns of the primary key (None) or of unique constraint / index `index_no`.
@@ -979,34 +1000,70 @@ fn index_conditions(table: &TableDef, access: &Access) -> Vec<IndexCondition> {
             out
         }
         Access::Any(accesses) => {
-            // `col IN (...)`: each access pins the same single column to one value.
-            let mut column = None;
-            let mut values = Vec::new();
-            for access in accesses {
-                let conds = index_conditions(table, access);
-                let [cond] = conds.as_slice() else { return Vec::new() };
-                let ConditionValues::One(BinaryOp::Eq, value) = &cond.values else {
-                    return Vec::new();
-                };
-                if column.is_some_and(|c| c != cond.column) {
-                    return Vec::new();
-                }
-                column = Some(cond.column);
-                values.push(value.clone());
+            let each: Vec<Vec<IndexCondition>> =
+                accesses.iter().map(|a| index_conditions(table, a)).collect();
+            collapse_any(&each).unwrap_or_else(|| {
+                // One OR of the lookups; it stands for the WHERE parts they all share.
+                let mut covers: Vec<Expr> = each
+                    .first()
+                    .map(|conds| conds.iter().flat_map(|c| c.covers.clone()).collect())
+                    .unwrap_or_default();
+                covers.retain(|part| {
+                    each.iter().all(|conds| conds.iter().any(|c| c.covers.contains(part)))
+                });
+                vec![IndexCondition { column: 0, values: ConditionValues::Or(each), covers }]
+            })
+        }
+    }
+}
+
+/// Lookups that are equalities on the same columns, differing in one column only (`a IN
+/// (1, 2) AND b = 3`), as PostgreSQL prints them: `(a = ANY ('{1,2}'::integer[])) AND (b =
+/// 3)`.
+fn collapse_any(each: &[Vec<IndexCondition>]) -> Option<Vec<IndexCondition>> {
+    let first = each.first()?;
+    let value = |cond: &IndexCondition| match &cond.values {
+        ConditionValues::One(BinaryOp::Eq, v) => Some(v.clone()),
+        _ => None,
+    };
+    let mut varying = None;
+    for (i, cond) in first.iter().enumerate() {
+        let mut values = Vec::with_capacity(each.len());
+        for conds in each {
+            let other =
+                conds.get(i).filter(|c| c.column == cond.column && conds.len() == first.len())?;
+            values.push(value(other)?);
+        }
+        if values.iter().any(|v| Some(v) != values.first()) {
+            if varying.is_some() {
+                return None;
             }
-            let Some(column) = column else { return Vec::new() };
+            varying = Some((i, values));
+        }
+    }
+    let (position, values) = varying?;
+    let mut out = Vec::with_capacity(first.len());
+    for (i, cond) in first.iter().enumerate() {
+        if i == position {
             let list = Expr::InList {
-                expr: Box::new(Expr::Column(column)),
+                expr: Box::new(Expr::Column(cond.column)),
                 list: values.clone(),
                 negated: false,
             };
-            vec![IndexCondition {
-                column,
-                values: ConditionValues::Any(values),
+            out.push(IndexCondition {
+                column: cond.column,
+                values: ConditionValues::Any(values.clone()),
                 covers: vec![list],
-            }]
+            });
+        } else {
+            out.push(IndexCondition {
+                column: cond.column,
+                values: ConditionValues::One(BinaryOp::Eq, value(cond)?),
+                covers: cond.covers.clone(),
+            });
         }
     }
+    Some(out)
 }
 
 /// Column names of a source when the binder recorded none (VALUES, set operations,
