@@ -416,14 +416,19 @@ pub fn select(
     // Every operator's time counts from the start of the query: each includes its input's
     // (inclusive times, as PostgreSQL reports them).
     let opened = clock(&env);
-    let source_rows = open_source_rows(txn, source, &env, &stats.source)?;
-    let rows = filtered(source_rows, filter, &env, Some(&stats.source));
-    let rows = instrument(rows, &stats.source, &env, opened);
+    // The plan's counters, only under EXPLAIN ANALYZE.
+    let counting = env.instrument != Instrument::Off;
+    let slot = |pick: fn(&SelectStats) -> &Arc<NodeStats>| counting.then(|| pick(&stats).clone());
+    let source_slot = slot(SelectStats::source);
+    let source_rows = open_source_rows(txn, source, &env, source_slot.as_ref())?;
+    let rows = filtered(source_rows, filter, &env, source_slot.as_ref());
+    let rows = instrument(rows, source_slot.as_ref(), &env, opened);
     let rows = match grouping {
         Some(grouping) => {
             let (groups, held) = aggregate::group(rows, &grouping, &env)?;
-            let rows = filtered(held_rows(groups, held), having, &env, Some(&stats.aggregate));
-            instrument(rows, &stats.aggregate, &env, opened)
+            let aggregate_slot = slot(SelectStats::aggregate);
+            let rows = filtered(held_rows(groups, held), having, &env, aggregate_slot.as_ref());
+            instrument(rows, aggregate_slot.as_ref(), &env, opened)
         }
         None => rows,
     };
@@ -439,7 +444,7 @@ pub fn select(
             input.push(row);
         }
         let output = window::apply(input, &windows, &env, &mut held)?;
-        instrument(held_rows(output, held), &stats.window, &env, opened)
+        instrument(held_rows(output, held), slot(SelectStats::window).as_ref(), &env, opened)
     };
     let limited = limit.is_some() || offset.is_some();
     let offset = match offset {
@@ -527,12 +532,12 @@ pub fn select(
             Box::new(Held { rows: keyed.into_iter().map(|(_, _, row)| Ok(row)), _held: held });
         if distinct || !distinct_on.is_empty() {
             // The sort hands every row to the de-duplication fused with it.
-            if env.instrument != Instrument::Off {
-                stats.sort.record(sorted, opened);
+            if let Some(sort) = slot(SelectStats::sort) {
+                sort.record(sorted, opened);
             }
-            instrument(output, &stats.unique, &env, opened)
+            instrument(output, slot(SelectStats::unique).as_ref(), &env, opened)
         } else {
-            instrument(output, &stats.sort, &env, opened)
+            instrument(output, slot(SelectStats::sort).as_ref(), &env, opened)
         }
     };
     let limit = if with_ties { None } else { limit };
@@ -542,7 +547,11 @@ pub fn select(
         Some(limit) => Box::new(rows.take(usize::try_from(limit).unwrap_or(usize::MAX))),
         None => Box::new(rows),
     };
-    Ok(if limited { instrument(rows, &stats.limit, &env, opened) } else { rows })
+    Ok(if limited {
+        instrument(rows, slot(SelectStats::limit).as_ref(), &env, opened)
+    } else {
+        rows
+    })
 }
 
 /// The rows of a FROM source, counted into `stats` (the slot of the plan node that reads
@@ -554,6 +563,7 @@ fn open_source(
     stats: &Arc<NodeStats>,
 ) -> Result<Rows, SqlError> {
     let opened = clock(env);
+    let stats = (env.instrument != Instrument::Off).then_some(stats);
     let rows = open_source_rows(txn, source, env, stats)?;
     Ok(instrument(rows, stats, env, opened))
 }
@@ -564,7 +574,7 @@ fn open_source_rows(
     txn: &mut Transaction,
     source: Source,
     env: &Arc<Env>,
-    stats: &Arc<NodeStats>,
+    stats: Option<&Arc<NodeStats>>,
 ) -> Result<Rows, SqlError> {
     Ok(match source {
         Source::Single => Box::new(std::iter::once(Ok(Vec::new()))),
@@ -581,7 +591,7 @@ fn open_source_rows(
         Source::Unnest { arrays, ordinality } => unnest(&arrays, ordinality, env)?,
         Source::Rows(rows) => Box::new(rows.into_iter().map(Ok)),
         Source::Filter { input, predicate } => {
-            filtered(open_source_rows(txn, *input, env, stats)?, Some(predicate), env, Some(stats))
+            filtered(open_source_rows(txn, *input, env, stats)?, Some(predicate), env, stats)
         }
         Source::Query(plan) => select(txn, *plan, env.clone())?,
         Source::Join(plan) => join::join(txn, *plan, env)?,
@@ -940,7 +950,7 @@ pub fn insert(
             if source.filter.is_none() && source.order_by.is_empty() && source.limit.is_none() =>
         {
             let opened = clock(&env);
-            let stats = source.stats.source.clone();
+            let stats = (env.instrument != Instrument::Off).then(|| source.stats.source().clone());
             let outer_env = env.clone();
             let env = env.clone();
             let defaults = defaults.clone();
@@ -961,7 +971,7 @@ pub fn insert(
                     })
                     .collect()
             }));
-            instrument(values, &stats, &outer_env, opened)
+            instrument(values, stats.as_ref(), &outer_env, opened)
         }
         _ => {
             // The rows are read in full before any is written (the query must not see them).

@@ -90,7 +90,7 @@ fn evaluate(txn: &mut Transaction, table: &CommonTable, env: &Arc<Env>) -> Resul
                 seen_held,
                 batch_held,
             });
-            Ok(instrument(rows, &table.stats, env, opened))
+            Ok(instrument(rows, Some(&table.stats), env, opened))
         }
     }
 }

@@ -13,8 +13,8 @@ use super::Rows;
 use crate::sql::error::SqlError;
 use crate::sql::expr::Env;
 use crate::sql::types::Value;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 /// What a statement measures.
@@ -77,21 +77,48 @@ impl NodeStats {
     }
 }
 
-/// The counters of the operators of one SELECT, bottom to top (those the query does not
-/// have stay at zero).
+/// The counters of the operators of one SELECT, bottom to top. Allocated on first use
+/// (only EXPLAIN ANALYZE and EXPLAIN use them), so binding a query costs one allocation.
 #[derive(Debug, Default)]
 pub struct SelectStats {
+    source: OnceLock<Arc<NodeStats>>,
+    aggregate: OnceLock<Arc<NodeStats>>,
+    window: OnceLock<Arc<NodeStats>>,
+    sort: OnceLock<Arc<NodeStats>>,
+    unique: OnceLock<Arc<NodeStats>>,
+    limit: OnceLock<Arc<NodeStats>>,
+}
+
+impl SelectStats {
     /// The FROM source with WHERE applied.
-    pub source: Arc<NodeStats>,
+    pub fn source(&self) -> &Arc<NodeStats> {
+        self.source.get_or_init(Arc::default)
+    }
+
     /// Grouping with HAVING applied.
-    pub aggregate: Arc<NodeStats>,
-    pub window: Arc<NodeStats>,
-    /// The sort (ORDER BY, DISTINCT [ON]): every row it sorted.
-    pub sort: Arc<NodeStats>,
-    /// The rows left after DISTINCT [ON] (or after the sort without it).
-    pub unique: Arc<NodeStats>,
+    pub fn aggregate(&self) -> &Arc<NodeStats> {
+        self.aggregate.get_or_init(Arc::default)
+    }
+
+    pub fn window(&self) -> &Arc<NodeStats> {
+        self.window.get_or_init(Arc::default)
+    }
+
+    /// The sort (ORDER BY, DISTINCT [ON]): the rows it returned (every row it sorted when
+    /// DISTINCT is fused with it).
+    pub fn sort(&self) -> &Arc<NodeStats> {
+        self.sort.get_or_init(Arc::default)
+    }
+
+    /// The rows left after DISTINCT [ON].
+    pub fn unique(&self) -> &Arc<NodeStats> {
+        self.unique.get_or_init(Arc::default)
+    }
+
     /// OFFSET / LIMIT.
-    pub limit: Arc<NodeStats>,
+    pub fn limit(&self) -> &Arc<NodeStats> {
+        self.limit.get_or_init(Arc::default)
+    }
 }
 
 /// The start of an operator's run when the statement measures time.
@@ -103,12 +130,18 @@ fn nanos_since(start: Instant) -> u64 {
     u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
 }
 
-/// `rows`, counted into `stats` when the statement is instrumented. `opened` is when the
-/// operator started (its setup time, e.g. building a hash table, counts towards it).
-pub fn instrument(rows: Rows, stats: &Arc<NodeStats>, env: &Env, opened: Option<Instant>) -> Rows {
-    if env.instrument == Instrument::Off {
+/// `rows`, counted into `stats` when the statement is instrumented (`stats` is None when it
+/// is not). `opened` is when the operator started (its setup time, e.g. building a hash
+/// table, counts towards it).
+pub fn instrument(
+    rows: Rows,
+    stats: Option<&Arc<NodeStats>>,
+    env: &Env,
+    opened: Option<Instant>,
+) -> Rows {
+    let Some(stats) = stats.filter(|_| env.instrument != Instrument::Off) else {
         return rows;
-    }
+    };
     stats.loops.fetch_add(1, Ordering::Relaxed);
     let elapsed = opened.map_or(0, nanos_since);
     stats.total_nanos.fetch_add(elapsed, Ordering::Relaxed);

@@ -439,7 +439,7 @@ impl Explainer {
         };
         let columns: Vec<String> = names.iter().map(|n| self.column(n)).collect();
         let mut node =
-            self.source(&plan.source, &names, plan.filter.as_ref(), &plan.stats.source, outer);
+            self.source(&plan.source, &names, plan.filter.as_ref(), plan.stats.source(), outer);
         if self.verbose {
             node.output = Some(columns.clone());
         }
@@ -456,7 +456,7 @@ impl Explainer {
                 aggregates.push(text);
             }
             let name = if keys.is_empty() { "Aggregate" } else { "HashAggregate" };
-            let mut group = Node::new(name, Counters::Slot(plan.stats.aggregate.clone()));
+            let mut group = Node::new(name, Counters::Slot(plan.stats.aggregate().clone()));
             if !keys.is_empty() {
                 group.details.push(format!("Group Key: {}", keys.join(", ")));
             }
@@ -494,22 +494,22 @@ impl Explainer {
                     }
                 }
             }
-            let sort = Node::new("Sort", Counters::Slot(plan.stats.sort.clone()))
+            let sort = Node::new("Sort", Counters::Slot(plan.stats.sort().clone()))
                 .detail(format!("Sort Key: {}", keys.join(", ")));
-            node = Node::new("Unique", Counters::Slot(plan.stats.unique.clone()))
+            node = Node::new("Unique", Counters::Slot(plan.stats.unique().clone()))
                 .over(sort.over(node));
         } else if !plan.order_by.is_empty() {
             let keys = deparse::sort_keys(
                 &plan.order_by,
                 &mut Row { columns: &row, outer, explainer: self },
             );
-            node = Node::new("Sort", Counters::Slot(plan.stats.sort.clone()))
+            node = Node::new("Sort", Counters::Slot(plan.stats.sort().clone()))
                 .detail(format!("Sort Key: {}", keys.join(", ")))
                 .over(node);
         }
         top_subqueries.extend(self.pending.split_off(mark.min(self.pending.len())));
         if plan.limit.is_some() || plan.offset.is_some() {
-            node = Node::new("Limit", Counters::Slot(plan.stats.limit.clone())).over(node);
+            node = Node::new("Limit", Counters::Slot(plan.stats.limit().clone())).over(node);
         }
         if self.verbose {
             node.output = Some(projection);
@@ -560,7 +560,7 @@ impl Explainer {
             }
             node = Node::new("WindowAgg", Counters::SameAsChild).over(node);
         }
-        node.counters = Counters::Slot(plan.stats.window.clone());
+        node.counters = Counters::Slot(plan.stats.window().clone());
         row.extend(results);
         if self.verbose {
             node.output = Some(row.clone());
