@@ -425,8 +425,9 @@ pub fn select(
     let rows = instrument(rows, source_slot.as_ref(), &env, opened);
     let rows = match grouping {
         Some(grouping) => {
-            let (groups, held) = aggregate::group(rows, &grouping, &env)?;
+            let (groups, mut held) = aggregate::group(rows, &grouping, &env)?;
             let aggregate_slot = slot(SelectStats::aggregate);
+            held.report_to(aggregate_slot.as_ref());
             let rows = filtered(held_rows(groups, held), having, &env, aggregate_slot.as_ref());
             instrument(rows, aggregate_slot.as_ref(), &env, opened)
         }
@@ -465,6 +466,7 @@ pub fn select(
     } else {
         let what = if order_by.is_empty() { "DISTINCT" } else { "a sort" };
         let mut held = Reservation::new(&env.memory, what);
+        held.report_to(slot(SelectStats::sort).as_ref());
         // ORDER BY ... LIMIT keeps only the first OFFSET + LIMIT rows (a top-N sort).
         let top_n = match limit {
             Some(limit) if !distinct && distinct_on.is_empty() && !with_ties => {
@@ -594,7 +596,7 @@ fn open_source_rows(
             filtered(open_source_rows(txn, *input, env, stats)?, Some(predicate), env, stats)
         }
         Source::Query(plan) => select(txn, *plan, env.clone())?,
-        Source::Join(plan) => join::join(txn, *plan, env)?,
+        Source::Join(plan) => join::join(txn, *plan, env, stats)?,
         Source::SetOp(plan) => join::set_op(txn, *plan, env)?,
         Source::CommonTable(table) => cte::scan(txn, &table, env)?,
         Source::WorkingTable(table) => cte::scan_working(&table),

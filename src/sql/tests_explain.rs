@@ -70,13 +70,21 @@ fn plan(session: &mut Session, sql: &str) -> Vec<String> {
         .collect()
 }
 
-/// `line` without its `time=A..B ` part.
+/// `line` without its `time=A..B ` part, and memory sizes as `NkB`.
 fn without_times(line: &str) -> String {
-    match (line.find("time="), line.find(" rows=")) {
+    let line = match (line.find("time="), line.find(" rows=")) {
         (Some(start), Some(end)) if start < end => {
             format!("{}{}", &line[..start], &line[end + 1..])
         }
         _ => line.to_string(),
+    };
+    match (line.rfind(": "), line.strip_suffix("kB")) {
+        (Some(colon), Some(_))
+            if line[colon + 2..line.len() - 2].bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            format!("{}: NkB", &line[..colon])
+        }
+        _ => line,
     }
 }
 
@@ -370,10 +378,12 @@ fn explain_analyze_counts_rows_per_node() {
         lines(&[
             "HashAggregate (actual rows=10 loops=1)",
             "  Group Key: t.b",
+            "  Batches: 1  Memory Usage: NkB",
             "  ->  Hash Join (actual rows=297 loops=1)",
             "        Hash Cond: (t.id = u.tid)",
             "        ->  Seq Scan on t (actual rows=1000 loops=1)",
             "        ->  Hash (actual rows=300 loops=1)",
+            "              Batches: 1  Memory Usage: NkB",
             "              ->  Seq Scan on u (actual rows=300 loops=1)",
         ])
     );
@@ -388,8 +398,10 @@ fn explain_analyze_counts_rows_per_node() {
             "Limit (actual rows=3 loops=1)",
             "  ->  Sort (actual rows=3 loops=1)",
             "        Sort Key: b",
+            "        Sort Method: top-N heapsort  Memory: NkB",
             "        ->  HashAggregate (actual rows=10 loops=1)",
             "              Group Key: b",
+            "              Batches: 1  Memory Usage: NkB",
             "              ->  Seq Scan on t (actual rows=999 loops=1)",
             "                    Filter: (name <> 'n5'::text)",
             "                    Rows Removed by Filter: 1",
@@ -426,6 +438,15 @@ fn explain_analyze_counts_rows_per_node() {
             "                Rows Removed by Filter: 0",
         ])
     );
+    // The memory a sort held, as its work_mem reservation counted it.
+    let sorted = rows(&mut s, "EXPLAIN ANALYZE SELECT name FROM t ORDER BY name");
+    let method = sorted
+        .iter()
+        .filter_map(|r| r.first())
+        .find_map(|l| l.trim().strip_prefix("Sort Method: quicksort  Memory: "))
+        .and_then(|m| m.strip_suffix("kB"))
+        .and_then(|m| m.parse::<u64>().ok());
+    assert!(method.is_some_and(|kb| kb > 10), "{sorted:?}");
     // Timing: every node line has its times, and the summary follows.
     let full = rows(&mut s, "EXPLAIN ANALYZE SELECT count(*) FROM t");
     let full: Vec<String> = full.into_iter().filter_map(|r| r.into_iter().next()).collect();

@@ -37,6 +37,8 @@ pub struct NodeStats {
     removed: AtomicU64,
     startup_nanos: AtomicU64,
     total_nanos: AtomicU64,
+    /// The most memory the operator held (bytes, as its work_mem reservation counted them).
+    peak_memory: AtomicU64,
 }
 
 /// A copy of a node's counters, summed over its loops.
@@ -48,6 +50,8 @@ pub struct StatsSnapshot {
     pub removed: u64,
     pub startup_nanos: u64,
     pub total_nanos: u64,
+    /// Peak memory in bytes.
+    pub peak_memory: u64,
 }
 
 impl NodeStats {
@@ -59,7 +63,13 @@ impl NodeStats {
             removed: self.removed.load(Ordering::Relaxed),
             startup_nanos: self.startup_nanos.load(Ordering::Relaxed),
             total_nanos: self.total_nanos.load(Ordering::Relaxed),
+            peak_memory: self.peak_memory.load(Ordering::Relaxed),
         }
+    }
+
+    /// Notes that the operator holds `bytes` now.
+    pub fn note_memory(&self, bytes: usize) {
+        self.peak_memory.fetch_max(bytes as u64, Ordering::Relaxed);
     }
 
     /// Records a run that produced `rows` rows at once, in `elapsed`.

@@ -5,6 +5,7 @@
 //!
 //! Depends on: `sql::plan`, `sql::expr`, `sql::types`.
 
+use super::NodeStats;
 use super::memory::{self, Reservation};
 use super::{Row, Rows, open_source, select, values_key};
 use crate::sql::error::SqlError;
@@ -17,7 +18,14 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 /// Runs a join: a lazily produced stream of joined rows (left ++ right ++ merged).
-pub fn join(txn: &mut Transaction, join: Join, env: &Arc<Env>) -> Result<Rows, SqlError> {
+/// Under EXPLAIN ANALYZE, the memory the right input holds is reported into `stats` (the
+/// join node's counters).
+pub fn join(
+    txn: &mut Transaction,
+    join: Join,
+    env: &Arc<Env>,
+    stats: Option<&Arc<NodeStats>>,
+) -> Result<Rows, SqlError> {
     let Join {
         kind,
         left,
@@ -33,6 +41,7 @@ pub fn join(txn: &mut Transaction, join: Join, env: &Arc<Env>) -> Result<Rows, S
     let left = open_source(txn, left, env, &left_stats)?;
     let what = if keys.is_empty() { "a nested loop join" } else { "a hash join" };
     let mut held = Reservation::new(&env.memory, what);
+    held.report_to(stats);
     let mut right_rows: Vec<Row> = Vec::new();
     for row in open_source(txn, right, env, &right_stats)? {
         env.check_cancel()?;

@@ -9,6 +9,7 @@
 //!
 //! Depends on: `sql::types` (value sizes), `sql::error`.
 
+use super::NodeStats;
 use crate::sql::error::SqlError;
 use crate::sql::types::Value;
 use std::sync::Arc;
@@ -42,18 +43,31 @@ pub struct Reservation {
     budget: Arc<MemoryBudget>,
     bytes: usize,
     what: &'static str,
+    /// Where EXPLAIN ANALYZE wants the peak reported.
+    report: Option<Arc<NodeStats>>,
 }
 
 impl Reservation {
     /// An empty reservation for `what` (named in the error: "a sort", "a hash join", ...).
     pub fn new(budget: &Arc<MemoryBudget>, what: &'static str) -> Reservation {
-        Reservation { budget: budget.clone(), bytes: 0, what }
+        Reservation { budget: budget.clone(), bytes: 0, what, report: None }
+    }
+
+    /// Reports the reservation's peak into `stats` (EXPLAIN ANALYZE's memory lines).
+    pub fn report_to(&mut self, stats: Option<&Arc<NodeStats>>) {
+        self.report = stats.cloned();
+        if let Some(stats) = &self.report {
+            stats.note_memory(self.bytes);
+        }
     }
 
     /// Accounts `bytes` more; fails with 53200 when the statement goes over its budget.
     pub fn grow(&mut self, bytes: usize) -> Result<(), SqlError> {
         let used = self.budget.used.fetch_add(bytes, Ordering::Relaxed).saturating_add(bytes);
         self.bytes = self.bytes.saturating_add(bytes);
+        if let Some(stats) = &self.report {
+            stats.note_memory(self.bytes);
+        }
         if used > self.budget.limit {
             return Err(SqlError::new(OUT_OF_MEMORY, "out of memory")
                 .with_detail(format!(

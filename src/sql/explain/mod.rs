@@ -73,6 +73,16 @@ struct Node {
     children: Vec<Node>,
     /// Correlated subqueries, printed after the children.
     subplans: Vec<(String, Node)>,
+    /// ANALYZE's memory line: which kind, and the counters holding the peak.
+    memory: Option<(MemoryLine, Arc<NodeStats>)>,
+}
+
+/// How a node reports the memory it held (as PostgreSQL words it).
+enum MemoryLine {
+    /// `Sort Method: quicksort  Memory: 25kB` (`top-N heapsort` under a LIMIT).
+    Sort { top_n: bool },
+    /// `Batches: 1  Memory Usage: 24kB` (HashAggregate, Hash).
+    Hash,
 }
 
 /// Where a node's ANALYZE counts come from.
@@ -96,6 +106,7 @@ impl Node {
             init: Vec::new(),
             children: Vec::new(),
             subplans: Vec::new(),
+            memory: None,
         }
     }
 
@@ -133,6 +144,7 @@ impl Node {
                     removed: 0,
                     startup_nanos: parts.first().map_or(0, |p| p.startup_nanos),
                     total_nanos: parts.iter().map(|p| p.total_nanos).sum(),
+                    peak_memory: 0,
                 }
             }
         }
@@ -162,6 +174,19 @@ fn print(node: &Node, column: usize, arrow: bool, analyze: Option<bool>, out: &m
         {
             let removed = (counts.removed as f64 / counts.loops as f64).round();
             out.push(format!("{pad}Rows Removed by Filter: {removed}"));
+        }
+    }
+    if let (Some(_), Some((line, stats))) = (analyze, &node.memory) {
+        let held = stats.snapshot();
+        if held.loops > 0 {
+            let kilobytes = held.peak_memory.div_ceil(1024);
+            out.push(match line {
+                MemoryLine::Sort { top_n } => format!(
+                    "{pad}Sort Method: {}  Memory: {kilobytes}kB",
+                    if *top_n { "top-N heapsort" } else { "quicksort" }
+                ),
+                MemoryLine::Hash => format!("{pad}Batches: 1  Memory Usage: {kilobytes}kB"),
+            });
         }
     }
     for (label, section) in &node.init {
@@ -353,6 +378,7 @@ impl Explainer {
             removed: 0,
             startup_nanos: execution.map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(0)),
             total_nanos: execution.map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(0)),
+            peak_memory: 0,
         };
         match plan {
             Plan::Select(select) => self.select(select, &[]),
@@ -458,6 +484,9 @@ impl Explainer {
             let name = if keys.is_empty() { "Aggregate" } else { "HashAggregate" };
             let mut group = Node::new(name, Counters::Slot(plan.stats.aggregate().clone()));
             if !keys.is_empty() {
+                group.memory = Some((MemoryLine::Hash, plan.stats.aggregate().clone()));
+            }
+            if !keys.is_empty() {
                 group.details.push(format!("Group Key: {}", keys.join(", ")));
             }
             let mut grouped = keys;
@@ -494,8 +523,10 @@ impl Explainer {
                     }
                 }
             }
-            let sort = Node::new("Sort", Counters::Slot(plan.stats.sort().clone()))
+            let mut sort = Node::new("Sort", Counters::Slot(plan.stats.sort().clone()))
                 .detail(format!("Sort Key: {}", keys.join(", ")));
+            let top_n = false;
+            sort.memory = Some((MemoryLine::Sort { top_n }, plan.stats.sort().clone()));
             node = Node::new("Unique", Counters::Slot(plan.stats.unique().clone()))
                 .over(sort.over(node));
         } else if !plan.order_by.is_empty() {
@@ -503,9 +534,12 @@ impl Explainer {
                 &plan.order_by,
                 &mut Row { columns: &row, outer, explainer: self },
             );
-            node = Node::new("Sort", Counters::Slot(plan.stats.sort().clone()))
-                .detail(format!("Sort Key: {}", keys.join(", ")))
-                .over(node);
+            let mut sort = Node::new("Sort", Counters::Slot(plan.stats.sort().clone()))
+                .detail(format!("Sort Key: {}", keys.join(", ")));
+            // The executor keeps only OFFSET + LIMIT rows then (see `exec::select`).
+            let top_n = plan.limit.is_some() && !plan.with_ties;
+            sort.memory = Some((MemoryLine::Sort { top_n }, plan.stats.sort().clone()));
+            node = sort.over(node);
         }
         top_subqueries.extend(self.pending.split_off(mark.min(self.pending.len())));
         if plan.limit.is_some() || plan.offset.is_some() {
@@ -651,7 +685,9 @@ impl Explainer {
                 let text = filter.map(|f| self.expr(f, &columns, outer));
                 node.filter(text);
                 let inner = if hashed {
-                    Node::new("Hash", Counters::SameAsChild).over(right)
+                    let mut hash = Node::new("Hash", Counters::SameAsChild);
+                    hash.memory = Some((MemoryLine::Hash, stats.clone()));
+                    hash.over(right)
                 } else {
                     Node::new("Materialize", Counters::SameAsChild).over(right)
                 };
