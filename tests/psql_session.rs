@@ -3,7 +3,8 @@
 //! `\copy` from files in a temporary directory, transactions, savepoints, PREPARE/EXECUTE) and
 //! its stdout and stderr must equal `tests/psql/session.out` and `tests/psql/session.err`,
 //! which were produced by PostgreSQL 15 (errors are printed as SQLSTATEs only, via
-//! `\set VERBOSITY sqlstate`). `tests/psql/arrays.sql` does the same for arrays.
+//! `\set VERBOSITY sqlstate`). `tests/psql/arrays.sql` does the same for arrays,
+//! `tests/psql/objects.sql` for views, sequences, schemas and foreign keys.
 //!
 //! `QDB_TEST_ADDR=HOST:PORT` runs the script against an existing server instead (that is how
 //! the expected files were made). Skipped, with a message, when no psql binary is installed.
@@ -207,4 +208,21 @@ fn scripted_psql_session() {
 #[test]
 fn scripted_arrays() {
     run_script("arrays", "DROP TABLE IF EXISTS arr_t");
+}
+
+/// Views, sequences, schemas and foreign keys: `tests/psql/objects.sql` (`\d` with
+/// "Foreign-key constraints" and "Referenced by", `\dv`, `\ds`, `\dn`, `\dt schema.*`).
+#[test]
+fn scripted_objects() {
+    run_script(
+        "objects",
+        "DROP SCHEMA IF EXISTS psql_s CASCADE; DROP TABLE IF EXISTS psql_c, psql_p CASCADE; DROP SEQUENCE IF EXISTS psql_seq",
+    );
+}
+
+/// Joins: key lookups into the right table (index nested-loop joins, inner and left, with
+/// extra conditions) and the join order of comma lists (`tests/psql/joins.sql`).
+#[test]
+fn scripted_joins() {
+    run_script("joins", "DROP TABLE IF EXISTS lo, lc, j1, j2, j3, j4");
 }

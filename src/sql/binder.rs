@@ -9,13 +9,24 @@ mod array;
 mod ddl;
 mod explain;
 mod expr;
+mod foreign_key;
+mod join_order;
+mod lookup_join;
+mod names;
 mod order;
 mod query;
+mod sequence;
 mod statement;
+mod view;
 mod window;
 mod with;
 
+pub use foreign_key::unique_key_of;
+pub use names::{current_schema, resolve_text, search_path};
+pub use query::choose_access;
+pub use sequence::bind_alter_sequence;
 pub use statement::bind_statement;
+pub use view::check_dependent_views;
 
 use super::error::{SqlError, sqlstate};
 use super::types::DataType;
@@ -37,6 +48,12 @@ pub struct Binder<'a> {
     ///
     /// [`Expr::Outer`]: crate::sql::expr::Expr::Outer
     pub outer: Vec<OuterScope>,
+    /// Views being expanded, innermost last (a view that reaches itself is an error).
+    pub expanding: Vec<u32>,
+    /// Object ids of the tables and views the statement reads (what a view depends on).
+    pub relations_used: Vec<u32>,
+    /// Schemas unqualified relation names are looked up in (and created in), in order.
+    pub search_path: Vec<String>,
     /// WITH queries visible here, innermost last (see `binder::with`).
     pub ctes: Vec<with::CteBinding>,
     /// How many recursive terms of WITH RECURSIVE queries enclose what is being bound.
@@ -137,11 +154,29 @@ impl<'a> Binder<'a> {
             txn,
             depth: 0,
             outer: Vec::new(),
+            expanding: Vec::new(),
+            relations_used: Vec::new(),
+            search_path: vec!["public".to_string()],
             ctes: Vec::new(),
             recursive_terms: 0,
             windows: window::WindowState::default(),
         }
     }
+
+    /// The same binder with schemas searched in `path`.
+    pub fn with_search_path(mut self, path: Vec<String>) -> Binder<'a> {
+        self.search_path = path;
+        self
+    }
+}
+
+/// A table's bound DEFAULT expressions and CHECK constraints (for rows the executor writes
+/// on its own, such as foreign-key actions).
+pub fn write_rules(
+    txn: &mut crate::txn::Transaction,
+    table: &crate::sql::catalog::TableDef,
+) -> Result<crate::sql::plan::WriteRules, SqlError> {
+    Binder::new("", Vec::new(), txn).defaults_and_checks(table)
 }
 
 impl Binder<'_> {

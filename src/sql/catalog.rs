@@ -7,6 +7,11 @@
 //! ```text
 //! 0x01 "t/" name                 table definition (JSON)
 //! 0x01 "s/" name                 sequence definition (JSON)
+//! 0x01 "w/" name                 view definition (JSON)
+//! 0x01 "n/" name                 schema definition (JSON)
+//! 0x01 "r/" parent id, child id  a table (child) has foreign keys to another (parent):
+//!                                the child's name, so writes to the parent find the
+//!                                tables to check without reading every definition
 //! 0x01 "v/" seq id (u32 BE)      sequence high-water mark (i64), written outside user txns
 //!                                (sequence 0 numbers catalog objects)
 //! 0x02 table id (u32 BE) pk...   a row: primary-key values, order-preserving encoded
@@ -26,6 +31,12 @@
 //! hidden row id to the key). ADD COLUMN without a default needs no rewrite: `decode_row`
 //! yields NULL for missing trailing values. RENAME TO moves the definition to its new name
 //! key; rows and index entries are keyed by the table id and do not move.
+//!
+//! Schemas: a relation in schema `public` is stored under its bare name (as before schemas
+//! existed); one in another schema under `schema.name` (its *key*), which is also what
+//! `TableDef::name` (and the view and sequence names) hold. [`split_key`] and [`qualify`]
+//! convert. Names derived from a relation's key (`s.t_pkey`, `s.t_id_seq`) therefore land
+//! in the relation's schema, as PostgreSQL places them.
 //!
 //! Depends on: `txn`, `sql::types`, `sql::error`.
 
@@ -89,8 +100,62 @@ pub struct CheckDef {
     pub expr: String,
 }
 
-/// A table definition.
+/// What happens to referencing rows when the referenced row is deleted or its key updated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReferentialAction {
+    /// Fail (23503) if referencing rows remain at the end of the statement.
+    NoAction,
+    /// Fail (23503) at once if referencing rows exist.
+    Restrict,
+    /// Delete the referencing rows / update their key to the new one.
+    Cascade,
+    SetNull,
+    SetDefault,
+}
+
+impl ReferentialAction {
+    /// The SQL words (`ON DELETE CASCADE`).
+    pub fn sql(self) -> &'static str {
+        match self {
+            ReferentialAction::NoAction => "NO ACTION",
+            ReferentialAction::Restrict => "RESTRICT",
+            ReferentialAction::Cascade => "CASCADE",
+            ReferentialAction::SetNull => "SET NULL",
+            ReferentialAction::SetDefault => "SET DEFAULT",
+        }
+    }
+
+    /// pg_constraint's one-letter code (confdeltype).
+    pub fn code(self) -> &'static str {
+        match self {
+            ReferentialAction::NoAction => "a",
+            ReferentialAction::Restrict => "r",
+            ReferentialAction::Cascade => "c",
+            ReferentialAction::SetNull => "n",
+            ReferentialAction::SetDefault => "d",
+        }
+    }
+}
+
+/// A FOREIGN KEY constraint (MATCH SIMPLE: a row with a NULL in its key columns is not
+/// checked).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForeignKeyDef {
+    pub name: String,
+    /// Referencing columns (positions in this table).
+    pub columns: Vec<usize>,
+    /// The referenced table: its id and (current) name.
+    pub referenced_id: u32,
+    pub referenced_table: String,
+    /// Referenced columns (positions in that table), covered by its primary key or a
+    /// unique constraint or index.
+    pub referenced_columns: Vec<usize>,
+    pub on_delete: ReferentialAction,
+    pub on_update: ReferentialAction,
+}
+
+/// A table definition.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TableDef {
     /// Object id; rows live under it.
     pub id: u32,
@@ -106,9 +171,13 @@ pub struct TableDef {
     /// Secondary indexes.
     #[serde(default)]
     pub indexes: Vec<IndexDef>,
+    /// FOREIGN KEY constraints of this table (it is the referencing side).
+    #[serde(default)]
+    pub foreign_keys: Vec<ForeignKeyDef>,
 }
 
 /// A sequence definition (values are allocated by the database, outside transactions).
+/// Fields added after the first release carry serde defaults, so older definitions read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SequenceDef {
     pub id: u32,
@@ -117,8 +186,73 @@ pub struct SequenceDef {
     pub increment: i64,
     pub min_value: i64,
     pub max_value: i64,
-    /// Table and column that own it (SERIAL / identity): dropped with the table.
+    /// Table and column that own it (SERIAL / identity / OWNED BY): dropped with the table.
     pub owned_by: Option<(String, String)>,
+    /// CYCLE: past the last value, start again at the other end.
+    #[serde(default)]
+    pub cycle: bool,
+    /// CACHE (reported only: allocation always reserves a block of values ahead).
+    #[serde(default = "one")]
+    pub cache: i64,
+    /// `AS type`: smallint, integer or bigint.
+    #[serde(default = "bigint")]
+    pub data_type: DataType,
+}
+
+fn one() -> i64 {
+    1
+}
+
+fn bigint() -> DataType {
+    DataType::Int8
+}
+
+impl SequenceDef {
+    /// The PostgreSQL OID clients see for this sequence.
+    pub fn oid(&self) -> u32 {
+        FIRST_USER_OID + self.id
+    }
+
+    /// A sequence's internal definition used only to allocate numbers (row ids, object ids).
+    pub fn internal(id: u32, name: String, max_value: i64) -> SequenceDef {
+        SequenceDef {
+            id,
+            name,
+            start: 1,
+            increment: 1,
+            min_value: 1,
+            max_value,
+            owned_by: None,
+            cycle: false,
+            cache: 1,
+            data_type: DataType::Int8,
+        }
+    }
+}
+
+/// A view: its defining query as SQL text, bound again wherever the view is used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ViewDef {
+    /// Object id (shared number space with tables and sequences).
+    pub id: u32,
+    pub name: String,
+    /// The defining query, as written (without a trailing semicolon).
+    pub query: String,
+    /// Output columns (names after any `(cols)` list, types when created).
+    pub columns: Vec<(String, DataType)>,
+    /// Object ids of the tables and views the query reads: they cannot be dropped while
+    /// the view exists (unless CASCADE drops the view too).
+    pub depends_on: Vec<u32>,
+    /// The search_path when the view was created: its query's names resolve through it.
+    #[serde(default)]
+    pub search_path: Vec<String>,
+}
+
+impl ViewDef {
+    /// The PostgreSQL OID clients see for this view.
+    pub fn oid(&self) -> u32 {
+        FIRST_USER_OID + self.id
+    }
 }
 
 impl TableDef {
@@ -203,6 +337,127 @@ fn sequence_key(name: &str) -> Vec<u8> {
     key
 }
 
+/// A schema made with CREATE SCHEMA (`public` always exists and is not stored).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SchemaDef {
+    pub id: u32,
+    pub name: String,
+}
+
+impl SchemaDef {
+    /// The PostgreSQL OID clients see for this schema.
+    pub fn oid(&self) -> u32 {
+        FIRST_USER_OID + self.id
+    }
+}
+
+/// The catalog key of relation `name` in `schema`.
+pub fn qualify(schema: &str, name: &str) -> String {
+    if schema == "public" { name.to_string() } else { format!("{schema}.{name}") }
+}
+
+/// A relation key split into schema and bare name, given the schemas that exist (a public
+/// relation's quoted name may itself contain a dot).
+pub fn split_key<'k>(key: &'k str, schemas: &[SchemaDef]) -> (&'k str, &'k str) {
+    if let Some((schema, name)) = key.split_once('.')
+        && schemas.iter().any(|s| s.name == schema)
+    {
+        return (schema, name);
+    }
+    ("public", key)
+}
+
+fn schema_key(name: &str) -> Vec<u8> {
+    let mut key = vec![CATALOG, b'n', b'/'];
+    key.extend_from_slice(name.as_bytes());
+    key
+}
+
+/// Reads schema `name` (None for `public`, which is built in, and for missing schemas).
+pub fn get_schema(txn: &mut Transaction, name: &str) -> Result<Option<SchemaDef>, SqlError> {
+    match txn.get(&schema_key(name))? {
+        Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| damaged(name, e)),
+        None => Ok(None),
+    }
+}
+
+/// Whether schema `name` exists (`public` always does).
+pub fn schema_exists(txn: &mut Transaction, name: &str) -> Result<bool, SqlError> {
+    Ok(name == "public" || get_schema(txn, name)?.is_some())
+}
+
+/// Writes a schema definition.
+pub fn put_schema(txn: &mut Transaction, schema: &SchemaDef) -> Result<(), SqlError> {
+    let json = serde_json::to_vec(schema).map_err(|e| SqlError::internal(e.to_string()))?;
+    txn.put(schema_key(&schema.name), json);
+    Ok(())
+}
+
+/// Removes a schema definition.
+pub fn delete_schema(txn: &mut Transaction, name: &str) {
+    txn.delete(schema_key(name));
+}
+
+/// The schemas made with CREATE SCHEMA, in name order.
+pub fn list_schemas(txn: &mut Transaction) -> Result<Vec<SchemaDef>, SqlError> {
+    list_under(txn, schema_key(""))
+}
+
+fn view_key(name: &str) -> Vec<u8> {
+    let mut key = vec![CATALOG, b'w', b'/'];
+    key.extend_from_slice(name.as_bytes());
+    key
+}
+
+fn reference_key(parent: u32, child: u32) -> Vec<u8> {
+    let mut key = vec![CATALOG, b'r', b'/'];
+    key.extend_from_slice(&parent.to_be_bytes());
+    key.extend_from_slice(&child.to_be_bytes());
+    key
+}
+
+/// Records that table `child` (named `child_name`) has foreign keys to table `parent`.
+pub fn put_reference(
+    txn: &mut Transaction,
+    parent: u32,
+    child: u32,
+    child_name: &str,
+) -> Result<(), SqlError> {
+    let json = serde_json::to_vec(child_name).map_err(|e| SqlError::internal(e.to_string()))?;
+    txn.put(reference_key(parent, child), json);
+    Ok(())
+}
+
+/// Forgets that `child` references `parent`.
+pub fn delete_reference(txn: &mut Transaction, parent: u32, child: u32) {
+    txn.delete(reference_key(parent, child));
+}
+
+/// Names of the tables with foreign keys to table `parent` (it may be among them).
+pub fn referencing_tables(txn: &mut Transaction, parent: u32) -> Result<Vec<String>, SqlError> {
+    let mut prefix = vec![CATALOG, b'r', b'/'];
+    prefix.extend_from_slice(&parent.to_be_bytes());
+    list_under(txn, prefix)
+}
+
+/// Writes the reference markers for `table`'s foreign keys and removes those of `before`
+/// (its previous definition) that no longer apply.
+pub fn sync_references(
+    txn: &mut Transaction,
+    before: Option<&TableDef>,
+    table: &TableDef,
+) -> Result<(), SqlError> {
+    if let Some(before) = before {
+        for fk in &before.foreign_keys {
+            delete_reference(txn, fk.referenced_id, before.id);
+        }
+    }
+    for fk in &table.foreign_keys {
+        put_reference(txn, fk.referenced_id, table.id, &table.name)?;
+    }
+    Ok(())
+}
+
 /// Key of a sequence's high-water mark.
 pub fn sequence_value_key(id: u32) -> Vec<u8> {
     let mut key = vec![CATALOG, b'v', b'/'];
@@ -243,20 +498,76 @@ pub fn delete_table(txn: &mut Transaction, name: &str) {
 
 /// All tables, in name order.
 pub fn list_tables(txn: &mut Transaction) -> Result<Vec<TableDef>, SqlError> {
-    let prefix = table_key("");
+    list_under(txn, table_key(""))
+}
+
+/// Every JSON value stored under `prefix`, decoded, in key order.
+fn list_under<T: serde::de::DeserializeOwned>(
+    txn: &mut Transaction,
+    prefix: Vec<u8>,
+) -> Result<Vec<T>, SqlError> {
     let end = prefix_end(&prefix).unwrap_or_default();
     let scan = txn.scan(
         std::ops::Bound::Included(Bytes::from(prefix)),
         std::ops::Bound::Excluded(Bytes::from(end)),
     )?;
-    let mut tables = Vec::new();
+    let mut out = Vec::new();
     for entry in scan {
         let (key, value) = entry?;
-        let table = serde_json::from_slice(&value)
-            .map_err(|e| damaged(&String::from_utf8_lossy(&key), e))?;
-        tables.push(table);
+        out.push(
+            serde_json::from_slice(&value)
+                .map_err(|e| damaged(&String::from_utf8_lossy(&key), e))?,
+        );
     }
-    Ok(tables)
+    Ok(out)
+}
+
+/// All sequences (user-created and those behind SERIAL / identity columns), in name order.
+pub fn list_sequences(txn: &mut Transaction) -> Result<Vec<SequenceDef>, SqlError> {
+    list_under(txn, sequence_key(""))
+}
+
+/// Reads view `name`.
+pub fn get_view(txn: &mut Transaction, name: &str) -> Result<Option<ViewDef>, SqlError> {
+    match txn.get(&view_key(name))? {
+        Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| damaged(name, e)),
+        None => Ok(None),
+    }
+}
+
+/// Writes (creates or replaces) a view definition.
+pub fn put_view(txn: &mut Transaction, view: &ViewDef) -> Result<(), SqlError> {
+    let json = serde_json::to_vec(view).map_err(|e| SqlError::internal(e.to_string()))?;
+    txn.put(view_key(&view.name), json);
+    Ok(())
+}
+
+/// Removes a view definition.
+pub fn delete_view(txn: &mut Transaction, name: &str) {
+    txn.delete(view_key(name));
+}
+
+/// All views, in name order.
+pub fn list_views(txn: &mut Transaction) -> Result<Vec<ViewDef>, SqlError> {
+    list_under(txn, view_key(""))
+}
+
+/// What kind of relation holds `name` in the shared relation namespace, if any: tables,
+/// views, sequences and indexes (including those behind constraints) share it.
+pub fn relation_kind(txn: &mut Transaction, name: &str) -> Result<Option<&'static str>, SqlError> {
+    if get_table(txn, name)?.is_some() {
+        return Ok(Some("table"));
+    }
+    if get_view(txn, name)?.is_some() {
+        return Ok(Some("view"));
+    }
+    if get_sequence(txn, name)?.is_some() {
+        return Ok(Some("sequence"));
+    }
+    if list_tables(txn)?.iter().any(|t| t.has_index_named(name)) {
+        return Ok(Some("index"));
+    }
+    Ok(None)
 }
 
 /// Reads sequence `name`.

@@ -23,7 +23,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// Values reserved per durable high-water write.
-const SEQUENCE_CACHE: i64 = 32;
+const SEQUENCE_CACHE: i128 = 32;
 
 /// Options for opening a database directory.
 #[derive(Debug, Clone)]
@@ -43,10 +43,23 @@ impl Default for DatabaseOptions {
 /// Allocation state of one sequence.
 #[derive(Debug, Clone, Copy)]
 struct SequenceState {
-    /// The value the next nextval returns.
-    next: i64,
-    /// Values below this may have been handed out (durably recorded).
-    reserved_until: i64,
+    /// The value the next nextval returns (may lie past the bounds: then nextval fails, or
+    /// wraps around for a CYCLE sequence). Wide, so stepping past `i64::MAX` cannot wrap.
+    next: i128,
+    /// Where allocation resumes after a crash (durably recorded): values from `next` up to
+    /// this one (exclusive, in the direction of the increment) may be handed out freely.
+    reserved_until: i128,
+    /// Whether nextval has handed out a value since creation / the last setval(.., false)
+    /// (PostgreSQL's `is_called`).
+    called: bool,
+}
+
+/// What `SELECT * FROM sequence` shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SequenceView {
+    pub last_value: i64,
+    pub log_cnt: i64,
+    pub is_called: bool,
 }
 
 /// One open database. Shared by sessions.
@@ -92,42 +105,51 @@ impl Database {
         }
     }
 
-    /// The next value of `sequence`.
+    /// The next value of `sequence` (PostgreSQL's nextval: not rolled back with the caller's
+    /// transaction). Past the last value a CYCLE sequence starts again at the other end;
+    /// others fail with 2200H.
     pub fn next_value(&self, sequence: &SequenceDef) -> Result<i64, SqlError> {
         let mut states = self.sequences.lock();
         let mut state = match states.get(&sequence.id) {
             Some(state) => *state,
             None => self.load(sequence)?,
         };
-        let value = state.next;
-        if (sequence.increment > 0 && value > sequence.max_value)
-            || (sequence.increment < 0 && value < sequence.min_value)
-        {
-            let (which, limit) = if sequence.increment > 0 {
-                ("maximum", sequence.max_value)
-            } else {
-                ("minimum", sequence.min_value)
-            };
-            return Err(SqlError::new(
-                "2200H",
-                format!(
-                    "nextval: reached {which} value of sequence \"{}\" ({limit})",
-                    sequence.name
-                ),
-            ));
+        let ascending = sequence.increment > 0;
+        let (min, max) = (i128::from(sequence.min_value), i128::from(sequence.max_value));
+        let mut value = state.next;
+        let mut wrapped = false;
+        if (ascending && value > max) || (!ascending && value < min) {
+            if !sequence.cycle {
+                let (which, limit) = if ascending {
+                    ("maximum", sequence.max_value)
+                } else {
+                    ("minimum", sequence.min_value)
+                };
+                return Err(SqlError::new(
+                    sqlstate::SEQUENCE_GENERATOR_LIMIT_EXCEEDED,
+                    format!(
+                        "nextval: reached {which} value of sequence \"{}\" ({limit})",
+                        sequence.name
+                    ),
+                ));
+            }
+            value = if ascending { min } else { max };
+            wrapped = true;
         }
-        if value >= state.reserved_until {
-            let reserve =
-                value.saturating_add(SEQUENCE_CACHE.saturating_mul(sequence.increment.abs()));
+        let covered =
+            if ascending { value < state.reserved_until } else { value > state.reserved_until };
+        if wrapped || !covered {
+            let reserve = value + SEQUENCE_CACHE * i128::from(sequence.increment);
             self.persist(sequence.id, reserve)?;
             state.reserved_until = reserve;
         }
-        state.next = value.saturating_add(sequence.increment);
+        state.next = value + i128::from(sequence.increment);
+        state.called = true;
         states.insert(sequence.id, state);
-        Ok(value)
+        i64::try_from(value).map_err(|_| SqlError::internal("sequence value out of range"))
     }
 
-    /// Sets the sequence so that the next value is `value` (+ increment if `is_called`).
+    /// setval: the next nextval returns `value` + increment (`is_called`) or `value`.
     pub fn set_value(
         &self,
         sequence: &SequenceDef,
@@ -144,37 +166,85 @@ impl Database {
             ));
         }
         let mut states = self.sequences.lock();
-        let next = if is_called { value.saturating_add(sequence.increment) } else { value };
-        let reserve = next.saturating_add(SEQUENCE_CACHE);
+        let increment = i128::from(sequence.increment);
+        let next = if is_called { i128::from(value) + increment } else { i128::from(value) };
+        let reserve = next + SEQUENCE_CACHE * increment;
         self.persist(sequence.id, reserve)?;
-        states.insert(sequence.id, SequenceState { next, reserved_until: reserve });
+        states.insert(
+            sequence.id,
+            SequenceState { next, reserved_until: reserve, called: is_called },
+        );
         Ok(value)
     }
 
-    /// Forgets a dropped sequence's state.
-    pub fn forget_sequence(&self, id: u32) {
-        self.sequences.lock().remove(&id);
+    /// `ALTER SEQUENCE ... RESTART [WITH value]`: the next nextval returns `value`.
+    pub fn restart(&self, sequence: &SequenceDef, value: i64) -> Result<(), SqlError> {
+        let mut states = self.sequences.lock();
+        let next = i128::from(value);
+        self.persist(sequence.id, next)?;
+        states.insert(sequence.id, SequenceState { next, reserved_until: next, called: false });
+        Ok(())
     }
 
+    /// The state `SELECT * FROM sequence` shows.
+    pub fn sequence_view(&self, sequence: &SequenceDef) -> Result<SequenceView, SqlError> {
+        let mut states = self.sequences.lock();
+        let state = match states.get(&sequence.id) {
+            Some(state) => *state,
+            None => {
+                let state = self.load(sequence)?;
+                states.insert(sequence.id, state);
+                state
+            }
+        };
+        let increment = i128::from(sequence.increment);
+        let last = if state.called { state.next - increment } else { state.next };
+        let log_cnt = if state.called {
+            ((state.reserved_until - state.next) / increment).clamp(0, SEQUENCE_CACHE)
+        } else {
+            0
+        };
+        Ok(SequenceView {
+            last_value: i64::try_from(last).unwrap_or(if increment > 0 {
+                i64::MAX
+            } else {
+                i64::MIN
+            }),
+            log_cnt: i64::try_from(log_cnt).unwrap_or(0),
+            is_called: state.called,
+        })
+    }
+
+    /// The durable state of a sequence not used since the database opened: allocation
+    /// resumes at the recorded mark (8 bytes in older databases, 16 now), or at START.
     fn load(&self, sequence: &SequenceDef) -> Result<SequenceState, SqlError> {
         let mut txn = self.store.begin(IsolationLevel::Snapshot);
         let stored = txn.get(&catalog::sequence_value_key(sequence.id))?;
-        let next = match stored {
-            Some(bytes) => {
-                let raw: [u8; 8] = bytes.as_ref().try_into().map_err(|_| {
-                    SqlError::new(
-                        sqlstate::DATA_CORRUPTED,
-                        format!("sequence \"{}\" state is damaged", sequence.name),
-                    )
-                })?;
-                i64::from_be_bytes(raw)
-            }
-            None => sequence.start,
+        let damaged = || {
+            SqlError::new(
+                sqlstate::DATA_CORRUPTED,
+                format!("sequence \"{}\" state is damaged", sequence.name),
+            )
         };
-        Ok(SequenceState { next, reserved_until: next })
+        Ok(match stored {
+            Some(bytes) => {
+                let next = match bytes.len() {
+                    8 => i128::from(i64::from_be_bytes(
+                        bytes.as_ref().try_into().map_err(|_| damaged())?,
+                    )),
+                    16 => i128::from_be_bytes(bytes.as_ref().try_into().map_err(|_| damaged())?),
+                    _ => return Err(damaged()),
+                };
+                SequenceState { next, reserved_until: next, called: true }
+            }
+            None => {
+                let next = i128::from(sequence.start);
+                SequenceState { next, reserved_until: next, called: false }
+            }
+        })
     }
 
-    fn persist(&self, id: u32, reserved_until: i64) -> Result<(), SqlError> {
+    fn persist(&self, id: u32, reserved_until: i128) -> Result<(), SqlError> {
         let mut txn = self.store.begin(IsolationLevel::Snapshot);
         txn.put(catalog::sequence_value_key(id), reserved_until.to_be_bytes().to_vec());
         txn.commit()?;

@@ -113,6 +113,12 @@ pub mod sqlstate {
     pub const INVALID_RECURSION: &str = "42P19";
     pub const DUPLICATE_ALIAS: &str = "42712";
     pub const DEPENDENT_OBJECTS_STILL_EXIST: &str = "2BP01";
+    pub const SEQUENCE_GENERATOR_LIMIT_EXCEEDED: &str = "2200H";
+    pub const OBJECT_NOT_IN_PREREQUISITE_STATE: &str = "55000";
+    pub const INVALID_FOREIGN_KEY: &str = "42830";
+    pub const INVALID_SCHEMA_NAME: &str = "3F000";
+    pub const DUPLICATE_SCHEMA: &str = "42P06";
+    pub const INVALID_NAME: &str = "42602";
 }
 
 impl SqlError {

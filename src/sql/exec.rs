@@ -8,7 +8,9 @@
 //! (`exec::memory`, 53200 beyond it); under EXPLAIN ANALYZE each operator's output is counted
 //! into the plan's counters (`exec::instrument`).
 //!
-//! Depends on: `sql::plan`, `sql::expr`, `sql::catalog`, `sql::types`, `txn`, `encoding`.
+//! Depends on: `sql::plan`, `sql::expr`, `sql::catalog`, `sql::types`, `txn`, `encoding`;
+//! `sql::binder` for what foreign-key actions need on their own (access paths, the DEFAULT
+//! and CHECK rules of the tables they change).
 
 use super::catalog::{self, TableDef};
 use super::error::{SqlError, sqlstate};
@@ -28,12 +30,15 @@ use std::sync::Arc;
 mod aggregate;
 mod cte;
 mod ddl;
+mod foreign_keys;
 mod instrument;
 mod join;
+mod lookup_join;
 mod memory;
 mod window;
 
 pub use ddl::{build_index, drop_index_entries, run_alter};
+use foreign_keys::ForeignKeys;
 pub use instrument::{Instrument, NodeStats, SelectStats, StatsSnapshot};
 pub use memory::{MemoryBudget, Reservation};
 
@@ -592,11 +597,21 @@ fn open_source_rows(
         Source::Series { start, stop, step } => series(&start, &stop, &step, env)?,
         Source::Unnest { arrays, ordinality } => unnest(&arrays, ordinality, env)?,
         Source::Rows(rows) => Box::new(rows.into_iter().map(Ok)),
+        Source::Sequence(sequence) => {
+            let state = env.sequences.state(&sequence)?;
+            let row = vec![
+                Value::Int8(state.last_value),
+                Value::Int8(state.log_cnt),
+                Value::Bool(state.is_called),
+            ];
+            Box::new(std::iter::once(Ok(row)))
+        }
         Source::Filter { input, predicate } => {
             filtered(open_source_rows(txn, *input, env, stats)?, Some(predicate), env, stats)
         }
         Source::Query(plan) => select(txn, *plan, env.clone())?,
         Source::Join(plan) => join::join(txn, *plan, env, stats)?,
+        Source::Lookup(plan) => lookup_join::lookup_join(txn, *plan, env, stats)?,
         Source::SetOp(plan) => join::set_op(txn, *plan, env)?,
         Source::CommonTable(table) => cte::scan(txn, &table, env)?,
         Source::WorkingTable(table) => cte::scan_working(&table),
@@ -989,6 +1004,7 @@ pub fn insert(
     };
     let mut returned = Vec::new();
     let mut count = 0u64;
+    let mut fks = ForeignKeys::default();
     for source_row in source_rows {
         env.check_cancel()?;
         let source_row = source_row?;
@@ -1027,6 +1043,7 @@ pub fn insert(
         match write_row(txn, &table, row.clone(), key, None)? {
             WriteOutcome::Written(row) => {
                 count += 1;
+                fks.row_written(&table, None, &row);
                 if let Some(returning) = &returning {
                     returned.push(
                         returning.iter().map(|e| e.eval(&row, &env)).collect::<Result<Row, _>>()?,
@@ -1070,6 +1087,8 @@ pub fn insert(
                     )? {
                         WriteOutcome::Written(row) => {
                             count += 1;
+                            fks.row_written(&table, Some(&existing_row), &row);
+                            fks.row_updated(txn, &table, &existing_row, &row, &env)?;
                             if let Some(returning) = &returning {
                                 returned.push(
                                     returning
@@ -1087,6 +1106,7 @@ pub fn insert(
             },
         }
     }
+    fks.finish(txn, &env)?;
     Ok((returned, count))
 }
 
@@ -1100,6 +1120,7 @@ pub fn update(
     let (targets, _held) = matching_rows(txn, &table, &access, filter.as_ref(), &env, &stats)?;
     let mut returned = Vec::new();
     let mut count = 0;
+    let mut fks = ForeignKeys::default();
     for (key, old_row) in targets {
         env.check_cancel()?;
         let mut row = old_row.clone();
@@ -1115,6 +1136,8 @@ pub fn update(
         match write_row(txn, &table, row, new_key, Some((&key, &old_row)))? {
             WriteOutcome::Written(row) => {
                 count += 1;
+                fks.row_written(&table, Some(&old_row), &row);
+                fks.row_updated(txn, &table, &old_row, &row, &env)?;
                 if let Some(returning) = &returning {
                     returned.push(
                         returning.iter().map(|e| e.eval(&row, &env)).collect::<Result<Row, _>>()?,
@@ -1126,6 +1149,7 @@ pub fn update(
             }
         }
     }
+    fks.finish(txn, &env)?;
     Ok((returned, count))
 }
 
@@ -1139,14 +1163,22 @@ pub fn delete(
     let (targets, _held) = matching_rows(txn, &table, &access, filter.as_ref(), &env, &stats)?;
     let mut returned = Vec::new();
     let mut count = 0;
+    let mut fks = ForeignKeys::default();
     for (key, row) in targets {
+        env.check_cancel()?;
+        // A foreign-key cascade earlier in the statement may have deleted it already.
+        if fks.cascaded() && txn.get(&key)?.is_none() {
+            continue;
+        }
         remove_row(txn, &table, &key, &row);
+        fks.row_deleted(txn, &table, &row, &env)?;
         count += 1;
         if let Some(returning) = &returning {
             returned
                 .push(returning.iter().map(|e| e.eval(&row, &env)).collect::<Result<Row, _>>()?);
         }
     }
+    fks.finish(txn, &env)?;
     Ok((returned, count))
 }
 
@@ -1232,7 +1264,11 @@ pub fn copy_row(
     let row_id = if table.primary_key.is_empty() { Some(row_ids(table)?) } else { None };
     let key = row_key(table, &row, row_id);
     match write_row(txn, table, row, key, None)? {
-        WriteOutcome::Written(_) => Ok(()),
+        WriteOutcome::Written(row) => {
+            let mut fks = ForeignKeys::default();
+            fks.row_written(&Arc::new(table.clone()), None, &row);
+            fks.finish(txn, env)
+        }
         WriteOutcome::Conflict { constraint, detail, .. } => {
             Err(unique_violation(table, constraint, detail))
         }

@@ -179,11 +179,17 @@ pub struct Env {
     pub memory: Arc<super::exec::MemoryBudget>,
 }
 
-/// Sequence operations evaluation needs (nextval/currval/setval).
+/// Sequence operations evaluation needs (nextval/currval/setval/lastval, and the state
+/// `SELECT * FROM sequence` shows).
 pub trait SequenceSource: Send + Sync {
     fn nextval(&self, name: &str) -> Result<i64, SqlError>;
     fn currval(&self, name: &str) -> Result<i64, SqlError>;
     fn setval(&self, name: &str, value: i64, is_called: bool) -> Result<i64, SqlError>;
+    fn lastval(&self) -> Result<i64, SqlError>;
+    fn state(
+        &self,
+        sequence: &super::catalog::SequenceDef,
+    ) -> Result<super::database::SequenceView, SqlError>;
 }
 
 impl Env {

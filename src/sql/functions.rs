@@ -45,6 +45,11 @@ pub enum Function {
     GenRandomUuid,
     NextVal,
     CurrVal,
+    LastVal,
+    ViewDef,
+    PartitionAncestors,
+    SequenceLastValue,
+    RegclassName,
     SetVal,
     CurrentSetting,
     SetConfig,
@@ -163,6 +168,11 @@ pub fn resolve(name: &str, arg_types: &[DataType]) -> Result<(Function, DataType
         "gen_random_uuid" | "uuid_generate_v4" => (F::GenRandomUuid, DataType::Uuid, 0..=0),
         "nextval" => (F::NextVal, DataType::Int8, 1..=1),
         "currval" => (F::CurrVal, DataType::Int8, 1..=1),
+        "lastval" => (F::LastVal, DataType::Int8, 0..=0),
+        "pg_get_viewdef" => (F::ViewDef, DataType::Text, 1..=2),
+        // Tables are never partitions here: a table's only "ancestor" is itself.
+        "pg_partition_ancestors" => (F::PartitionAncestors, DataType::Oid, 1..=1),
+        "pg_sequence_last_value" => (F::SequenceLastValue, DataType::Int8, 1..=1),
         "setval" => (F::SetVal, DataType::Int8, 2..=3),
         "current_setting" => (F::CurrentSetting, DataType::Text, 1..=2),
         "set_config" => (F::SetConfig, DataType::Text, 3..=3),
@@ -390,7 +400,17 @@ pub fn call(
     Ok(match function {
         F::Version => Value::Text(VERSION.to_string()),
         F::CurrentDatabase => Value::Text(env.database.clone()),
-        F::CurrentSchema => Value::Text("public".to_string()),
+        F::CurrentSchema => {
+            let path = super::binder::search_path(
+                &env.setting("search_path").unwrap_or_else(|| "public".to_string()),
+                &env.user,
+            );
+            match env.view.as_ref() {
+                Some(view) => super::binder::current_schema(&mut view.read_view(), &path)?
+                    .map_or(Value::Null, Value::Text),
+                None => Value::Text("public".to_string()),
+            }
+        }
         F::CurrentUser => Value::Text(env.user.clone()),
         F::Now => Value::Timestamptz(env.now),
         F::CurrentDate => Value::Date(env.now.date_naive()),
@@ -495,14 +515,15 @@ pub fn call(
         }
         F::Random => Value::Float8(rand::random::<f64>()),
         F::GenRandomUuid => Value::Uuid(uuid::Uuid::new_v4()),
-        F::NextVal => Value::Int8(env.sequences.nextval(&sequence_name(&arg(0)))?),
-        F::CurrVal => Value::Int8(env.sequences.currval(&sequence_name(&arg(0)))?),
+        F::NextVal => Value::Int8(env.sequences.nextval(&arg(0).to_text())?),
+        F::CurrVal => Value::Int8(env.sequences.currval(&arg(0).to_text())?),
+        F::LastVal => Value::Int8(env.sequences.lastval()?),
         F::SetVal => {
             let value = int(1)?.ok_or_else(|| {
                 SqlError::new(sqlstate::NULL_VALUE_NOT_ALLOWED, "setval value must not be null")
             })?;
             let is_called = !matches!(arg(2), Value::Bool(false));
-            Value::Int8(env.sequences.setval(&sequence_name(&arg(0)), value, is_called)?)
+            Value::Int8(env.sequences.setval(&arg(0).to_text(), value, is_called)?)
         }
         F::CurrentSetting => {
             let name = text(0).unwrap_or_default().to_lowercase();
@@ -659,6 +680,61 @@ pub fn call(
             }
         }
         F::InRecovery => Value::Bool(false),
+        F::SequenceLastValue => {
+            let Some(oid) = int(0)?.and_then(|o| u32::try_from(o).ok()) else {
+                return Ok(Value::Null);
+            };
+            let Some(view) = env.view.as_ref() else {
+                return Ok(Value::Null);
+            };
+            let sequences = super::catalog::list_sequences(&mut view.read_view())?;
+            match sequences.into_iter().find(|s| s.oid() == oid) {
+                Some(sequence) => {
+                    let state = env.sequences.state(&sequence)?;
+                    if state.is_called { Value::Int8(state.last_value) } else { Value::Null }
+                }
+                None => Value::Null,
+            }
+        }
+        F::PartitionAncestors => match arg(0) {
+            Value::Null => Value::Null,
+            other => other.cast(&DataType::Oid, false)?,
+        },
+        F::RegclassName => {
+            let Some(oid) = int(0)?.and_then(|o| u32::try_from(o).ok()) else {
+                return Ok(Value::Null);
+            };
+            let name = match env.view.as_ref() {
+                Some(view) => super::system::describe::relation_name(&mut view.read_view(), oid)?,
+                None => None,
+            };
+            Value::Text(name.unwrap_or_else(|| oid.to_string()))
+        }
+        F::ViewDef => {
+            let Some(view) = env.view.as_ref() else {
+                return Ok(Value::Null);
+            };
+            let mut txn = view.read_view();
+            let found = match arg(0) {
+                Value::Null => return Ok(Value::Null),
+                Value::Text(name) => {
+                    let path = super::binder::search_path(
+                        &env.setting("search_path").unwrap_or_else(|| "public".to_string()),
+                        &env.user,
+                    );
+                    let key = super::binder::resolve_text(&mut txn, &name, &path)?;
+                    super::catalog::get_view(&mut txn, &key)?
+                }
+                other => match other.cast(&DataType::Int8, false)? {
+                    Value::Int8(oid) => match u32::try_from(oid) {
+                        Ok(oid) => super::system::describe::view_by_oid(&mut txn, oid)?,
+                        Err(_) => None,
+                    },
+                    _ => None,
+                },
+            };
+            found.map_or(Value::Null, |v| Value::Text(super::system::describe::view_definition(&v)))
+        }
         F::IndexDef | F::ConstraintDef => {
             let Some(object) = int(0)?.and_then(|o| u32::try_from(o).ok()) else {
                 return Ok(Value::Null);
@@ -780,13 +856,6 @@ fn regex_matches(subject: &str, pattern: &str, case_insensitive: bool) -> Result
         cache.push((pattern.to_string(), case_insensitive, re));
         Ok(matched)
     })
-}
-
-/// A sequence name argument: `'name'` or `'public.name'` (regclass text form).
-fn sequence_name(value: &Value) -> String {
-    let text = value.to_text();
-    let text = text.strip_prefix("public.").unwrap_or(&text);
-    text.trim_matches('"').to_string()
 }
 
 fn as_f64(value: &Value) -> Result<f64, SqlError> {

@@ -22,6 +22,7 @@ mod expr;
 mod functions;
 pub mod parser;
 mod plan;
+mod sequences;
 mod session;
 mod settings;
 pub(crate) mod system;
@@ -40,5 +41,7 @@ mod tests;
 mod tests_ddl;
 #[cfg(test)]
 mod tests_explain;
+#[cfg(test)]
+mod tests_objects;
 #[cfg(test)]
 mod tests_query_features;

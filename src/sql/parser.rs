@@ -141,6 +141,90 @@ pub fn parse_expression(sql: &str) -> Result<ast::Expr, SqlError> {
         .map_err(|err| parse_error(sql, err))
 }
 
+/// `ALTER SEQUENCE [IF EXISTS] name option ...`, which sqlparser does not parse.
+#[derive(Debug, Clone)]
+pub struct AlterSequence {
+    pub name: ast::ObjectName,
+    pub if_exists: bool,
+    /// The options CREATE SEQUENCE also takes, in the order written.
+    pub options: Vec<ast::SequenceOptions>,
+    /// `RESTART` (`Some(None)`) or `RESTART [WITH] n` (`Some(Some(n))`).
+    pub restart: Option<Option<i64>>,
+}
+
+/// Parses ALTER SEQUENCE: the RESTART clause is taken out here; the rest is parsed as the
+/// equivalent CREATE SEQUENCE, whose options are the same.
+pub fn parse_alter_sequence(sql: &str) -> Result<AlterSequence, SqlError> {
+    use sqlparser::keywords::Keyword;
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    let dialect = PostgreSqlDialect {};
+    let tokens = Tokenizer::new(&dialect, sql)
+        .tokenize()
+        .map_err(|err| SqlError::syntax(format!("syntax error: {}", err.message)))?;
+    let is_keyword = |token: Option<&Token>, keyword: Keyword| matches!(token, Some(Token::Word(w)) if w.keyword == keyword && w.quote_style.is_none());
+    let mut words = tokens
+        .iter()
+        .filter(|t| !matches!(t, Token::Whitespace(_) | Token::SemiColon | Token::EOF))
+        .peekable();
+    if !is_keyword(words.next(), Keyword::ALTER) || !is_keyword(words.next(), Keyword::SEQUENCE) {
+        return Err(SqlError::syntax("syntax error at or near \"ALTER\""));
+    }
+    let mut if_exists = false;
+    if is_keyword(words.peek().copied(), Keyword::IF) {
+        words.next();
+        if !is_keyword(words.next(), Keyword::EXISTS) {
+            return Err(SqlError::syntax("syntax error at or near \"IF\""));
+        }
+        if_exists = true;
+    }
+    let mut rest = String::from("CREATE SEQUENCE");
+    let mut restart = None;
+    while let Some(token) = words.next() {
+        if is_keyword(Some(token), Keyword::RESTART) {
+            if restart.is_some() {
+                return Err(SqlError::syntax("conflicting or redundant options"));
+            }
+            if is_keyword(words.peek().copied(), Keyword::WITH) {
+                words.next();
+            }
+            let negative = match words.peek() {
+                Some(Token::Minus) => {
+                    words.next();
+                    true
+                }
+                Some(Token::Plus) => {
+                    words.next();
+                    false
+                }
+                _ => false,
+            };
+            restart = Some(match words.peek() {
+                Some(Token::Number(digits, _)) => {
+                    let text = if negative { format!("-{digits}") } else { digits.clone() };
+                    words.next();
+                    Some(text.parse::<i64>().map_err(|_| {
+                        SqlError::new(
+                            sqlstate::NUMERIC_VALUE_OUT_OF_RANGE,
+                            format!("value \"{text}\" is out of range for type bigint"),
+                        )
+                    })?)
+                }
+                _ if negative => return Err(SqlError::syntax("syntax error at or near \"-\"")),
+                _ => None,
+            });
+            continue;
+        }
+        rest.push(' ');
+        rest.push_str(&token.to_string());
+    }
+    match parse_statements(&rest)?.pop() {
+        Some(ast::Statement::CreateSequence { name, sequence_options, .. }) => {
+            Ok(AlterSequence { name, if_exists, options: sequence_options, restart })
+        }
+        _ => Err(SqlError::syntax("syntax error in ALTER SEQUENCE")),
+    }
+}
+
 /// Turns a `Location` (1-based line and column) into PostgreSQL's 1-based character position.
 pub fn position_of(sql: &str, location: Location) -> Option<u32> {
     if location.line == 0 {

@@ -4,7 +4,7 @@
 //!
 //! Depends on: `sql::expr`, `sql::catalog`, `sql::types`.
 
-use super::catalog::{IndexDef, SequenceDef, TableDef};
+use super::catalog::{IndexDef, SequenceDef, TableDef, ViewDef};
 use super::exec::{NodeStats, SelectStats};
 use super::expr::Expr;
 use super::session::{Column, CopyFormat};
@@ -32,9 +32,42 @@ pub enum Plan {
     DropTables {
         names: Vec<String>,
         if_exists: bool,
+        cascade: bool,
     },
+    CreateSequence {
+        sequence: SequenceDef,
+        if_not_exists: bool,
+    },
+    /// ALTER SEQUENCE, bound when it runs (it arrives as a special statement).
+    AlterSequence(Box<super::parser::AlterSequence>),
+    DropSequences {
+        names: Vec<String>,
+        if_exists: bool,
+        cascade: bool,
+    },
+    CreateView {
+        view: ViewDef,
+        or_replace: bool,
+    },
+    CreateSchema {
+        name: String,
+        if_not_exists: bool,
+    },
+    DropSchemas {
+        names: Vec<String>,
+        if_exists: bool,
+        cascade: bool,
+    },
+    DropViews {
+        names: Vec<String>,
+        if_exists: bool,
+        cascade: bool,
+    },
+    /// TRUNCATE: `tables`, then with CASCADE the tables that reference them (`cascaded`
+    /// counts those, at the end of `tables`).
     Truncate {
         tables: Vec<TableDef>,
+        cascaded: usize,
     },
     /// ALTER TABLE: the table as it was, then one step per operation, in order.
     AlterTable {
@@ -144,6 +177,8 @@ pub enum AlterAction {
     ValidateNotNull(usize),
     /// ADD CHECK: no existing row may make the condition false.
     ValidateCheck { name: String, check: Expr },
+    /// ADD FOREIGN KEY: every existing row must reference an existing row (23503).
+    ValidateForeignKey(String),
     /// Build the entries of a new unique constraint or index (by index number).
     BuildIndex(u16),
     /// Remove the entries of a dropped unique constraint or index.
@@ -171,11 +206,15 @@ pub enum Source {
     Table { table: Arc<TableDef>, access: Access },
     /// Rows computed up front (system relations such as pg_class).
     Rows(Vec<Vec<Value>>),
+    /// A sequence's one row: last_value, log_cnt, is_called (read when the statement runs).
+    Sequence(Arc<SequenceDef>),
     /// unnest(array, ...): one row per element, one column per array (shorter arrays are
     /// padded with NULLs), plus the row number WITH ORDINALITY.
     Unnest { arrays: Vec<Expr>, ordinality: bool },
     /// generate_series(start, stop, step) as one int8 (or int4) column.
     Series { start: Expr, stop: Expr, step: Expr },
+    /// An index nested-loop join: for each left row, the right table's rows are read by key.
+    Lookup(Box<LookupJoin>),
     /// Two sources joined: each row is the left row, then the right row, then `merged`.
     Join(Box<Join>),
     /// A subquery in FROM: its output rows.
@@ -273,6 +312,33 @@ pub struct Join {
     /// EXPLAIN ANALYZE counters of the two inputs (as the join reads them).
     pub left_stats: Arc<NodeStats>,
     pub right_stats: Arc<NodeStats>,
+}
+
+/// An index nested-loop join (inner or left): for each left row, the rows of `table` whose
+/// primary key (`index_no` None) or unique constraint / index `index_no` (its leading
+/// columns) equals `left_keys` evaluated on the left row are read by key, then filtered by
+/// `right_filter` (over the right row) and `condition` (over left ++ right). Rows are left
+/// ++ right ++ `merged`, like [`Join`].
+#[derive(Debug, Clone)]
+pub struct LookupJoin {
+    pub kind: JoinKind,
+    pub left: Source,
+    pub left_width: usize,
+    pub table: Arc<TableDef>,
+    pub right_width: usize,
+    pub index_no: Option<u16>,
+    pub left_keys: Vec<Expr>,
+    pub right_filter: Option<Expr>,
+    pub condition: Option<Expr>,
+    pub merged: Vec<Expr>,
+    /// Whether the left side is known to be small. If not, the executor reads up to a few
+    /// hundred left rows first and, when there are more, hash-joins instead.
+    pub left_is_small: bool,
+    /// EXPLAIN ANALYZE counters of the left input and of the key lookups (one loop per
+    /// probe), and whether the executor switched to a hash join.
+    pub left_stats: Arc<NodeStats>,
+    pub right_stats: Arc<NodeStats>,
+    pub hashed: Arc<AtomicBool>,
 }
 
 /// Set operation kinds.

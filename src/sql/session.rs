@@ -14,9 +14,10 @@ use super::copy::CopyParser;
 use super::database::Database;
 use super::error::{SqlError, sqlstate};
 use super::exec;
-use super::expr::{Env, Expr, SequenceSource};
+use super::expr::{Env, Expr};
 use super::parser;
 use super::plan::Plan;
+use super::sequences::{SessionSequences, SessionValues};
 use super::settings::Settings;
 use super::types::{DataType, Value};
 use crate::txn::{IsolationLevel, Savepoint, Transaction};
@@ -25,6 +26,8 @@ use sqlparser::ast;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+
+mod objects;
 
 /// A parsed but not yet bound statement (one of possibly several in a simple Query).
 #[derive(Debug, Clone)]
@@ -153,54 +156,6 @@ pub enum TxnStatus {
     Failed,
 }
 
-/// Sequence access for one session: definitions created in the open transaction are visible
-/// before they commit.
-struct SessionSequences {
-    db: Arc<Database>,
-    pending: Vec<SequenceDef>,
-    current: Arc<Mutex<HashMap<String, i64>>>,
-}
-
-impl SessionSequences {
-    fn lookup(&self, name: &str) -> Result<SequenceDef, SqlError> {
-        if let Some(def) = self.pending.iter().find(|s| s.name == name) {
-            return Ok(def.clone());
-        }
-        let mut txn = self.db.store().begin(IsolationLevel::Snapshot);
-        catalog::get_sequence(&mut txn, name)?.ok_or_else(|| {
-            SqlError::new(sqlstate::UNDEFINED_TABLE, format!("relation \"{name}\" does not exist"))
-        })
-    }
-}
-
-impl SequenceSource for SessionSequences {
-    fn nextval(&self, name: &str) -> Result<i64, SqlError> {
-        let def = self.lookup(name)?;
-        let value = self.db.next_value(&def)?;
-        self.current.lock().insert(name.to_string(), value);
-        Ok(value)
-    }
-
-    fn currval(&self, name: &str) -> Result<i64, SqlError> {
-        self.lookup(name)?;
-        self.current.lock().get(name).copied().ok_or_else(|| {
-            SqlError::new(
-                "55000",
-                format!("currval of sequence \"{name}\" is not yet defined in this session"),
-            )
-        })
-    }
-
-    fn setval(&self, name: &str, value: i64, is_called: bool) -> Result<i64, SqlError> {
-        let def = self.lookup(name)?;
-        self.db.set_value(&def, value, is_called)?;
-        if is_called {
-            self.current.lock().insert(name.to_string(), value);
-        }
-        Ok(value)
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Block {
     None,
@@ -218,8 +173,7 @@ pub struct Session {
     block: Block,
     txn_started: chrono::DateTime<chrono::Utc>,
     savepoints: Vec<(String, Savepoint)>,
-    pending_sequences: Vec<SequenceDef>,
-    current_values: Arc<Mutex<HashMap<String, i64>>>,
+    sequence_values: Arc<Mutex<SessionValues>>,
     default_isolation: IsolationLevel,
     next_isolation: Option<IsolationLevel>,
     read_only: bool,
@@ -260,8 +214,7 @@ impl Session {
             block: Block::None,
             txn_started: chrono::Utc::now(),
             savepoints: Vec::new(),
-            pending_sequences: Vec::new(),
-            current_values: Arc::new(Mutex::new(HashMap::new())),
+            sequence_values: Arc::new(Mutex::new(SessionValues::default())),
             default_isolation: IsolationLevel::Serializable,
             next_isolation: None,
             read_only: false,
@@ -314,9 +267,11 @@ impl Session {
         if self.block == Block::Failed && !is_transaction_end(&statement) {
             return Err(aborted());
         }
+        let path = self.search_path();
         let (plan, params) = self.with_txn_for_binding(
             |binder_txn, sql_text| {
-                let mut binder = Binder::new(sql_text, param_types.to_vec(), binder_txn);
+                let mut binder =
+                    Binder::new(sql_text, param_types.to_vec(), binder_txn).with_search_path(path);
                 let plan = match &statement.kind {
                     StatementKind::Ast(ast) => bind_statement(&mut binder, ast)?,
                     StatementKind::Special(plan) => plan.as_ref().clone(),
@@ -391,8 +346,9 @@ impl Session {
             settings: self.settings.all(),
             sequences: Arc::new(SessionSequences {
                 db: self.db.clone(),
-                pending: self.pending_sequences.clone(),
-                current: self.current_values.clone(),
+                view: self.txn.as_ref().map(Transaction::read_view),
+                values: self.sequence_values.clone(),
+                search_path: self.search_path(),
             }),
             cancel: self.cancel.clone(),
             setting_changes: Mutex::new(Vec::new()),
@@ -414,8 +370,9 @@ impl Session {
     fn bind(&mut self, prepared: &Prepared) -> Result<Plan, SqlError> {
         let declared: Vec<Option<DataType>> =
             prepared.param_types.iter().cloned().map(Some).collect();
+        let path = self.search_path();
         let txn = self.txn.as_mut().ok_or_else(|| SqlError::internal("no transaction"))?;
-        let mut binder = Binder::new(&prepared.sql, declared, txn);
+        let mut binder = Binder::new(&prepared.sql, declared, txn).with_search_path(path);
         match &prepared.statement.kind {
             StatementKind::Ast(ast) => bind_statement(&mut binder, ast),
             StatementKind::Special(plan) => Ok(plan.as_ref().clone()),
@@ -448,6 +405,13 @@ impl Session {
                     | Plan::Delete(_)
                     | Plan::CreateTable { .. }
                     | Plan::DropTables { .. }
+                    | Plan::CreateSequence { .. }
+                    | Plan::AlterSequence(_)
+                    | Plan::DropSequences { .. }
+                    | Plan::CreateView { .. }
+                    | Plan::DropViews { .. }
+                    | Plan::CreateSchema { .. }
+                    | Plan::DropSchemas { .. }
                     | Plan::Truncate { .. }
                     | Plan::AlterTable { .. }
                     | Plan::CreateIndex { .. }
@@ -493,7 +457,6 @@ impl Session {
         if self.block == Block::None
             && let Some(txn) = self.txn.take()
         {
-            self.pending_sequences.clear();
             txn.commit()?;
         }
         Ok(())
@@ -506,7 +469,6 @@ impl Session {
             && !self.batch
             && let Some(txn) = self.txn.take()
         {
-            self.pending_sequences.clear();
             txn.commit()?;
         }
         Ok(())
@@ -518,15 +480,7 @@ impl Session {
             let id = table
                 .row_id_sequence
                 .ok_or_else(|| SqlError::internal("table without key has no row-id sequence"))?;
-            db.next_value(&SequenceDef {
-                id,
-                name: format!("{}_rowid", table.name),
-                start: 1,
-                increment: 1,
-                min_value: 1,
-                max_value: i64::MAX,
-                owned_by: None,
-            })
+            db.next_value(&SequenceDef::internal(id, format!("{}_rowid", table.name), i64::MAX))
         };
         Ok(match plan {
             Plan::Select(select) => {
@@ -591,8 +545,43 @@ impl Session {
                 self.finish_implicit(implicit)?;
                 outcome
             }
-            Plan::DropTables { names, if_exists } => {
-                let outcome = self.drop_tables(&names, if_exists)?;
+            Plan::DropTables { names, if_exists, cascade } => {
+                let outcome = self.drop_tables(&names, if_exists, cascade)?;
+                self.finish_implicit(implicit)?;
+                outcome
+            }
+            Plan::CreateSequence { sequence, if_not_exists } => {
+                let outcome = self.create_sequence(sequence, if_not_exists)?;
+                self.finish_implicit(implicit)?;
+                outcome
+            }
+            Plan::AlterSequence(alter) => {
+                let outcome = self.alter_sequence(&alter)?;
+                self.finish_implicit(implicit)?;
+                outcome
+            }
+            Plan::DropSequences { names, if_exists, cascade } => {
+                let outcome = self.drop_sequences(&names, if_exists, cascade)?;
+                self.finish_implicit(implicit)?;
+                outcome
+            }
+            Plan::CreateView { view, or_replace } => {
+                let outcome = self.create_view(view, or_replace)?;
+                self.finish_implicit(implicit)?;
+                outcome
+            }
+            Plan::DropViews { names, if_exists, cascade } => {
+                let outcome = self.drop_views(&names, if_exists, cascade)?;
+                self.finish_implicit(implicit)?;
+                outcome
+            }
+            Plan::CreateSchema { name, if_not_exists } => {
+                let outcome = self.create_schema(&name, if_not_exists)?;
+                self.finish_implicit(implicit)?;
+                outcome
+            }
+            Plan::DropSchemas { names, if_exists, cascade } => {
+                let outcome = self.drop_schemas(&names, if_exists, cascade)?;
                 self.finish_implicit(implicit)?;
                 outcome
             }
@@ -611,13 +600,28 @@ impl Session {
                 self.finish_implicit(implicit)?;
                 outcome
             }
-            Plan::Truncate { tables } => {
+            Plan::Truncate { tables, cascaded } => {
                 let txn = self.txn()?;
+                objects::check_truncate(txn, &tables)?;
                 for table in &tables {
                     exec::delete_all(txn, table)?;
                 }
                 self.finish_implicit(implicit)?;
-                Outcome::Done("TRUNCATE TABLE".into())
+                let notices: Vec<SqlError> = tables
+                    .iter()
+                    .skip(tables.len() - cascaded)
+                    .map(|t| {
+                        SqlError::new(
+                            sqlstate::SUCCESSFUL_COMPLETION,
+                            format!("truncate cascades to table \"{}\"", t.name),
+                        )
+                    })
+                    .collect();
+                if notices.is_empty() {
+                    Outcome::Done("TRUNCATE TABLE".into())
+                } else {
+                    Outcome::DoneWithNotice { tag: "TRUNCATE TABLE".into(), notices }
+                }
             }
             Plan::Begin { isolation, read_only } => {
                 if !implicit {
@@ -643,7 +647,6 @@ impl Session {
                 if implicit && self.batch {
                     // COMMIT inside a multi-statement Query ends its implicit transaction.
                     if let Some(txn) = self.txn.take() {
-                        self.pending_sequences.clear();
                         txn.commit()?;
                     }
                     return Ok(Outcome::Done("COMMIT".into()));
@@ -815,8 +818,9 @@ impl Session {
                 }
                 let statement =
                     Statement { text: sql.clone(), kind: StatementKind::Ast(Arc::from(statement)) };
+                let path = self.search_path();
                 let txn = self.txn()?;
-                let mut binder = Binder::new(&sql, param_types, txn);
+                let mut binder = Binder::new(&sql, param_types, txn).with_search_path(path);
                 let plan = match &statement.kind {
                     StatementKind::Ast(ast) => bind_statement(&mut binder, ast)?,
                     StatementKind::Special(plan) => plan.as_ref().clone(),
@@ -850,9 +854,11 @@ impl Session {
                     values.push(expr.eval(&[], &env)?.cast(ty, false)?);
                 }
                 let plan = {
+                    let path = self.search_path();
                     let txn = self.txn()?;
                     let declared = prepared.param_types.iter().cloned().map(Some).collect();
-                    let mut binder = Binder::new(&prepared.sql, declared, txn);
+                    let mut binder =
+                        Binder::new(&prepared.sql, declared, txn).with_search_path(path);
                     match &prepared.statement.kind {
                         StatementKind::Ast(ast) => bind_statement(&mut binder, ast)?,
                         StatementKind::Special(plan) => plan.as_ref().clone(),
@@ -925,16 +931,13 @@ impl Session {
     }
 
     fn table_defaults(&mut self, table: &TableDef) -> Result<super::plan::WriteRules, SqlError> {
-        // Bind an INSERT with no columns to reuse the binder's default/check handling.
-        let sql = format!("INSERT INTO \"{}\" DEFAULT VALUES", table.name.replace('"', "\"\""));
-        let ast =
-            parser::parse_statements(&sql)?.pop().ok_or_else(|| SqlError::internal("empty"))?;
-        let txn = self.txn()?;
-        let mut binder = Binder::new(&sql, Vec::new(), txn);
-        match bind_statement(&mut binder, &ast)? {
-            Plan::Insert(insert) => Ok((insert.defaults, insert.checks)),
-            _ => Err(SqlError::internal("COPY target did not bind as an INSERT")),
-        }
+        super::binder::write_rules(self.txn()?, table)
+    }
+
+    /// The schemas of the session's `search_path`, in order.
+    fn search_path(&self) -> Vec<String> {
+        let setting = self.settings.get("search_path").unwrap_or("public");
+        super::binder::search_path(setting, &self.user)
     }
 
     fn savepoint_position(&mut self, name: &str, implicit: bool) -> Result<usize, SqlError> {
@@ -961,11 +964,7 @@ impl Session {
     ) -> Result<Outcome, SqlError> {
         let db = self.db.clone();
         let txn = self.txn()?;
-        if catalog::get_table(txn, &table.name)?.is_some() {
-            let err = SqlError::new(
-                sqlstate::DUPLICATE_TABLE,
-                format!("relation \"{}\" already exists", table.name),
-            );
+        if let Err(err) = objects::require_free_name(txn, &table.name) {
             if if_not_exists {
                 let mut notice = err;
                 notice.message = format!("relation \"{}\" already exists, skipping", table.name);
@@ -976,24 +975,22 @@ impl Session {
             }
             return Err(err);
         }
-        let mut created = Vec::new();
         for mut sequence in sequences {
-            if catalog::get_sequence(txn, &sequence.name)?.is_some() {
-                return Err(SqlError::new(
-                    sqlstate::DUPLICATE_TABLE,
-                    format!("relation \"{}\" already exists", sequence.name),
-                ));
-            }
+            objects::require_free_name(txn, &sequence.name)?;
             sequence.id = allocate_object_id(&db)?;
             catalog::put_sequence(txn, &sequence)?;
-            created.push(sequence);
         }
         table.id = allocate_object_id(&db)?;
         if table.primary_key.is_empty() {
             table.row_id_sequence = Some(allocate_object_id(&db)?);
         }
+        for fk in &mut table.foreign_keys {
+            if fk.referenced_table == table.name {
+                fk.referenced_id = table.id;
+            }
+        }
         catalog::put_table(txn, &table)?;
-        self.pending_sequences.extend(created);
+        catalog::sync_references(txn, None, &table)?;
         Ok(Outcome::Done("CREATE TABLE".into()))
     }
 
@@ -1012,6 +1009,7 @@ impl Session {
             table.name.clone(),
             table.columns.iter().map(|c| c.name.clone()).collect::<Vec<_>>(),
         ));
+        let original = table.clone();
         let mut before = table;
         let mut row_id_sequence = before.row_id_sequence;
         for step in steps {
@@ -1026,9 +1024,11 @@ impl Session {
             catalog::put_table(txn, &after)?;
             before = after;
         }
+        objects::foreign_keys_after_alter(txn, &original, &mut before)?;
+        crate::sql::binder::check_dependent_views(txn, before.id, &before.name)?;
         // Sequences owned by the table's columns follow renames (DROP TABLE finds them so).
         for (position, column) in before.columns.iter().enumerate() {
-            let Some(sequence) = owned_sequence(column) else { continue };
+            let Some(sequence) = objects::column_sequence(column) else { continue };
             if let Some(mut def) = catalog::get_sequence(txn, &sequence)?
                 && let Some((table_name, column_name)) = &def.owned_by
                 && (*table_name != before.name || *column_name != column.name)
@@ -1052,10 +1052,7 @@ impl Session {
         env: &Env,
     ) -> Result<Outcome, SqlError> {
         let txn = self.txn()?;
-        let taken = catalog::list_tables(txn)?
-            .iter()
-            .any(|t| t.name == index.name || t.has_index_named(&index.name));
-        if taken {
+        if catalog::relation_kind(txn, &index.name)?.is_some() {
             let err = SqlError::new(
                 sqlstate::DUPLICATE_TABLE,
                 format!("relation \"{}\" already exists", index.name),
@@ -1109,66 +1106,13 @@ impl Session {
                     table.name
                 )));
             };
+            let before = table.clone();
             let index = table.indexes.remove(position);
+            objects::check_referenced_keys(txn, &before, &table, |index| format!("index {index}"))?;
             exec::drop_index_entries(txn, &table, index.index_no)?;
             catalog::put_table(txn, &table)?;
         }
         let tag = "DROP INDEX".to_string();
-        Ok(if notices.is_empty() {
-            Outcome::Done(tag)
-        } else {
-            Outcome::DoneWithNotice { tag, notices }
-        })
-    }
-
-    fn drop_tables(&mut self, names: &[String], if_exists: bool) -> Result<Outcome, SqlError> {
-        let mut notices = Vec::new();
-        let db = self.db.clone();
-        let txn = self.txn()?;
-        let mut found = Vec::new();
-        for name in names {
-            match catalog::get_table(txn, name)? {
-                Some(table) => found.push(table),
-                None if if_exists => notices.push(SqlError::new(
-                    sqlstate::SUCCESSFUL_COMPLETION,
-                    format!("table \"{name}\" does not exist, skipping"),
-                )),
-                None => {
-                    return Err(SqlError::new(
-                        sqlstate::UNDEFINED_TABLE,
-                        format!("table \"{name}\" does not exist"),
-                    ));
-                }
-            }
-        }
-        for table in found {
-            exec::delete_all(txn, &table)?;
-            for column in &table.columns {
-                let owned = match (&column.identity, &column.default) {
-                    (
-                        Some(
-                            catalog::Generated::AlwaysIdentity { sequence }
-                            | catalog::Generated::DefaultIdentity { sequence },
-                        ),
-                        _,
-                    ) => Some(sequence.clone()),
-                    (None, Some(default)) => default
-                        .strip_prefix("nextval('")
-                        .and_then(|s| s.strip_suffix("')"))
-                        .map(str::to_string),
-                    _ => None,
-                };
-                if let Some(sequence) = owned
-                    && let Some(def) = catalog::get_sequence(txn, &sequence)?
-                    && def.owned_by.as_ref().is_some_and(|(t, _)| *t == table.name)
-                {
-                    catalog::delete_sequence(txn, &sequence);
-                    db.forget_sequence(def.id);
-                }
-            }
-            catalog::delete_table(txn, &table.name);
-        }
-        let tag = "DROP TABLE".to_string();
         Ok(if notices.is_empty() {
             Outcome::Done(tag)
         } else {
@@ -1195,7 +1139,6 @@ impl Session {
         self.txn = None;
         self.block = Block::None;
         self.savepoints.clear();
-        self.pending_sequences.clear();
         self.next_isolation = None;
         self.read_only = false;
     }
@@ -1207,7 +1150,6 @@ impl Session {
             Block::Open | Block::Failed => self.block = Block::Failed,
             Block::None => {
                 self.txn = None;
-                self.pending_sequences.clear();
             }
         }
     }
@@ -1231,15 +1173,7 @@ impl Session {
             let id = table
                 .row_id_sequence
                 .ok_or_else(|| SqlError::internal("table without key has no row-id sequence"))?;
-            db.next_value(&SequenceDef {
-                id,
-                name: format!("{}_rowid", table.name),
-                start: 1,
-                increment: 1,
-                min_value: 1,
-                max_value: i64::MAX,
-                owned_by: None,
-            })
+            db.next_value(&SequenceDef::internal(id, format!("{}_rowid", table.name), i64::MAX))
         };
         let txn =
             self.txn.as_mut().ok_or_else(|| SqlError::internal("COPY without a transaction"))?;
@@ -1338,33 +1272,12 @@ impl Session {
 
 /// A new object id. Ids come from an internal sequence, outside the user's transaction, so
 /// concurrent CREATEs never conflict over a counter (a rolled-back CREATE leaves a gap).
-/// The sequence a column's identity or `nextval('...')` default draws from, if any.
-fn owned_sequence(column: &catalog::ColumnDef) -> Option<String> {
-    match (&column.identity, &column.default) {
-        (
-            Some(
-                catalog::Generated::AlwaysIdentity { sequence }
-                | catalog::Generated::DefaultIdentity { sequence },
-            ),
-            _,
-        ) => Some(sequence.clone()),
-        (None, Some(default)) => {
-            default.strip_prefix("nextval('").and_then(|s| s.strip_suffix("')")).map(str::to_string)
-        }
-        _ => None,
-    }
-}
-
 fn allocate_object_id(db: &Database) -> Result<u32, SqlError> {
-    let ids = SequenceDef {
-        id: 0,
-        name: "object ids".into(),
-        start: 1,
-        increment: 1,
-        min_value: 1,
-        max_value: i64::from(u32::MAX) - i64::from(catalog::FIRST_USER_OID),
-        owned_by: None,
-    };
+    let ids = SequenceDef::internal(
+        0,
+        "object ids".into(),
+        i64::from(u32::MAX) - i64::from(catalog::FIRST_USER_OID),
+    );
     let id = db.next_value(&ids)?;
     u32::try_from(id)
         .map_err(|_| SqlError::new(sqlstate::PROGRAM_LIMIT_EXCEEDED, "out of object ids"))
@@ -1424,6 +1337,10 @@ fn special_statement(text: &str) -> Option<Plan> {
         ("reset", Some("all")) => Plan::Reset { name: None },
         ("reset", Some(name)) if words.len() == 2 => Plan::Reset { name: Some(name.to_string()) },
         ("end", None) | ("end", Some("transaction" | "work")) => Plan::Commit,
+        ("alter", Some("sequence")) => match parser::parse_alter_sequence(text) {
+            Ok(alter) => Plan::AlterSequence(Box::new(alter)),
+            Err(_) => return None,
+        },
         ("abort", None) | ("abort", Some("transaction" | "work")) => Plan::Rollback,
         _ => return None,
     })

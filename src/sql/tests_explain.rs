@@ -693,3 +693,83 @@ fn order_by_a_key_reads_in_index_order_and_stops_at_the_limit() {
         vec![vec!["1001".to_string()], vec!["1000".to_string()]]
     );
 }
+
+#[test]
+fn explain_shows_index_nested_loop_joins_and_reordered_chains() {
+    let db = open();
+    let mut s = session(&db);
+    rows(&mut s, SETUP);
+    assert_eq!(
+        plan(&mut s, "EXPLAIN SELECT * FROM u JOIN t ON t.id = u.tid WHERE u.id = 5"),
+        lines(&[
+            "Nested Loop",
+            "  ->  Index Scan using u_pkey on u",
+            "        Index Cond: (u.id = 5)",
+            "  ->  Index Scan using t_pkey on t",
+            "        Index Cond: (t.id = u.tid)",
+        ])
+    );
+    // One lookup per outer row: loops counts them.
+    assert_eq!(
+        plan(
+            &mut s,
+            "EXPLAIN (ANALYZE, TIMING OFF) SELECT * FROM u LEFT JOIN t ON t.b = u.tid \
+             AND t.name LIKE 'n1%' WHERE u.id < 3"
+        ),
+        lines(&[
+            "Nested Loop Left Join (actual rows=23 loops=1)",
+            "  ->  Index Scan using u_pkey on u (actual rows=2 loops=1)",
+            "        Index Cond: (u.id < 3)",
+            "  ->  Index Scan using t_b_idx on t (actual rows=12 loops=2)",
+            "        Index Cond: (t.b = u.tid)",
+            "        Filter: (t.name ~~ 'n1%'::text)",
+            "        Rows Removed by Filter: 89",
+        ])
+    );
+    // Too many outer rows: the executor hash-joins instead, and ANALYZE shows what ran.
+    assert_eq!(
+        plan(&mut s, "EXPLAIN SELECT count(*) FROM u JOIN t ON t.id = u.tid"),
+        lines(&[
+            "Aggregate",
+            "  ->  Nested Loop",
+            "        ->  Seq Scan on u",
+            "        ->  Index Scan using t_pkey on t",
+            "              Index Cond: (t.id = u.tid)",
+        ])
+    );
+    assert_eq!(
+        plan(&mut s, "EXPLAIN (ANALYZE, TIMING OFF) SELECT count(*) FROM u JOIN t ON t.id = u.tid"),
+        lines(&[
+            "Aggregate (actual rows=1 loops=1)",
+            "  ->  Hash Join (actual rows=297 loops=1)",
+            "        Hash Cond: (u.tid = t.id)",
+            "        ->  Seq Scan on u (actual rows=300 loops=1)",
+            "        ->  Hash (actual rows=1000 loops=1)",
+            "              Batches: 1  Memory Usage: NkB",
+            "              ->  Seq Scan on t (actual rows=1000 loops=1)",
+        ])
+    );
+    // A comma list joined in another order keeps its tables' names.
+    assert_eq!(
+        plan(
+            &mut s,
+            "EXPLAIN (ANALYZE, TIMING OFF) SELECT count(*) FROM t a, u, t b \
+             WHERE a.id = u.tid AND b.id = u.id AND a.b = 3"
+        ),
+        lines(&[
+            "Aggregate (actual rows=1 loops=1)",
+            "  ->  Hash Join (actual rows=30 loops=1)",
+            "        Hash Cond: (u.id = b.id)",
+            "        ->  Hash Join (actual rows=30 loops=1)",
+            "              Hash Cond: (a.id = u.tid)",
+            "              ->  Index Scan using t_b_idx on t a (actual rows=100 loops=1)",
+            "                    Index Cond: (a.b = 3)",
+            "              ->  Hash (actual rows=300 loops=1)",
+            "                    Batches: 1  Memory Usage: NkB",
+            "                    ->  Seq Scan on u (actual rows=300 loops=1)",
+            "        ->  Hash (actual rows=1000 loops=1)",
+            "              Batches: 1  Memory Usage: NkB",
+            "              ->  Seq Scan on t b (actual rows=1000 loops=1)",
+        ])
+    );
+}

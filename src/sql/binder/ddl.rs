@@ -4,7 +4,7 @@
 use super::expr::convert_type;
 use super::{Binder, ident_name, object_name};
 use crate::sql::catalog::{
-    self, CheckDef, ColumnDef, Generated, IndexDef, SequenceDef, TableDef, UniqueDef,
+    self, CheckDef, ColumnDef, ForeignKeyDef, Generated, IndexDef, SequenceDef, TableDef, UniqueDef,
 };
 use crate::sql::error::{SqlError, sqlstate};
 use crate::sql::plan::Plan;
@@ -20,7 +20,9 @@ impl Binder<'_> {
         if create.query.is_some() {
             return Err(SqlError::unsupported("CREATE TABLE AS is not supported yet"));
         }
-        let name = object_name(&create.name)?;
+        let name = self.creation_key(&create.name)?;
+        // Constraint names (not relations) carry no schema part.
+        let bare = self.bare_name(&name)?;
         let mut table = TableDef {
             id: 0,
             name: name.clone(),
@@ -31,9 +33,12 @@ impl Binder<'_> {
             checks: Vec::new(),
             row_id_sequence: None,
             indexes: Vec::new(),
+            foreign_keys: Vec::new(),
         };
         let mut sequences = Vec::new();
         let mut unique_sets: Vec<(Option<String>, Vec<usize>)> = Vec::new();
+        // Foreign keys bind last: they may reference this table's own keys.
+        let mut foreign_keys: Vec<(Vec<String>, ast::ForeignKeyConstraint)> = Vec::new();
         for column in &create.columns {
             let column_name = ident_name(&column.name);
             if table.column_index(&column_name).is_some() {
@@ -90,7 +95,7 @@ impl Binder<'_> {
                     }
                     ast::ColumnOption::Check(check) => table.checks.push(CheckDef {
                         name: constraint_name
-                            .unwrap_or_else(|| format!("{name}_{column_name}_check")),
+                            .unwrap_or_else(|| format!("{bare}_{column_name}_check")),
                         expr: check.expr.to_string(),
                     }),
                     ast::ColumnOption::Generated {
@@ -113,8 +118,10 @@ impl Binder<'_> {
                             "generated columns are not supported yet",
                         ));
                     }
-                    ast::ColumnOption::ForeignKey(_) => {
-                        return Err(SqlError::unsupported("foreign keys are not supported yet"));
+                    ast::ColumnOption::ForeignKey(fk) => {
+                        let mut fk = fk.clone();
+                        fk.name = fk.name.or(option.name.clone());
+                        foreign_keys.push((vec![column_name.clone()], fk));
                     }
                     ast::ColumnOption::Collation(_) | ast::ColumnOption::Comment(_) => {}
                     other => return Err(SqlError::unsupported(format!("column option {other}"))),
@@ -150,11 +157,11 @@ impl Binder<'_> {
                         .name
                         .as_ref()
                         .map(ident_name)
-                        .unwrap_or_else(|| format!("{name}_check"));
+                        .unwrap_or_else(|| format!("{bare}_check"));
                     table.checks.push(CheckDef { name: check_name, expr: check.expr.to_string() });
                 }
-                ast::TableConstraint::ForeignKey(_) => {
-                    return Err(SqlError::unsupported("foreign keys are not supported yet"));
+                ast::TableConstraint::ForeignKey(fk) => {
+                    foreign_keys.push((fk.columns.iter().map(ident_name).collect(), fk.clone()))
                 }
                 other => return Err(SqlError::unsupported(format!("table constraint {other}"))),
             }
@@ -176,6 +183,10 @@ impl Binder<'_> {
                 columns,
                 index_no: u16::try_from(i + 1).unwrap_or(u16::MAX),
             });
+        }
+        for (columns, fk) in &foreign_keys {
+            let bound = self.bind_foreign_key(&table, columns, fk)?;
+            table.foreign_keys.push(bound);
         }
         // CHECK expressions must bind against the table now (42703 etc. at CREATE time).
         let scope = super::query::table_scope(&table, &table.name);
@@ -234,27 +245,53 @@ impl Binder<'_> {
         object_type: &ast::ObjectType,
         if_exists: bool,
         names: &[ast::ObjectName],
+        cascade: bool,
     ) -> Result<Plan, SqlError> {
+        if *object_type == ast::ObjectType::Schema {
+            let names = names
+                .iter()
+                .map(super::statement::schema_name_of)
+                .collect::<Result<Vec<_>, _>>()?;
+            return Ok(Plan::DropSchemas { names, if_exists, cascade });
+        }
+        // DROP ... IF EXISTS of a name in a missing schema only skips it.
+        let names = names
+            .iter()
+            .map(|n| match self.relation_key(n) {
+                Err(err) if if_exists && err.code == sqlstate::UNDEFINED_TABLE => Ok(n.to_string()),
+                other => other,
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         match object_type {
-            ast::ObjectType::Table => {
-                let names = names.iter().map(object_name).collect::<Result<Vec<_>, _>>()?;
-                Ok(Plan::DropTables { names, if_exists })
-            }
-            ast::ObjectType::Index => {
-                let names = names.iter().map(object_name).collect::<Result<Vec<_>, _>>()?;
-                Ok(Plan::DropIndex { names, if_exists })
-            }
+            ast::ObjectType::Table => Ok(Plan::DropTables { names, if_exists, cascade }),
+            ast::ObjectType::View => Ok(Plan::DropViews { names, if_exists, cascade }),
+            ast::ObjectType::Sequence => Ok(Plan::DropSequences { names, if_exists, cascade }),
+            ast::ObjectType::Index => Ok(Plan::DropIndex { names, if_exists }),
             other => Err(SqlError::unsupported(format!("DROP {other} is not supported yet"))),
         }
     }
 
     pub(super) fn bind_truncate(&mut self, truncate: &ast::Truncate) -> Result<Plan, SqlError> {
-        let mut tables = Vec::new();
+        let mut tables: Vec<TableDef> = Vec::new();
         for target in &truncate.table_names {
-            let name = object_name(&target.name)?;
+            let name = self.relation_key(&target.name)?;
             tables.push(catalog::require_table(self.txn, &name)?);
         }
-        Ok(Plan::Truncate { tables })
+        let listed = tables.len();
+        if matches!(truncate.cascade, Some(ast::CascadeOption::Cascade)) {
+            // Tables with foreign keys to a truncated table are truncated too, transitively.
+            let mut i = 0;
+            while let Some(table) = tables.get(i) {
+                let id = table.id;
+                for child in catalog::referencing_tables(self.txn, id)? {
+                    if !tables.iter().any(|t| t.name == child) {
+                        tables.push(catalog::require_table(self.txn, &child)?);
+                    }
+                }
+                i += 1;
+            }
+        }
+        Ok(Plan::Truncate { cascaded: tables.len() - listed, tables })
     }
 }
 
@@ -279,12 +316,15 @@ fn new_sequence(name: &str, ty: &DataType, owned_by: Option<(String, String)>) -
         min_value: 1,
         max_value,
         owned_by,
+        cycle: false,
+        cache: 1,
+        data_type: ty.clone(),
     }
 }
 
 /// Whether a table, index or unique/primary-key constraint already uses relation name `name`.
 fn relation_name_taken(txn: &mut crate::txn::Transaction, name: &str) -> Result<bool, SqlError> {
-    Ok(catalog::list_tables(txn)?.iter().any(|t| t.name == name || t.has_index_named(name)))
+    Ok(catalog::relation_kind(txn, name)?.is_some())
 }
 
 fn relation_exists(name: &str) -> SqlError {
@@ -332,7 +372,7 @@ fn rename_in_expression(text: &str, old: &str, new: &str) -> String {
 
 impl Binder<'_> {
     pub(super) fn bind_alter_table(&mut self, alter: &ast::AlterTable) -> Result<Plan, SqlError> {
-        let name = object_name(&alter.name)?;
+        let name = self.relation_key(&alter.name)?;
         let Some(table) = catalog::get_table(self.txn, &name)? else {
             if alter.if_exists {
                 return Ok(Plan::Noop("ALTER TABLE"));
@@ -432,6 +472,12 @@ impl Binder<'_> {
                                 }),
                             });
                         }
+                        ast::ColumnOption::ForeignKey(fk) => {
+                            let mut fk = fk.clone();
+                            fk.name = fk.name.or(constraint_name);
+                            fk.columns = vec![ast::Ident::with_quote('"', column_name.clone())];
+                            extra.push(ast::TableConstraint::ForeignKey(fk));
+                        }
                         ast::ColumnOption::Collation(_) | ast::ColumnOption::Comment(_) => {}
                         other => {
                             return Err(SqlError::unsupported(format!(
@@ -504,6 +550,22 @@ impl Binder<'_> {
                             shift(&i.columns).map(|columns| IndexDef { columns, ..i.clone() })
                         })
                         .collect();
+                    // Foreign keys on the column go with it; so do those of a
+                    // self-referencing table that reference it.
+                    cur.foreign_keys = before
+                        .foreign_keys
+                        .iter()
+                        .filter_map(|f| {
+                            let columns = shift(&f.columns)?;
+                            let referenced_columns = if f.referenced_id == before.id {
+                                shift(&f.referenced_columns)?
+                            } else {
+                                f.referenced_columns.clone()
+                            };
+                            Some(ForeignKeyDef { columns, referenced_columns, ..f.clone() })
+                        })
+                        .collect();
+                    self.refuse_dropping_referenced(&before, position)?;
                     // CHECK constraints that mention the column go with it.
                     let scope = super::query::table_scope(cur, &cur.name);
                     let mut kept = Vec::new();
@@ -551,7 +613,9 @@ impl Binder<'_> {
             Op::RenameTable { table_name: new_name } => {
                 let new_name = match new_name {
                     ast::RenameTableNameKind::As(n) | ast::RenameTableNameKind::To(n) => {
-                        object_name(n)?
+                        // The table stays in its schema.
+                        let bare = object_name(n)?;
+                        format!("{}{bare}", super::names::schema_prefix(&cur.name, self.txn)?)
                     }
                 };
                 if relation_name_taken(self.txn, &new_name)? {
@@ -629,6 +693,9 @@ impl Binder<'_> {
                     push(cur, AlterAction::DropIndex(removed.index_no));
                 } else if let Some(i) = cur.checks.iter().position(|c| c.name == constraint) {
                     cur.checks.remove(i);
+                    push(cur, AlterAction::None);
+                } else if let Some(i) = cur.foreign_keys.iter().position(|f| f.name == constraint) {
+                    cur.foreign_keys.remove(i);
                     push(cur, AlterAction::None);
                 } else if !*if_exists {
                     return Err(SqlError::new(
@@ -726,11 +793,63 @@ impl Binder<'_> {
                 };
                 self.bind_add_check(cur, name, &check.expr, steps)
             }
-            ast::TableConstraint::ForeignKey(_) => {
-                Err(SqlError::unsupported("foreign keys are not supported yet"))
+            ast::TableConstraint::ForeignKey(fk) => {
+                let columns: Vec<String> = fk.columns.iter().map(ident_name).collect();
+                let bound = self.bind_foreign_key(cur, &columns, fk)?;
+                if cur.foreign_keys.iter().any(|f| f.name == bound.name)
+                    || cur.checks.iter().any(|c| c.name == bound.name)
+                {
+                    return Err(SqlError::new(
+                        sqlstate::DUPLICATE_OBJECT,
+                        format!(
+                            "constraint \"{}\" for relation \"{table_name}\" already exists",
+                            bound.name
+                        ),
+                    ));
+                }
+                let name = bound.name.clone();
+                cur.foreign_keys.push(bound);
+                steps.push(AlterStep {
+                    after: cur.clone(),
+                    action: AlterAction::ValidateForeignKey(name),
+                });
+                Ok(())
             }
             other => Err(SqlError::unsupported(format!("table constraint {other}"))),
         }
+    }
+
+    /// 2BP01 if another table's foreign key references column `position` of `table`.
+    fn refuse_dropping_referenced(
+        &mut self,
+        table: &TableDef,
+        position: usize,
+    ) -> Result<(), SqlError> {
+        for child_name in catalog::referencing_tables(self.txn, table.id)? {
+            if child_name == table.name {
+                continue;
+            }
+            let Some(child) = catalog::get_table(self.txn, &child_name)? else { continue };
+            for fk in &child.foreign_keys {
+                if fk.referenced_id == table.id && fk.referenced_columns.contains(&position) {
+                    let column =
+                        table.columns.get(position).map(|c| c.name.as_str()).unwrap_or_default();
+                    return Err(SqlError::new(
+                        sqlstate::DEPENDENT_OBJECTS_STILL_EXIST,
+                        format!(
+                            "cannot drop column {column} of table {} because other objects depend on it",
+                            table.name
+                        ),
+                    )
+                    .with_detail(format!(
+                        "constraint {} on table {} depends on column {column} of table {}",
+                        fk.name, child.name, table.name
+                    ))
+                    .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
+                }
+            }
+        }
+        Ok(())
     }
 
     fn bind_add_check(
@@ -766,12 +885,16 @@ impl Binder<'_> {
         if !create.include.is_empty() {
             return Err(SqlError::unsupported("INCLUDE columns are not supported yet"));
         }
-        let table_name = object_name(&create.table_name)?;
+        let table_name = self.relation_key(&create.table_name)?;
         let table = catalog::require_table(self.txn, &table_name)?;
         let columns =
             self.constraint_columns(&table, create.columns.iter().map(|c| &c.column.expr))?;
         let name = match &create.name {
-            Some(name) => object_name(name)?,
+            // An index lives in its table's schema.
+            Some(name) => {
+                let bare = object_name(name)?;
+                format!("{}{bare}", super::names::schema_prefix(&table_name, self.txn)?)
+            }
             None => {
                 let names: Vec<&str> = columns
                     .iter()

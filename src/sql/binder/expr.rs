@@ -143,12 +143,31 @@ impl Binder<'_> {
                     && let A::Value(v) = inner.as_ref()
                     && let ast::Value::SingleQuotedString(name) = &v.value
                 {
-                    let relation = name.trim_start_matches("public.").trim_matches('"').to_string();
-                    let table = crate::sql::catalog::require_table(self.txn, &relation)
+                    if let Ok(oid) = name.trim().parse::<u32>() {
+                        return Ok((Expr::Literal(Value::Oid(oid)), DataType::Oid));
+                    }
+                    let path = self.search_path.clone();
+                    let oid = crate::sql::system::describe::relation_oid(self.txn, name, &path)
                         .map_err(|e| self.at(e, v.span))?;
-                    return Ok((Expr::Literal(Value::Oid(table.oid())), DataType::Oid));
+                    return Ok((Expr::Literal(Value::Oid(oid)), DataType::Oid));
                 }
                 let to = convert_type(data_type)?;
+                // `column::regclass` prints the relation's name (psql's `\d` footers); OIDs
+                // are otherwise plain numbers here, so only a column reference turns into
+                // a name.
+                if data_type.to_string().to_lowercase().trim_start_matches("pg_catalog.")
+                    == "regclass"
+                    && matches!(inner.as_ref(), A::Identifier(_) | A::CompoundIdentifier(_))
+                {
+                    let (bound, _) = self.bind_expr_in(inner, scope, agg.as_deref_mut())?;
+                    return Ok((
+                        Expr::Call {
+                            function: functions::Function::RegclassName,
+                            args: vec![bound],
+                        },
+                        DataType::Text,
+                    ));
+                }
                 let (bound, _) = self.bind_expr_in(inner, scope, agg.as_deref_mut())?;
                 if let Expr::Param(index) = bound {
                     self.infer_param(index, &to);
@@ -960,6 +979,17 @@ impl Binder<'_> {
                 ));
             }
             keys.push(crate::sql::plan::SortKey { expr, descending, nulls_first });
+        }
+        // The same call written twice (`SELECT sum(x) ... ORDER BY sum(x)`) is one aggregate.
+        let same = |a: &Aggregate| {
+            a.function == function
+                && a.args == bound
+                && a.distinct == distinct
+                && a.filter == filter
+                && a.order_by == keys
+        };
+        if let Some(existing) = ctx.aggregates.iter().position(same) {
+            return Ok((Expr::Column(ctx.keys.len() + existing), result_type));
         }
         ctx.aggregates.push(Aggregate {
             function,

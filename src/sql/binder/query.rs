@@ -388,18 +388,21 @@ impl Binder<'_> {
                 (Source::Table { table, access }, Some(filter))
             }
             (Source::Join(join), Some(filter)) => {
-                let mut source = Source::Join(join);
                 let types: Vec<DataType> = scope.columns.iter().map(|c| c.ty.clone()).collect();
-                let mut remaining = Vec::new();
-                for part in conjuncts(&filter) {
-                    if let Some(rest) = push_where(&mut source, part.clone(), &types) {
-                        remaining.push(rest);
-                    }
-                }
-                (source, and_all(remaining))
+                let columns: Vec<Column> = scope.columns.iter().map(|c| c.to_column()).collect();
+                let names: Vec<(Option<String>, String)> =
+                    scope.columns.iter().map(|c| (c.table.clone(), c.name.clone())).collect();
+                super::join_order::plan_inner_joins(
+                    Source::Join(join),
+                    filter,
+                    &types,
+                    &columns,
+                    &names,
+                )
             }
             other => other,
         };
+        let source = super::lookup_join::use_lookup_joins(source);
         let mut plan = SelectPlan::new(source, projection, columns);
         plan.input_names =
             scope.columns.iter().map(|c| (c.table.clone(), c.name.clone())).collect();
@@ -814,8 +817,32 @@ impl Binder<'_> {
                     {
                         function.as_ident().map(ident_name).unwrap_or_default()
                     }
-                    _ => object_name(name)?,
+                    _ => self.relation_key(name)?,
                 };
+                if let Some(args) = args
+                    && table_name == "pg_partition_ancestors"
+                {
+                    // No table is a partition: a table's only ancestor is itself, so this is
+                    // unnest(ARRAY[relation]).
+                    let [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(relation))] =
+                        args.args.as_slice()
+                    else {
+                        return Err(SqlError::unsupported("pg_partition_ancestors argument"));
+                    };
+                    let relation = ast::Expr::Cast {
+                        kind: ast::CastKind::DoubleColon,
+                        expr: Box::new(relation.clone()),
+                        data_type: ast::DataType::Custom(
+                            ast::ObjectName(vec![ast::ObjectNamePart::Identifier(
+                                ast::Ident::new("oid"),
+                            )]),
+                            Vec::new(),
+                        ),
+                        format: None,
+                    };
+                    let array = ast::Expr::Array(ast::Array { elem: vec![relation], named: true });
+                    return self.bind_unnest(&[&array], alias.as_ref(), *with_ordinality);
+                }
                 if let Some(args) = args
                     && table_name == "unnest"
                 {
@@ -834,20 +861,28 @@ impl Binder<'_> {
                     }
                     return self.bind_series(args, alias.as_ref());
                 }
-                let table = catalog::get_table(self.txn, &table_name)?.ok_or_else(|| {
+                let Some(table) = catalog::get_table(self.txn, &table_name)? else {
+                    if let Some(view) = catalog::get_view(self.txn, &table_name)? {
+                        return self.bind_view(&view, alias.as_ref());
+                    }
+                    if let Some(sequence) = catalog::get_sequence(self.txn, &table_name)? {
+                        let bare = self.bare_name(&sequence.name)?;
+                        return sequence_source(sequence, &bare, alias.as_ref());
+                    }
                     let err = SqlError::new(
                         sqlstate::UNDEFINED_TABLE,
                         format!("relation \"{table_name}\" does not exist"),
                     );
-                    match name.0.first().and_then(|p| p.as_ident()) {
+                    return Err(match name.0.first().and_then(|p| p.as_ident()) {
                         Some(ident) => self.at(err, ident.span),
                         None => err,
-                    }
-                })?;
-                let qualifier = alias
-                    .as_ref()
-                    .map(|a| ident_name(&a.name))
-                    .unwrap_or_else(|| table.name.clone());
+                    });
+                };
+                self.relations_used.push(table.id);
+                let qualifier = match alias {
+                    Some(alias) => ident_name(&alias.name),
+                    None => self.bare_name(&table.name)?,
+                };
                 let scope = rename_columns(table_scope(&table, &qualifier), alias.as_ref())?;
                 Ok((Source::Table { table: Arc::new(table), access: Access::Full }, scope))
             }
@@ -931,6 +966,26 @@ impl Binder<'_> {
                 .collect(),
             star: None,
         };
+        if relation == "pg_sequences" && matches!(schema, None | Some("pg_catalog")) {
+            // last_value is the sequences' state now, read when the statement runs: the
+            // rows hold each sequence's OID there for pg_sequence_last_value.
+            let columns: Vec<Column> = scope.columns.iter().map(ScopeColumn::to_column).collect();
+            let last = columns.len().saturating_sub(1);
+            let projection = (0..columns.len())
+                .map(|i| {
+                    if i == last {
+                        Expr::Call {
+                            function: crate::sql::functions::Function::SequenceLastValue,
+                            args: vec![Expr::Column(i)],
+                        }
+                    } else {
+                        Expr::Column(i)
+                    }
+                })
+                .collect();
+            let plan = SelectPlan::new(Source::Rows(system.rows), projection, columns);
+            return Ok(Some((Source::Query(Box::new(plan)), scope)));
+        }
         Ok(Some((Source::Rows(system.rows), scope)))
     }
 
@@ -985,6 +1040,37 @@ impl Binder<'_> {
         let cast = |e: Expr| Expr::Cast { expr: Box::new(e), to: DataType::Int8 };
         Ok((Source::Series { start: cast(start), stop: cast(stop), step: cast(step) }, scope))
     }
+}
+
+/// `FROM sequence`: its one row of state.
+fn sequence_source(
+    sequence: catalog::SequenceDef,
+    bare_name: &str,
+    alias: Option<&ast::TableAlias>,
+) -> Result<(Source, Scope), SqlError> {
+    let qualifier = alias.map(|a| ident_name(&a.name)).unwrap_or_else(|| bare_name.to_string());
+    let columns = [
+        ("last_value", DataType::Int8),
+        ("log_cnt", DataType::Int8),
+        ("is_called", DataType::Bool),
+    ];
+    let scope = Scope {
+        columns: columns
+            .iter()
+            .enumerate()
+            .map(|(i, (name, ty))| ScopeColumn {
+                table: Some(qualifier.clone()),
+                name: name.to_string(),
+                ty: ty.clone(),
+                table_oid: sequence.oid(),
+                column_number: i16::try_from(i + 1).unwrap_or(i16::MAX),
+                hidden: false,
+            })
+            .collect(),
+        star: None,
+    };
+    let scope = rename_columns(scope, alias)?;
+    Ok((Source::Sequence(Arc::new(sequence)), scope))
 }
 
 /// A plan as a subquery source, projected unchanged (so ORDER BY / LIMIT can go on top).
@@ -1159,7 +1245,7 @@ pub fn ungrouped(column: &ScopeColumn) -> SqlError {
 }
 
 /// AND of all parts (`None` when there are none).
-fn and_all(parts: Vec<Expr>) -> Option<Expr> {
+pub(super) fn and_all(parts: Vec<Expr>) -> Option<Expr> {
     parts.into_iter().reduce(|a, b| Expr::And(Box::new(a), Box::new(b)))
 }
 
@@ -1264,7 +1350,7 @@ fn hash_family(ty: &DataType) -> Option<u8> {
 
 /// Pushes a WHERE conjunct (over `source`'s rows, of column types `types`) as far down a
 /// join tree as is equivalent; returns it when it must stay where it is.
-fn push_where(source: &mut Source, pred: Expr, types: &[DataType]) -> Option<Expr> {
+pub(super) fn push_where(source: &mut Source, pred: Expr, types: &[DataType]) -> Option<Expr> {
     let Source::Join(join) = source else { return Some(pred) };
     let (lw, rw) = (join.left_width, join.right_width);
     match join_side(&pred, lw, rw) {
@@ -1701,7 +1787,7 @@ pub fn choose_access(table: &TableDef, filter: &Expr) -> Access {
     Access::Full
 }
 
-fn has_volatile(expr: &Expr) -> bool {
+pub(super) fn has_volatile(expr: &Expr) -> bool {
     let mut volatile = false;
     expr.walk(&mut |e| {
         if let Expr::Call { function, .. } = e

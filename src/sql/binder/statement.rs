@@ -43,8 +43,24 @@ pub fn bind_statement(
         S::Update(update) => binder.bind_update(update),
         S::Delete(delete) => binder.bind_delete(delete),
         S::CreateTable(create) => binder.bind_create_table(create),
-        S::Drop { object_type, if_exists, names, .. } => {
-            binder.bind_drop(object_type, *if_exists, names)
+        S::Drop { object_type, if_exists, names, cascade, .. } => {
+            binder.bind_drop(object_type, *if_exists, names, *cascade)
+        }
+        S::CreateSequence { name, if_not_exists, sequence_options, temporary } => {
+            if *temporary {
+                return Err(SqlError::unsupported("temporary sequences are not supported yet"));
+            }
+            binder.bind_create_sequence(name, *if_not_exists, sequence_options)
+        }
+        S::CreateView(create) => binder.bind_create_view(create),
+        S::CreateSchema { schema_name, if_not_exists, .. } => {
+            let name = match schema_name {
+                ast::SchemaName::Simple(name) | ast::SchemaName::NamedAuthorization(name, _) => {
+                    schema_name_of(name)?
+                }
+                ast::SchemaName::UnnamedAuthorization(role) => ident_name(role),
+            };
+            Ok(Plan::CreateSchema { name, if_not_exists: *if_not_exists })
         }
         S::Truncate(truncate) => binder.bind_truncate(truncate),
         S::AlterTable(alter) => binder.bind_alter_table(alter),
@@ -103,6 +119,16 @@ pub fn bind_statement(
         other => Err(SqlError::unsupported(format!(
             "statement not supported yet: {}",
             other.to_string().split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+        ))),
+    }
+}
+
+/// A schema's name (one identifier).
+pub(super) fn schema_name_of(name: &ast::ObjectName) -> Result<String, SqlError> {
+    match name.0.as_slice() {
+        [part] => Ok(part.as_ident().map(ident_name).unwrap_or_else(|| part.to_string())),
+        _ => Err(SqlError::syntax(format!(
+            "improper qualified name (too many dotted names): {name}"
         ))),
     }
 }
@@ -188,8 +214,30 @@ fn set_value(values: &[ast::Expr]) -> Option<String> {
 }
 
 impl Binder<'_> {
-    fn table_for_write(&mut self, name: &ast::ObjectName) -> Result<TableDef, SqlError> {
-        let table_name = object_name(name)?;
+    /// The table a write names; `verb` says what the write does (`insert into`, `update`,
+    /// `delete from`), for the error about writing to a view.
+    fn table_for_write(
+        &mut self,
+        name: &ast::ObjectName,
+        verb: &str,
+    ) -> Result<TableDef, SqlError> {
+        let table_name = self.relation_key(name)?;
+        if catalog::get_view(self.txn, &table_name)?.is_some() {
+            // PostgreSQL updates simple views through to their table; QuorumDB does not
+            // (yet), so every view is what PostgreSQL calls not automatically updatable.
+            return Err(SqlError::new(
+                sqlstate::OBJECT_NOT_IN_PREREQUISITE_STATE,
+                format!("cannot {verb} view \"{}\"", self.bare_name(&table_name)?),
+            )
+            .with_detail("Views are not automatically updatable in QuorumDB.")
+            .with_hint("Write to the view's base table instead."));
+        }
+        if catalog::get_sequence(self.txn, &table_name)?.is_some() {
+            return Err(SqlError::new(
+                sqlstate::WRONG_OBJECT_TYPE,
+                format!("cannot change sequence \"{table_name}\""),
+            ));
+        }
         catalog::get_table(self.txn, &table_name)?.ok_or_else(|| {
             let err = SqlError::new(
                 sqlstate::UNDEFINED_TABLE,
@@ -203,7 +251,7 @@ impl Binder<'_> {
     }
 
     /// Binds the table's DEFAULT expressions and CHECK constraints.
-    fn defaults_and_checks(
+    pub(super) fn defaults_and_checks(
         &mut self,
         table: &TableDef,
     ) -> Result<crate::sql::plan::WriteRules, SqlError> {
@@ -293,7 +341,7 @@ impl Binder<'_> {
         let ast::TableObject::TableName(name) = &insert.table else {
             return Err(SqlError::unsupported("INSERT INTO a table function"));
         };
-        let table = self.table_for_write(name)?;
+        let table = self.table_for_write(name, "insert into")?;
         let target_columns: Vec<usize> = if insert.columns.is_empty() {
             (0..table.columns.len()).collect()
         } else {
@@ -381,6 +429,7 @@ impl Binder<'_> {
                         let (position, expr) = self.bind_assignment(assignment, &table, &both)?;
                         assignments.push((position, expr));
                     }
+                    reject_repeated_assignments(&table, &assignments)?;
                     let filter = match &update.selection {
                         Some(e) => Some(self.bind_expr(e, &both)?.0),
                         None => None,
@@ -452,17 +501,21 @@ impl Binder<'_> {
         Ok((position, expr))
     }
 
-    fn single_table(&mut self, from: &ast::TableWithJoins) -> Result<(TableDef, String), SqlError> {
+    fn single_table(
+        &mut self,
+        from: &ast::TableWithJoins,
+        verb: &str,
+    ) -> Result<(TableDef, String), SqlError> {
         if !from.joins.is_empty() {
             return Err(SqlError::unsupported("joins in UPDATE/DELETE"));
         }
         match &from.relation {
             ast::TableFactor::Table { name, alias, .. } => {
-                let table = self.table_for_write(name)?;
-                let qualifier = alias
-                    .as_ref()
-                    .map(|a| ident_name(&a.name))
-                    .unwrap_or_else(|| table.name.clone());
+                let table = self.table_for_write(name, verb)?;
+                let qualifier = match alias {
+                    Some(alias) => ident_name(&alias.name),
+                    None => self.bare_name(&table.name)?,
+                };
                 Ok((table, qualifier))
             }
             other => Err(SqlError::unsupported(format!("target {other}"))),
@@ -473,12 +526,13 @@ impl Binder<'_> {
         if update.from.is_some() {
             return Err(SqlError::unsupported("UPDATE ... FROM is not supported yet"));
         }
-        let (table, qualifier) = self.single_table(&update.table)?;
+        let (table, qualifier) = self.single_table(&update.table, "update")?;
         let scope = table_scope(&table, &qualifier);
         let mut assignments = Vec::new();
         for assignment in &update.assignments {
             assignments.push(self.bind_assignment(assignment, &table, &scope)?);
         }
+        reject_repeated_assignments(&table, &assignments)?;
         let filter = match &update.selection {
             Some(e) => Some(self.bind_expr_expecting(e, &scope, &DataType::Bool)?.0),
             None => None,
@@ -512,7 +566,7 @@ impl Binder<'_> {
         if delete.using.is_some() {
             return Err(SqlError::unsupported("DELETE ... USING is not supported yet"));
         }
-        let (table, qualifier) = self.single_table(from)?;
+        let (table, qualifier) = self.single_table(from, "delete from")?;
         let scope = table_scope(&table, &qualifier);
         let filter = match &delete.selection {
             Some(e) => Some(self.bind_expr_expecting(e, &scope, &DataType::Bool)?.0),
@@ -595,7 +649,8 @@ impl Binder<'_> {
         }
         match source {
             ast::CopySource::Table { table_name, columns } => {
-                let table = self.table_for_write(table_name)?;
+                let table =
+                    self.table_for_write(table_name, if to { "copy from" } else { "copy to" })?;
                 let positions = if columns.is_empty() {
                     (0..table.columns.len()).collect()
                 } else {
@@ -645,4 +700,20 @@ impl Binder<'_> {
             }
         }
     }
+}
+
+/// PostgreSQL refuses `SET x = 1, x = 2` (42601 "multiple assignments to same column").
+fn reject_repeated_assignments(
+    table: &TableDef,
+    assignments: &[(usize, crate::sql::expr::Expr)],
+) -> Result<(), SqlError> {
+    for (i, (position, _)) in assignments.iter().enumerate() {
+        if assignments.iter().take(i).any(|(earlier, _)| earlier == position) {
+            let name = table.columns.get(*position).map(|c| c.name.as_str()).unwrap_or_default();
+            return Err(SqlError::syntax(format!(
+                "multiple assignments to same column \"{name}\""
+            )));
+        }
+    }
+    Ok(())
 }

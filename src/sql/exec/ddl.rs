@@ -66,6 +66,9 @@ pub fn run_alter(
             }
             Ok(())
         }
+        AlterAction::ValidateForeignKey(name) => {
+            super::foreign_keys::validate_foreign_key(txn, after, name, env)
+        }
         AlterAction::BuildIndex(index_no) => {
             let index = find_index(after, *index_no)
                 .ok_or_else(|| SqlError::internal("index to build is not in the table"))?;

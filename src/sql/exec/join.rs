@@ -22,23 +22,25 @@ use std::sync::Arc;
 /// join node's counters).
 pub fn join(
     txn: &mut Transaction,
+    mut join: Join,
+    env: &Arc<Env>,
+    stats: Option<&Arc<NodeStats>>,
+) -> Result<Rows, SqlError> {
+    let left = std::mem::replace(&mut join.left, crate::sql::plan::Source::Single);
+    let left = open_source(txn, left, env, &join.left_stats)?;
+    join_with_left(txn, left, join, env, stats)
+}
+
+/// Runs `join` with its left input already open as `left` (`join.left` is not read).
+pub fn join_with_left(
+    txn: &mut Transaction,
+    left: Rows,
     join: Join,
     env: &Arc<Env>,
     stats: Option<&Arc<NodeStats>>,
 ) -> Result<Rows, SqlError> {
-    let Join {
-        kind,
-        left,
-        right,
-        left_width,
-        right_width,
-        keys,
-        condition,
-        merged,
-        left_stats,
-        right_stats,
-    } = join;
-    let left = open_source(txn, left, env, &left_stats)?;
+    let Join { kind, right, left_width, right_width, keys, condition, merged, right_stats, .. } =
+        join;
     let what = if keys.is_empty() { "a nested loop join" } else { "a hash join" };
     let mut held = Reservation::new(&env.memory, what);
     held.report_to(stats);

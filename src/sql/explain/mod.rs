@@ -19,8 +19,8 @@ use super::catalog::TableDef;
 use super::exec::{NodeStats, StatsSnapshot};
 use super::expr::{Expr, Subquery, SubqueryKind};
 use super::plan::{
-    Access, CommonTable, CommonTableBody, ExplainPlan, JoinKind, OnConflict, Plan, SelectPlan,
-    SetOpKind, Source,
+    Access, CommonTable, CommonTableBody, ExplainPlan, JoinKind, LookupJoin, OnConflict, Plan,
+    SelectPlan, SetOpKind, Source,
 };
 use super::types::BinaryOp;
 use deparse::{Context, deparse, quote_ident};
@@ -33,6 +33,7 @@ use std::time::Duration;
 pub fn render(explain: &ExplainPlan, execution: Option<Duration>, returned: u64) -> Vec<String> {
     let mut explainer = Explainer {
         verbose: explain.verbose,
+        analyze: explain.analyze,
         qualify: explain.verbose || relations(&explain.statement) > 1,
         next_plan: 1,
         next_param: 0,
@@ -241,6 +242,7 @@ fn source_relations(source: &Source) -> usize {
         Source::Single => 0,
         Source::Filter { input, predicate } => source_relations(input) + expr_relations(predicate),
         Source::Join(join) => source_relations(&join.left) + source_relations(&join.right),
+        Source::Lookup(lookup) => source_relations(&lookup.left) + 1,
         Source::Query(plan) => select_relations(plan),
         Source::SetOp(op) => select_relations(&op.left) + select_relations(&op.right),
         _ => 1,
@@ -270,6 +272,8 @@ struct PendingSubquery {
 /// Builds the node tree of one statement.
 struct Explainer {
     verbose: bool,
+    /// The statement ran (ANALYZE): show what the executor decided at run time.
+    analyze: bool,
     qualify: bool,
     /// Numbers of SubPlans / InitPlans and of InitPlan results (`$n`).
     next_plan: usize,
@@ -696,10 +700,36 @@ impl Explainer {
                 }
                 node.over(left).over(inner)
             }
+            Source::Lookup(lookup) => {
+                return self.lookup_join(lookup, names, filter, stats, outer);
+            }
+            Source::Sequence(sequence) => {
+                let name = format!("Seq Scan on {}", self.relation(&sequence.name));
+                self.leaf(name, slot(), filter, &columns, outer)
+            }
             Source::Query(plan) => {
-                let inner = self.select(plan, &[]);
+                // A subquery in FROM names every column after its alias; a wrapper the
+                // planner made (a re-ordered join chain) has its tables' names.
+                let qualifier =
+                    qualifier.filter(|q| names.iter().all(|(n, _)| n.as_ref() == Some(q)));
+                let mut inner = self.select(plan, &[]);
+                let transparent = plan.grouping.is_none()
+                    && plan.windows.is_empty()
+                    && plan.order_by.is_empty()
+                    && !plan.distinct
+                    && plan.distinct_on.is_empty()
+                    && plan.limit.is_none()
+                    && plan.offset.is_none();
                 match qualifier {
                     None if filter.is_none() => return inner,
+                    // An unnamed wrapper (a re-ordered join chain): its filter shows on the
+                    // node it wraps, with the counts of the filtered rows.
+                    None if transparent => {
+                        let text = filter.map(|f| self.expr(f, &columns, outer));
+                        inner.counters = slot();
+                        inner.filter(text);
+                        inner
+                    }
                     _ => {
                         let name = qualifier.unwrap_or_else(|| "unnamed_subquery".to_string());
                         let mut node =
@@ -792,6 +822,82 @@ impl Explainer {
         }
         self.attach_subqueries(mark, &mut node);
         node
+    }
+
+    /// An index nested-loop join: a `Nested Loop` whose inner side is an `Index Scan` looked
+    /// up once per outer row. Under ANALYZE, when the executor found the outer side too big
+    /// and hash-joined instead, the plan that ran is shown: a `Hash Join` over a full scan.
+    fn lookup_join(
+        &mut self,
+        lookup: &LookupJoin,
+        names: &Names,
+        filter: Option<&Expr>,
+        stats: &Arc<NodeStats>,
+        outer: &[String],
+    ) -> Node {
+        let mark = self.pending.len();
+        let (lw, rw) = (lookup.left_width, lookup.right_width);
+        let columns: Vec<String> = names.iter().map(|n| self.column(n)).collect();
+        let left_names = names.get(..lw).unwrap_or_default();
+        let left = self.source(&lookup.left, left_names, None, &lookup.left_stats, outer);
+        let left_columns = columns.get(..lw).unwrap_or_default().to_vec();
+        let right_columns = columns.get(lw..lw + rw).unwrap_or_default().to_vec();
+        let table = &lookup.table;
+        let qualifier =
+            names.get(lw).and_then(|(q, _)| q.clone()).unwrap_or_else(|| table.name.clone());
+        let target = self.target(table, &qualifier);
+        let key_columns = key_columns(table, lookup.index_no);
+        let mut keys = Vec::with_capacity(lookup.left_keys.len());
+        for (left_key, column) in lookup.left_keys.iter().zip(&key_columns) {
+            let left_text = self.expr(left_key, &left_columns, outer);
+            let right_text = right_columns.get(*column).cloned().unwrap_or_default();
+            keys.push((left_text, right_text));
+        }
+        let right_filter =
+            lookup.right_filter.as_ref().map(|f| self.expr(f, &right_columns, outer));
+        let hashed = self.analyze && lookup.hashed.load(std::sync::atomic::Ordering::Relaxed);
+        let left_join = lookup.kind == JoinKind::Left;
+        let (mut node, inner) = if hashed {
+            let cond: Vec<String> = keys.iter().map(|(l, r)| format!("({l} = {r})")).collect();
+            let cond =
+                if cond.len() == 1 { cond.concat() } else { format!("({})", cond.join(" AND ")) };
+            let name = if left_join { "Hash Left Join" } else { "Hash Join" };
+            let node =
+                Node::new(name, Counters::Slot(stats.clone())).detail(format!("Hash Cond: {cond}"));
+            let mut scan = Node::new(
+                format!("Seq Scan on {target}"),
+                Counters::Slot(lookup.right_stats.clone()),
+            );
+            scan.filter(right_filter);
+            let mut hash = Node::new("Hash", Counters::SameAsChild);
+            hash.memory = Some((MemoryLine::Hash, stats.clone()));
+            (node, hash.over(scan))
+        } else {
+            let name = if left_join { "Nested Loop Left Join" } else { "Nested Loop" };
+            let node = Node::new(name, Counters::Slot(stats.clone()));
+            let index = index_name(table, lookup.index_no).unwrap_or_default();
+            let mut scan = Node::new(
+                format!("Index Scan using {} on {target}", quote_ident(&index)),
+                Counters::Slot(lookup.right_stats.clone()),
+            );
+            let cond: Vec<String> = keys.iter().map(|(l, r)| format!("({r} = {l})")).collect();
+            let cond =
+                if cond.len() == 1 { cond.concat() } else { format!("({})", cond.join(" AND ")) };
+            scan.details.push(format!("Index Cond: {cond}"));
+            scan.filter(right_filter);
+            (node, scan)
+        };
+        if let Some(condition) = &lookup.condition {
+            let text = self.expr(condition, &columns, outer);
+            node.details.push(format!("Join Filter: {text}"));
+        }
+        let text = filter.map(|f| self.expr(f, &columns, outer));
+        node.filter(text);
+        if self.verbose {
+            node.output = Some(columns);
+        }
+        self.attach_subqueries(mark, &mut node);
+        node.over(left).over(inner)
     }
 
     /// A scan node without access path details.
@@ -970,6 +1076,15 @@ fn key_columns(table: &TableDef, index_no: Option<u16>) -> Vec<usize> {
     }
 }
 
+/// The name of the primary key (None) or of unique constraint / index `index_no`.
+fn index_name(table: &TableDef, index_no: Option<u16>) -> Option<String> {
+    let access = match index_no {
+        None => Access::Ordered(None),
+        Some(no) => Access::Ordered(Some(no)),
+    };
+    index_of(table, &access)
+}
+
 /// The name of the index an access path reads (None for a full scan).
 fn index_of(table: &TableDef, access: &Access) -> Option<String> {
     let primary =
@@ -1140,6 +1255,17 @@ fn source_names(source: &Source) -> Vec<(Option<String>, String)> {
                 unnamed(anchor.columns.iter().map(|c| c.name.clone()).collect())
             }
         },
+        Source::Lookup(lookup) => {
+            let mut names = source_names(&lookup.left);
+            let table = &lookup.table;
+            names.extend(table.columns.iter().map(|c| (Some(table.name.clone()), c.name.clone())));
+            names.extend(lookup.merged.iter().map(|_| (None, "?column?".to_string())));
+            names
+        }
+        Source::Sequence(sequence) => ["last_value", "log_cnt", "is_called"]
+            .iter()
+            .map(|c| (Some(sequence.name.clone()), c.to_string()))
+            .collect(),
         Source::WorkingTable(_) | Source::Rows(_) => Vec::new(),
     }
 }

@@ -1,9 +1,10 @@
-//! `pg_get_indexdef` and `pg_get_constraintdef`: the SQL text of an index or constraint,
-//! found by OID in the catalog as the statement's transaction sees it. psql's `\d table`
-//! prints its "Indexes:" and "Check constraints:" footers from these.
+//! `pg_get_indexdef`, `pg_get_constraintdef` and `pg_get_viewdef`: the SQL text of an
+//! index, constraint or view, found by OID in the catalog as the statement's transaction
+//! sees it. psql's `\d table` prints its "Indexes:" and "Check constraints:" footers from
+//! these, `\d+ view` its "View definition:".
 
 use super::index_oid;
-use crate::sql::catalog::{self, TableDef};
+use crate::sql::catalog::{self, TableDef, ViewDef};
 use crate::sql::error::SqlError;
 use crate::txn::Transaction;
 
@@ -35,13 +36,15 @@ fn column_list(table: &TableDef, columns: &[usize]) -> String {
 
 /// `CREATE [UNIQUE] INDEX name ON public.table USING btree (cols)` for index `oid`.
 pub fn index_definition(txn: &mut Transaction, oid: u32) -> Result<Option<String>, SqlError> {
+    let schemas = catalog::list_schemas(txn)?;
     for table in catalog::list_tables(txn)? {
         for (index_no, name, columns, unique) in table_indexes(&table) {
             if index_oid(&table, index_no) == oid {
+                let (schema, bare) = catalog::split_key(&table.name, &schemas);
+                let index = catalog::split_key(&name, &schemas).1;
                 return Ok(Some(format!(
-                    "CREATE {}INDEX {name} ON public.{} USING btree ({})",
+                    "CREATE {}INDEX {index} ON {schema}.{bare} USING btree ({})",
                     if unique { "UNIQUE " } else { "" },
-                    table.name,
                     column_list(&table, &columns)
                 )));
             }
@@ -68,8 +71,51 @@ pub fn constraint_definition(txn: &mut Transaction, oid: u32) -> Result<Option<S
                 return Ok(Some(format!("CHECK (({}))", check.expr)));
             }
         }
+        for (i, fk) in table.foreign_keys.iter().enumerate() {
+            if super::foreign_key_oid(&table, i) == oid {
+                let referenced = catalog::get_table(txn, &fk.referenced_table)?;
+                return Ok(Some(super::foreign_key_definition(&table, fk, referenced.as_ref())));
+            }
+        }
     }
     Ok(None)
+}
+
+/// The view with PostgreSQL OID `oid`.
+pub fn view_by_oid(txn: &mut Transaction, oid: u32) -> Result<Option<ViewDef>, SqlError> {
+    Ok(catalog::list_views(txn)?.into_iter().find(|v| v.oid() == oid))
+}
+
+/// A view's definition as `pg_get_viewdef` shows it: the query text, ending in `;`.
+pub fn view_definition(view: &ViewDef) -> String {
+    format!(" {};", view.query)
+}
+
+/// The OID of the table, view, sequence or index a text name (`'t'`, `'public."T"'`) names,
+/// or 42P01.
+pub fn relation_oid(txn: &mut Transaction, text: &str, path: &[String]) -> Result<u32, SqlError> {
+    let parts = crate::sql::sequences::name_parts(text)?;
+    let name = crate::sql::binder::resolve_text(txn, text, path)?;
+    if let Some(table) = catalog::get_table(txn, &name)? {
+        return Ok(table.oid());
+    }
+    if let Some(view) = catalog::get_view(txn, &name)? {
+        return Ok(view.oid());
+    }
+    if let Some(sequence) = catalog::get_sequence(txn, &name)? {
+        return Ok(sequence.oid());
+    }
+    for table in catalog::list_tables(txn)? {
+        for (index_no, index_name, ..) in table_indexes(&table) {
+            if index_name == name {
+                return Ok(index_oid(&table, index_no));
+            }
+        }
+    }
+    Err(SqlError::new(
+        crate::sql::error::sqlstate::UNDEFINED_TABLE,
+        format!("relation \"{}\" does not exist", parts.join(".")),
+    ))
 }
 
 /// The name of key column `column` (1-based) of index `oid`: what
@@ -91,4 +137,22 @@ pub fn index_column_definition(
         }
     }
     Ok(None)
+}
+
+/// The name of the relation with OID `oid` (what `oid::regclass` prints), if there is one.
+pub fn relation_name(txn: &mut Transaction, oid: u32) -> Result<Option<String>, SqlError> {
+    for table in catalog::list_tables(txn)? {
+        if table.oid() == oid {
+            return Ok(Some(table.name));
+        }
+        for (index_no, index_name, ..) in table_indexes(&table) {
+            if index_oid(&table, index_no) == oid {
+                return Ok(Some(index_name));
+            }
+        }
+    }
+    if let Some(view) = catalog::list_views(txn)?.into_iter().find(|v| v.oid() == oid) {
+        return Ok(Some(view.name));
+    }
+    Ok(catalog::list_sequences(txn)?.into_iter().find(|s| s.oid() == oid).map(|s| s.name))
 }

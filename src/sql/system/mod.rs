@@ -12,7 +12,7 @@ pub mod describe;
 mod empty_relations;
 mod relations;
 
-use super::catalog::{self, TableDef};
+use super::catalog::{self, SchemaDef, SequenceDef, TableDef, ViewDef};
 use super::error::SqlError;
 use super::types::{DataType, Value};
 use crate::txn::Transaction;
@@ -37,9 +37,91 @@ pub struct SystemRelation {
     pub rows: Vec<Vec<Value>>,
 }
 
+/// The user objects system relations describe, as the statement's transaction sees them.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    pub tables: Vec<TableDef>,
+    pub views: Vec<ViewDef>,
+    pub sequences: Vec<SequenceDef>,
+    pub schemas: Vec<SchemaDef>,
+}
+
+impl Snapshot {
+    /// Reads every table, view and sequence.
+    pub fn read(txn: &mut Transaction) -> Result<Snapshot, SqlError> {
+        Ok(Snapshot {
+            tables: catalog::list_tables(txn)?,
+            views: catalog::list_views(txn)?,
+            sequences: catalog::list_sequences(txn)?,
+            schemas: catalog::list_schemas(txn)?,
+        })
+    }
+
+    /// The schema of a relation key.
+    pub fn schema_of<'k>(&self, key: &'k str) -> &'k str {
+        catalog::split_key(key, &self.schemas).0
+    }
+
+    /// The OID of the schema of a relation key.
+    pub fn schema_oid(&self, key: &str) -> u32 {
+        let schema = self.schema_of(key);
+        self.schemas.iter().find(|s| s.name == schema).map_or(PUBLIC_OID, SchemaDef::oid)
+    }
+
+    /// The bare name of a relation key.
+    pub fn bare<'k>(&self, key: &'k str) -> &'k str {
+        catalog::split_key(key, &self.schemas).1
+    }
+
+    /// A constraint's name as shown: names derived from a relation key (`s.t_check`) lose
+    /// the schema part, which the constraint's own schema column shows.
+    pub fn constraint_name<'k>(&self, table_key: &str, name: &'k str) -> &'k str {
+        let schema = self.schema_of(table_key);
+        if schema == "public" {
+            return name;
+        }
+        name.strip_prefix(schema).and_then(|rest| rest.strip_prefix('.')).unwrap_or(name)
+    }
+}
+
 /// The OID of index `index_no` of a table (0 = the primary key, n = UNIQUE constraint n).
 pub fn index_oid(table: &TableDef, index_no: u16) -> u32 {
     1_000_000_000u32.wrapping_add(table.id.wrapping_mul(64)).wrapping_add(u32::from(index_no))
+}
+
+/// The OID of foreign key number `i` of a table (in its `foreign_keys` order).
+pub fn foreign_key_oid(table: &TableDef, i: usize) -> u32 {
+    index_oid(table, 48u16.saturating_add(u16::try_from(i).unwrap_or(15).min(15)))
+}
+
+/// A foreign key's definition as `pg_get_constraintdef` shows it.
+pub fn foreign_key_definition(
+    table: &TableDef,
+    fk: &catalog::ForeignKeyDef,
+    referenced: Option<&TableDef>,
+) -> String {
+    let names = |t: &TableDef, columns: &[usize]| {
+        columns
+            .iter()
+            .filter_map(|&c| t.columns.get(c))
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let referenced_columns =
+        referenced.map(|r| names(r, &fk.referenced_columns)).unwrap_or_default();
+    let mut text = format!(
+        "FOREIGN KEY ({}) REFERENCES {}({referenced_columns})",
+        names(table, &fk.columns),
+        fk.referenced_table
+    );
+    if fk.on_update != catalog::ReferentialAction::NoAction {
+        text.push_str(&format!(" ON UPDATE {}", fk.on_update.sql()));
+    }
+    if fk.on_delete != catalog::ReferentialAction::NoAction {
+        text.push_str(&format!(" ON DELETE {}", fk.on_delete.sql()));
+    }
+    text
 }
 
 /// The system relation `schema.name` (`schema` is `None` when unqualified; unqualified names
@@ -49,7 +131,7 @@ pub fn lookup(
     schema: Option<&str>,
     name: &str,
 ) -> Result<Option<SystemRelation>, SqlError> {
-    let builder: Option<fn(&[TableDef]) -> SystemRelation> = match (schema, name) {
+    let builder: Option<fn(&Snapshot) -> SystemRelation> = match (schema, name) {
         (None | Some("pg_catalog"), name) => relations::pg_catalog(name),
         (Some("information_schema"), name) => relations::information_schema(name),
         _ => None,
@@ -60,6 +142,5 @@ pub fn lookup(
         }
         return Ok(None);
     };
-    let tables = catalog::list_tables(txn)?;
-    Ok(Some(build(&tables)))
+    Ok(Some(build(&Snapshot::read(txn)?)))
 }

@@ -2,12 +2,12 @@
 
 use super::{
     DATABASE_OID, INFORMATION_SCHEMA_OID, PG_CATALOG_OID, PUBLIC_OID, ROLE_NAME, ROLE_OID,
-    SystemRelation, index_oid,
+    Snapshot, SystemRelation, index_oid,
 };
 use crate::sql::catalog::{Generated, TableDef};
 use crate::sql::types::{DataType, Value};
 
-type Builder = fn(&[TableDef]) -> SystemRelation;
+type Builder = fn(&Snapshot) -> SystemRelation;
 
 /// Builders of the `pg_catalog` relations we provide.
 pub fn pg_catalog(name: &str) -> Option<Builder> {
@@ -23,6 +23,8 @@ pub fn pg_catalog(name: &str) -> Option<Builder> {
         "pg_constraint" => pg_constraint,
         "pg_attrdef" => pg_attrdef,
         "pg_tables" => pg_tables,
+        "pg_views" => pg_views,
+        "pg_sequences" => pg_sequences,
         "pg_description" => |_| {
             rows_of(
                 &[
@@ -81,9 +83,25 @@ pub fn pg_catalog(name: &str) -> Option<Builder> {
                 Vec::new(),
             )
         },
+        // Foreign keys are not implemented with triggers here: no rows.
         "pg_trigger" => |_| {
             rows_of(
-                &[("oid", DataType::Oid), ("tgrelid", DataType::Oid), ("tgname", DataType::Name)],
+                &[
+                    ("oid", DataType::Oid),
+                    ("tgrelid", DataType::Oid),
+                    ("tgparentid", DataType::Oid),
+                    ("tgname", DataType::Name),
+                    ("tgfoid", DataType::Oid),
+                    ("tgtype", DataType::Int2),
+                    ("tgenabled", DataType::Text),
+                    ("tgisinternal", DataType::Bool),
+                    ("tgconstrrelid", DataType::Oid),
+                    ("tgconstrindid", DataType::Oid),
+                    ("tgconstraint", DataType::Oid),
+                    ("tgdeferrable", DataType::Bool),
+                    ("tginitdeferred", DataType::Bool),
+                    ("tgnargs", DataType::Int2),
+                ],
                 Vec::new(),
             )
         },
@@ -96,10 +114,13 @@ pub fn pg_catalog(name: &str) -> Option<Builder> {
 pub fn information_schema(name: &str) -> Option<Builder> {
     Some(match name {
         "tables" => is_tables,
+        "views" => is_views,
+        "sequences" => is_sequences,
         "columns" => is_columns,
         "schemata" => is_schemata,
         "table_constraints" => is_table_constraints,
         "key_column_usage" => is_key_column_usage,
+        "referential_constraints" => is_referential_constraints,
         _ => return None,
     })
 }
@@ -139,7 +160,7 @@ fn boolean(v: bool) -> Value {
     Value::Bool(v)
 }
 
-fn pg_namespace(_: &[TableDef]) -> SystemRelation {
+fn pg_namespace(snapshot: &Snapshot) -> SystemRelation {
     rows_of(
         &[
             ("oid", DataType::Oid),
@@ -156,7 +177,15 @@ fn pg_namespace(_: &[TableDef]) -> SystemRelation {
                 oid(ROLE_OID),
                 Value::Null,
             ],
-        ],
+        ]
+        .into_iter()
+        .chain(
+            snapshot
+                .schemas
+                .iter()
+                .map(|s| vec![oid(s.oid()), name(&s.name), oid(ROLE_OID), Value::Null]),
+        )
+        .collect(),
     )
 }
 
@@ -187,7 +216,8 @@ fn index_relations(table: &TableDef) -> Vec<(u16, String, Vec<usize>, bool, bool
     out
 }
 
-fn pg_class(tables: &[TableDef]) -> SystemRelation {
+fn pg_class(snapshot: &Snapshot) -> SystemRelation {
+    let tables = &snapshot.tables[..];
     let columns = [
         ("oid", DataType::Oid),
         ("relname", DataType::Name),
@@ -221,7 +251,7 @@ fn pg_class(tables: &[TableDef]) -> SystemRelation {
     ];
     let mut rows = Vec::new();
     let row = |oid_value: u32,
-               relname: &str,
+               key: &str,
                kind: &str,
                natts: usize,
                checks: usize,
@@ -229,8 +259,8 @@ fn pg_class(tables: &[TableDef]) -> SystemRelation {
                am: u32| {
         vec![
             oid(oid_value),
-            name(relname),
-            oid(PUBLIC_OID),
+            name(snapshot.bare(key)),
+            oid(snapshot.schema_oid(key)),
             oid(0),
             oid(0),
             oid(ROLE_OID),
@@ -259,8 +289,15 @@ fn pg_class(tables: &[TableDef]) -> SystemRelation {
             Value::Null,
         ]
     };
+    // psql looks for foreign keys only on tables with triggers (PostgreSQL implements
+    // foreign keys with them).
+    let has_triggers = |table: &TableDef| {
+        !table.foreign_keys.is_empty()
+            || tables.iter().any(|t| t.foreign_keys.iter().any(|f| f.referenced_id == table.id))
+    };
     for table in tables {
         let table_indexes = index_relations(table);
+        let start = rows.len();
         rows.push(row(
             table.oid(),
             &table.name,
@@ -270,6 +307,11 @@ fn pg_class(tables: &[TableDef]) -> SystemRelation {
             !table_indexes.is_empty(),
             2,
         ));
+        if has_triggers(table)
+            && let Some(flag) = rows.get_mut(start).and_then(|r| r.get_mut(19))
+        {
+            *flag = boolean(true);
+        }
         for (index_no, index_name, index_columns, _, _) in table_indexes {
             rows.push(row(
                 index_oid(table, index_no),
@@ -282,7 +324,45 @@ fn pg_class(tables: &[TableDef]) -> SystemRelation {
             ));
         }
     }
+    for view in &snapshot.views {
+        rows.push(row(view.oid(), &view.name, "v", view.columns.len(), 0, false, 0));
+    }
+    for sequence in &snapshot.sequences {
+        rows.push(row(sequence.oid(), &sequence.name, "S", 3, 0, false, 0));
+    }
     rows_of(&columns, rows)
+}
+
+/// The columns `SELECT * FROM sequence` has.
+pub fn sequence_columns() -> [(&'static str, DataType); 3] {
+    [("last_value", DataType::Int8), ("log_cnt", DataType::Int8), ("is_called", DataType::Bool)]
+}
+
+/// A plain pg_attribute row (no default, no identity).
+fn attribute_row(
+    relation: u32,
+    column: &str,
+    ty: &DataType,
+    number: usize,
+    not_null: bool,
+) -> Vec<Value> {
+    let mut row = vec![
+        oid(relation),
+        name(column),
+        oid(ty.oid()),
+        small(i64::from(ty.typlen())),
+        small(i64::try_from(number).unwrap_or(0)),
+        int(i64::from(ty.typmod())),
+        small(0),
+        boolean(not_null),
+        boolean(false),
+        text(""),
+        text(""),
+        boolean(false),
+        oid(if ty.is_string() { 100 } else { 0 }),
+    ];
+    extend_attribute(Some(&mut row), ty);
+    row
 }
 
 /// The pg_attribute columns after `attcollation`: storage, statistics and option columns.
@@ -301,7 +381,8 @@ fn extend_attribute(row: Option<&mut Vec<Value>>, ty: &DataType) {
     ]);
 }
 
-fn pg_attribute(tables: &[TableDef]) -> SystemRelation {
+fn pg_attribute(snapshot: &Snapshot) -> SystemRelation {
+    let tables = &snapshot.tables[..];
     let columns = [
         ("attrelid", DataType::Oid),
         ("attname", DataType::Name),
@@ -373,10 +454,20 @@ fn pg_attribute(tables: &[TableDef]) -> SystemRelation {
             }
         }
     }
+    for view in &snapshot.views {
+        for (i, (column, ty)) in view.columns.iter().enumerate() {
+            rows.push(attribute_row(view.oid(), column, ty, i + 1, false));
+        }
+    }
+    for sequence in &snapshot.sequences {
+        for (i, (column, ty)) in sequence_columns().iter().enumerate() {
+            rows.push(attribute_row(sequence.oid(), column, ty, i + 1, true));
+        }
+    }
     rows_of(&columns, rows)
 }
 
-fn pg_type(_: &[TableDef]) -> SystemRelation {
+fn pg_type(_: &Snapshot) -> SystemRelation {
     let columns = [
         ("oid", DataType::Oid),
         ("typname", DataType::Name),
@@ -471,7 +562,7 @@ fn pg_type(_: &[TableDef]) -> SystemRelation {
     rows_of(&columns, rows)
 }
 
-fn pg_database(_: &[TableDef]) -> SystemRelation {
+fn pg_database(_: &Snapshot) -> SystemRelation {
     rows_of(
         &[
             ("oid", DataType::Oid),
@@ -504,7 +595,7 @@ fn pg_database(_: &[TableDef]) -> SystemRelation {
     )
 }
 
-fn pg_roles(_: &[TableDef]) -> SystemRelation {
+fn pg_roles(_: &Snapshot) -> SystemRelation {
     rows_of(
         &[
             ("oid", DataType::Oid),
@@ -541,14 +632,15 @@ fn pg_roles(_: &[TableDef]) -> SystemRelation {
     )
 }
 
-fn pg_am(_: &[TableDef]) -> SystemRelation {
+fn pg_am(_: &Snapshot) -> SystemRelation {
     rows_of(
         &[("oid", DataType::Oid), ("amname", DataType::Name), ("amtype", DataType::Text)],
         vec![vec![oid(2), name("heap"), text("t")], vec![oid(403), name("btree"), text("i")]],
     )
 }
 
-fn pg_index(tables: &[TableDef]) -> SystemRelation {
+fn pg_index(snapshot: &Snapshot) -> SystemRelation {
+    let tables = &snapshot.tables[..];
     let columns = [
         ("indexrelid", DataType::Oid),
         ("indrelid", DataType::Oid),
@@ -599,7 +691,8 @@ fn pg_index(tables: &[TableDef]) -> SystemRelation {
     rows_of(&columns, rows)
 }
 
-fn pg_constraint(tables: &[TableDef]) -> SystemRelation {
+fn pg_constraint(snapshot: &Snapshot) -> SystemRelation {
+    let tables = &snapshot.tables[..];
     let columns = [
         ("oid", DataType::Oid),
         ("conname", DataType::Name),
@@ -613,15 +706,26 @@ fn pg_constraint(tables: &[TableDef]) -> SystemRelation {
         ("confrelid", DataType::Oid),
         ("conkey", DataType::Array(Box::new(DataType::Int2))),
         ("consrc", DataType::Text),
+        ("confkey", DataType::Array(Box::new(DataType::Int2))),
+        ("confupdtype", DataType::Text),
+        ("confdeltype", DataType::Text),
+        ("confmatchtype", DataType::Text),
+        ("conparentid", DataType::Oid),
+        ("conislocal", DataType::Bool),
     ];
+    let key_text = |columns: &[usize]| {
+        let key: Vec<String> = columns.iter().map(|c| (c + 1).to_string()).collect();
+        text(&format!("{{{}}}", key.join(",")))
+    };
+    let no_fk = || vec![Value::Null, text(" "), text(" "), text(" "), oid(0), boolean(true)];
     let mut rows = Vec::new();
     for table in tables {
         for (index_no, constraint_name, index_columns, primary) in indexes(table) {
             let key: Vec<String> = index_columns.iter().map(|c| (c + 1).to_string()).collect();
             rows.push(vec![
                 oid(index_oid(table, index_no)),
-                name(&constraint_name),
-                oid(PUBLIC_OID),
+                name(snapshot.constraint_name(&table.name, &constraint_name)),
+                oid(snapshot.schema_oid(&table.name)),
                 text(if primary { "p" } else { "u" }),
                 boolean(false),
                 boolean(false),
@@ -632,12 +736,15 @@ fn pg_constraint(tables: &[TableDef]) -> SystemRelation {
                 text(&format!("{{{}}}", key.join(","))),
                 Value::Null,
             ]);
+            if let Some(row) = rows.last_mut() {
+                row.extend(no_fk());
+            }
         }
         for (i, check) in table.checks.iter().enumerate() {
             rows.push(vec![
                 oid(index_oid(table, 32u16.saturating_add(u16::try_from(i).unwrap_or(0)))),
-                name(&check.name),
-                oid(PUBLIC_OID),
+                name(snapshot.constraint_name(&table.name, &check.name)),
+                oid(snapshot.schema_oid(&table.name)),
                 text("c"),
                 boolean(false),
                 boolean(false),
@@ -648,12 +755,45 @@ fn pg_constraint(tables: &[TableDef]) -> SystemRelation {
                 Value::Null,
                 text(&check.expr),
             ]);
+            if let Some(row) = rows.last_mut() {
+                row.extend(no_fk());
+            }
+        }
+        for (i, fk) in table.foreign_keys.iter().enumerate() {
+            let referenced = tables.iter().find(|t| t.id == fk.referenced_id);
+            let index = referenced
+                .and_then(|r| {
+                    crate::sql::binder::unique_key_of(r, &fk.referenced_columns)
+                        .map(|no| index_oid(r, no))
+                })
+                .unwrap_or(0);
+            rows.push(vec![
+                oid(super::foreign_key_oid(table, i)),
+                name(snapshot.constraint_name(&table.name, &fk.name)),
+                oid(snapshot.schema_oid(&table.name)),
+                text("f"),
+                boolean(false),
+                boolean(false),
+                boolean(true),
+                oid(table.oid()),
+                oid(index),
+                oid(referenced.map_or(0, TableDef::oid)),
+                key_text(&fk.columns),
+                Value::Null,
+                key_text(&fk.referenced_columns),
+                text(fk.on_update.code()),
+                text(fk.on_delete.code()),
+                text("s"),
+                oid(0),
+                boolean(true),
+            ]);
         }
     }
     rows_of(&columns, rows)
 }
 
-fn pg_attrdef(tables: &[TableDef]) -> SystemRelation {
+fn pg_attrdef(snapshot: &Snapshot) -> SystemRelation {
+    let tables = &snapshot.tables[..];
     let mut rows = Vec::new();
     for table in tables {
         for (i, column) in table.columns.iter().enumerate() {
@@ -678,13 +818,14 @@ fn pg_attrdef(tables: &[TableDef]) -> SystemRelation {
     )
 }
 
-fn pg_tables(tables: &[TableDef]) -> SystemRelation {
+fn pg_tables(snapshot: &Snapshot) -> SystemRelation {
+    let tables = &snapshot.tables[..];
     let rows = tables
         .iter()
         .map(|t| {
             vec![
-                name("public"),
-                name(&t.name),
+                name(snapshot.schema_of(&t.name)),
+                name(snapshot.bare(&t.name)),
                 name(ROLE_NAME),
                 Value::Null,
                 boolean(!indexes(t).is_empty()),
@@ -709,7 +850,7 @@ fn pg_tables(tables: &[TableDef]) -> SystemRelation {
     )
 }
 
-fn pg_settings(_: &[TableDef]) -> SystemRelation {
+fn pg_settings(_: &Snapshot) -> SystemRelation {
     let rows = crate::sql::settings::Settings::new(ROLE_NAME)
         .all()
         .into_iter()
@@ -721,16 +862,20 @@ fn pg_settings(_: &[TableDef]) -> SystemRelation {
     )
 }
 
-fn is_tables(tables: &[TableDef]) -> SystemRelation {
-    let rows = tables
+fn is_tables(snapshot: &Snapshot) -> SystemRelation {
+    let relations = snapshot
+        .tables
         .iter()
-        .map(|t| {
+        .map(|t| (&t.name, "BASE TABLE", "YES"))
+        .chain(snapshot.views.iter().map(|v| (&v.name, "VIEW", "NO")));
+    let rows = relations
+        .map(|(relation, kind, insertable)| {
             vec![
                 name("quorumdb"),
-                name("public"),
-                name(&t.name),
-                text("BASE TABLE"),
-                text("YES"),
+                name(snapshot.schema_of(relation)),
+                name(snapshot.bare(relation)),
+                text(kind),
+                text(insertable),
                 text("NO"),
             ]
         })
@@ -748,9 +893,30 @@ fn is_tables(tables: &[TableDef]) -> SystemRelation {
     )
 }
 
-fn is_columns(tables: &[TableDef]) -> SystemRelation {
+fn is_columns(snapshot: &Snapshot) -> SystemRelation {
+    let tables = &snapshot.tables[..];
     let mut rows = Vec::new();
-    for table in tables {
+    let view_tables: Vec<TableDef> = snapshot
+        .views
+        .iter()
+        .map(|v| TableDef {
+            id: v.id,
+            name: v.name.clone(),
+            columns: v
+                .columns
+                .iter()
+                .map(|(column, ty)| crate::sql::catalog::ColumnDef {
+                    name: column.clone(),
+                    ty: ty.clone(),
+                    not_null: false,
+                    default: None,
+                    identity: None,
+                })
+                .collect(),
+            ..TableDef::default()
+        })
+        .collect();
+    for table in tables.iter().chain(&view_tables) {
         for (i, column) in table.columns.iter().enumerate() {
             let (max_length, precision, scale) = match &column.ty {
                 DataType::Varchar(n) | DataType::Char(n) => (n.map(i64::from), None, None),
@@ -765,8 +931,8 @@ fn is_columns(tables: &[TableDef]) -> SystemRelation {
             let opt = |v: Option<i64>| v.map_or(Value::Null, int);
             rows.push(vec![
                 name("quorumdb"),
-                name("public"),
-                name(&table.name),
+                name(snapshot.schema_of(&table.name)),
+                name(snapshot.bare(&table.name)),
                 name(&column.name),
                 int(i64::try_from(i + 1).unwrap_or(0)),
                 column.default.as_deref().map_or(Value::Null, text),
@@ -816,9 +982,10 @@ fn udt_name(ty: &DataType) -> String {
     }
 }
 
-fn is_schemata(_: &[TableDef]) -> SystemRelation {
+fn is_schemata(snapshot: &Snapshot) -> SystemRelation {
     let rows = ["pg_catalog", "public", "information_schema"]
-        .iter()
+        .into_iter()
+        .chain(snapshot.schemas.iter().map(|s| s.name.as_str()))
         .map(|s| vec![name("quorumdb"), name(s), name(ROLE_NAME)])
         .collect();
     rows_of(
@@ -831,17 +998,18 @@ fn is_schemata(_: &[TableDef]) -> SystemRelation {
     )
 }
 
-fn is_table_constraints(tables: &[TableDef]) -> SystemRelation {
+fn is_table_constraints(snapshot: &Snapshot) -> SystemRelation {
+    let tables = &snapshot.tables[..];
     let mut rows = Vec::new();
     for table in tables {
         for (_, constraint_name, _, primary) in indexes(table) {
             rows.push(vec![
                 name("quorumdb"),
-                name("public"),
-                name(&constraint_name),
+                name(snapshot.schema_of(&table.name)),
+                name(snapshot.constraint_name(&table.name, &constraint_name)),
                 name("quorumdb"),
-                name("public"),
-                name(&table.name),
+                name(snapshot.schema_of(&table.name)),
+                name(snapshot.bare(&table.name)),
                 text(if primary { "PRIMARY KEY" } else { "UNIQUE" }),
                 text("NO"),
                 text("NO"),
@@ -850,12 +1018,25 @@ fn is_table_constraints(tables: &[TableDef]) -> SystemRelation {
         for check in &table.checks {
             rows.push(vec![
                 name("quorumdb"),
-                name("public"),
-                name(&check.name),
+                name(snapshot.schema_of(&table.name)),
+                name(snapshot.constraint_name(&table.name, &check.name)),
                 name("quorumdb"),
-                name("public"),
-                name(&table.name),
+                name(snapshot.schema_of(&table.name)),
+                name(snapshot.bare(&table.name)),
                 text("CHECK"),
+                text("NO"),
+                text("NO"),
+            ]);
+        }
+        for fk in &table.foreign_keys {
+            rows.push(vec![
+                name("quorumdb"),
+                name(snapshot.schema_of(&table.name)),
+                name(snapshot.constraint_name(&table.name, &fk.name)),
+                name("quorumdb"),
+                name(snapshot.schema_of(&table.name)),
+                name(snapshot.bare(&table.name)),
+                text("FOREIGN KEY"),
                 text("NO"),
                 text("NO"),
             ]);
@@ -877,7 +1058,8 @@ fn is_table_constraints(tables: &[TableDef]) -> SystemRelation {
     )
 }
 
-fn is_key_column_usage(tables: &[TableDef]) -> SystemRelation {
+fn is_key_column_usage(snapshot: &Snapshot) -> SystemRelation {
+    let tables = &snapshot.tables[..];
     let mut rows = Vec::new();
     for table in tables {
         for (_, constraint_name, index_columns, _) in indexes(table) {
@@ -885,11 +1067,11 @@ fn is_key_column_usage(tables: &[TableDef]) -> SystemRelation {
                 if let Some(column) = table.columns.get(c) {
                     rows.push(vec![
                         name("quorumdb"),
-                        name("public"),
-                        name(&constraint_name),
+                        name(snapshot.schema_of(&table.name)),
+                        name(snapshot.constraint_name(&table.name, &constraint_name)),
                         name("quorumdb"),
-                        name("public"),
-                        name(&table.name),
+                        name(snapshot.schema_of(&table.name)),
+                        name(snapshot.bare(&table.name)),
                         name(&column.name),
                         int(i64::try_from(position + 1).unwrap_or(0)),
                     ]);
@@ -907,6 +1089,205 @@ fn is_key_column_usage(tables: &[TableDef]) -> SystemRelation {
             ("table_name", DataType::Name),
             ("column_name", DataType::Name),
             ("ordinal_position", DataType::Int4),
+        ],
+        rows,
+    )
+}
+
+fn pg_views(snapshot: &Snapshot) -> SystemRelation {
+    let rows = snapshot
+        .views
+        .iter()
+        .map(|v| {
+            vec![
+                name(snapshot.schema_of(&v.name)),
+                name(snapshot.bare(&v.name)),
+                name(ROLE_NAME),
+                text(&super::describe::view_definition(v)),
+            ]
+        })
+        .collect();
+    rows_of(
+        &[
+            ("schemaname", DataType::Name),
+            ("viewname", DataType::Name),
+            ("viewowner", DataType::Name),
+            ("definition", DataType::Text),
+        ],
+        rows,
+    )
+}
+
+fn is_views(snapshot: &Snapshot) -> SystemRelation {
+    let rows = snapshot
+        .views
+        .iter()
+        .map(|v| {
+            vec![
+                name("quorumdb"),
+                name(snapshot.schema_of(&v.name)),
+                name(snapshot.bare(&v.name)),
+                text(&super::describe::view_definition(v)),
+                text("NONE"),
+                text("NO"),
+                text("NO"),
+                text("NO"),
+                text("NO"),
+                text("NO"),
+            ]
+        })
+        .collect();
+    rows_of(
+        &[
+            ("table_catalog", DataType::Name),
+            ("table_schema", DataType::Name),
+            ("table_name", DataType::Name),
+            ("view_definition", DataType::Text),
+            ("check_option", DataType::Text),
+            ("is_updatable", DataType::Text),
+            ("is_insertable_into", DataType::Text),
+            ("is_trigger_updatable", DataType::Text),
+            ("is_trigger_deletable", DataType::Text),
+            ("is_trigger_insertable_into", DataType::Text),
+        ],
+        rows,
+    )
+}
+
+/// The SQL name of a sequence's type (`bigint`).
+fn sequence_type_name(ty: &DataType) -> &'static str {
+    match ty {
+        DataType::Int2 => "smallint",
+        DataType::Int4 => "integer",
+        _ => "bigint",
+    }
+}
+
+/// pg_sequences. Sequence state lives outside the catalog: the binder turns the last
+/// column (the sequence's OID here) into `pg_sequence_last_value(oid)`.
+fn pg_sequences(snapshot: &Snapshot) -> SystemRelation {
+    let rows = snapshot
+        .sequences
+        .iter()
+        .map(|q| {
+            vec![
+                name(snapshot.schema_of(&q.name)),
+                name(snapshot.bare(&q.name)),
+                name(ROLE_NAME),
+                text(sequence_type_name(&q.data_type)),
+                Value::Int8(q.start),
+                Value::Int8(q.min_value),
+                Value::Int8(q.max_value),
+                Value::Int8(q.increment),
+                boolean(q.cycle),
+                Value::Int8(q.cache),
+                // Replaced by pg_sequence_last_value(oid) when the statement runs.
+                oid(q.oid()),
+            ]
+        })
+        .collect();
+    rows_of(
+        &[
+            ("schemaname", DataType::Name),
+            ("sequencename", DataType::Name),
+            ("sequenceowner", DataType::Name),
+            ("data_type", DataType::Text),
+            ("start_value", DataType::Int8),
+            ("min_value", DataType::Int8),
+            ("max_value", DataType::Int8),
+            ("increment_by", DataType::Int8),
+            ("cycle", DataType::Bool),
+            ("cache_size", DataType::Int8),
+            ("last_value", DataType::Int8),
+        ],
+        rows,
+    )
+}
+
+fn is_sequences(snapshot: &Snapshot) -> SystemRelation {
+    let rows = snapshot
+        .sequences
+        .iter()
+        .map(|q| {
+            let precision = match q.data_type {
+                DataType::Int2 => 16,
+                DataType::Int4 => 32,
+                _ => 64,
+            };
+            vec![
+                name("quorumdb"),
+                name(snapshot.schema_of(&q.name)),
+                name(snapshot.bare(&q.name)),
+                text(sequence_type_name(&q.data_type)),
+                int(precision),
+                int(2),
+                int(0),
+                text(&q.start.to_string()),
+                text(&q.min_value.to_string()),
+                text(&q.max_value.to_string()),
+                text(&q.increment.to_string()),
+                text(if q.cycle { "YES" } else { "NO" }),
+            ]
+        })
+        .collect();
+    rows_of(
+        &[
+            ("sequence_catalog", DataType::Name),
+            ("sequence_schema", DataType::Name),
+            ("sequence_name", DataType::Name),
+            ("data_type", DataType::Text),
+            ("numeric_precision", DataType::Int4),
+            ("numeric_precision_radix", DataType::Int4),
+            ("numeric_scale", DataType::Int4),
+            ("start_value", DataType::Text),
+            ("minimum_value", DataType::Text),
+            ("maximum_value", DataType::Text),
+            ("increment", DataType::Text),
+            ("cycle_option", DataType::Text),
+        ],
+        rows,
+    )
+}
+
+fn is_referential_constraints(snapshot: &Snapshot) -> SystemRelation {
+    let mut rows = Vec::new();
+    for table in &snapshot.tables {
+        for fk in &table.foreign_keys {
+            let unique_name =
+                snapshot.tables.iter().find(|t| t.id == fk.referenced_id).and_then(|r| {
+                    let no = crate::sql::binder::unique_key_of(r, &fk.referenced_columns)?;
+                    indexes(r)
+                        .into_iter()
+                        .find(|(n, ..)| *n == no)
+                        .map(|(_, name, ..)| name)
+                        .or_else(|| {
+                            r.indexes.iter().find(|i| i.index_no == no).map(|i| i.name.clone())
+                        })
+                });
+            rows.push(vec![
+                name("quorumdb"),
+                name(snapshot.schema_of(&table.name)),
+                name(snapshot.constraint_name(&table.name, &fk.name)),
+                name("quorumdb"),
+                unique_name.as_deref().map_or(Value::Null, |n| name(snapshot.schema_of(n))),
+                unique_name.as_deref().map_or(Value::Null, |n| name(snapshot.bare(n))),
+                text("NONE"),
+                text(fk.on_update.sql()),
+                text(fk.on_delete.sql()),
+            ]);
+        }
+    }
+    rows_of(
+        &[
+            ("constraint_catalog", DataType::Name),
+            ("constraint_schema", DataType::Name),
+            ("constraint_name", DataType::Name),
+            ("unique_constraint_catalog", DataType::Name),
+            ("unique_constraint_schema", DataType::Name),
+            ("unique_constraint_name", DataType::Name),
+            ("match_option", DataType::Text),
+            ("update_rule", DataType::Text),
+            ("delete_rule", DataType::Text),
         ],
         rows,
     )
