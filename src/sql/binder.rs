@@ -7,11 +7,13 @@
 
 mod array;
 mod ddl;
+mod explain;
 mod expr;
 mod foreign_key;
 mod join_order;
 mod lookup_join;
 mod names;
+mod order;
 mod query;
 mod sequence;
 mod statement;

@@ -4,6 +4,10 @@
 //! → projection → DISTINCT [ON] / ORDER BY → OFFSET / LIMIT. Writes go into the
 //! transaction's buffer with every constraint checked first.
 //!
+//! Operators that hold rows account them against the statement's `work_mem` budget
+//! (`exec::memory`, 53200 beyond it); under EXPLAIN ANALYZE each operator's output is counted
+//! into the plan's counters (`exec::instrument`).
+//!
 //! Depends on: `sql::plan`, `sql::expr`, `sql::catalog`, `sql::types`, `txn`, `encoding`;
 //! `sql::binder` for what foreign-key actions need on their own (access paths, the DEFAULT
 //! and CHECK rules of the tables they change).
@@ -27,12 +31,18 @@ mod aggregate;
 mod cte;
 mod ddl;
 mod foreign_keys;
+mod instrument;
 mod join;
 mod lookup_join;
+mod memory;
 mod window;
 
 pub use ddl::{build_index, drop_index_entries, run_alter};
 use foreign_keys::ForeignKeys;
+pub use instrument::{Instrument, NodeStats, SelectStats, StatsSnapshot};
+pub use memory::{MemoryBudget, Reservation};
+
+use instrument::{clock, instrument};
 
 type Row = Vec<Value>;
 
@@ -113,7 +123,8 @@ fn read_rows(
     env: &Env,
 ) -> Result<KeyedRows, SqlError> {
     match access {
-        Access::Full => Ok(Box::new(scan_table(txn, table)?)),
+        Access::Full | Access::Ordered(None) => Ok(Box::new(scan_table(txn, table)?)),
+        Access::Ordered(Some(index_no)) => ordered_index_scan(txn, table, *index_no),
         Access::Point(values) => {
             let mut key_row = vec![Value::Null; table.columns.len()];
             for (expr, &column) in values.iter().zip(&table.primary_key) {
@@ -160,17 +171,56 @@ fn read_rows(
                 .scan(Bound::Included(Bytes::from(prefix)), end)?
                 .map(|entry| entry.map(|(_, value)| value))
                 .collect::<Result<_, _>>()?;
-            let types = table.column_types();
-            let mut rows = Vec::with_capacity(row_keys.len());
-            for key in row_keys {
-                env.check_cancel()?;
-                if let Some(bytes) = txn.get(&key)? {
-                    rows.push(Ok((key, decode_row(&bytes, &types)?)));
-                }
-            }
-            Ok(Box::new(rows.into_iter()))
+            fetch_rows(txn, table, row_keys, env)
         }
     }
+}
+
+/// Every row in the order of index `index_no`, read lazily: each index entry is followed
+/// to its row (through a read view of the transaction) only when the reader wants it.
+fn ordered_index_scan(
+    txn: &mut Transaction,
+    table: &TableDef,
+    index_no: u16,
+) -> Result<KeyedRows, SqlError> {
+    let prefix = table.unique_prefix(index_no);
+    let end =
+        catalog::prefix_end(&prefix).map_or(Bound::Unbounded, |e| Bound::Excluded(Bytes::from(e)));
+    let entries = txn.scan_owned(Bound::Included(Bytes::from(prefix)), end)?;
+    let mut view = txn.read_view();
+    let types = table.column_types();
+    Ok(Box::new(entries.filter_map(move |entry| {
+        let fetch = || -> Result<Option<(Bytes, Row)>, SqlError> {
+            let (_, row_key) = entry?;
+            match view.get(&row_key)? {
+                Some(bytes) => Ok(Some((row_key, decode_row(&bytes, &types)?))),
+                None => Ok(None),
+            }
+        };
+        fetch().transpose()
+    })))
+}
+
+/// The rows stored under `row_keys` (those that exist), held in memory.
+fn fetch_rows(
+    txn: &mut Transaction,
+    table: &TableDef,
+    row_keys: Vec<Bytes>,
+    env: &Env,
+) -> Result<KeyedRows, SqlError> {
+    let types = table.column_types();
+    let mut held = Reservation::new(&env.memory, "an index scan");
+    held.grow(row_keys.iter().map(|k| k.len() + 32).sum())?;
+    let mut rows = Vec::with_capacity(row_keys.len());
+    for key in row_keys {
+        env.check_cancel()?;
+        if let Some(bytes) = txn.get(&key)? {
+            let row = decode_row(&bytes, &types)?;
+            held.grow_row(&row)?;
+            rows.push(Ok((key, row)));
+        }
+    }
+    Ok(Box::new(Held { rows: rows.into_iter(), _held: held }))
 }
 
 /// The rows of a range access (see [`Access::Range`]).
@@ -230,14 +280,7 @@ fn read_range(
         .scan(start, end)?
         .map(|entry| entry.map(|(_, value)| value))
         .collect::<Result<_, _>>()?;
-    let mut rows = Vec::with_capacity(row_keys.len());
-    for key in row_keys {
-        env.check_cancel()?;
-        if let Some(bytes) = txn.get(&key)? {
-            rows.push(Ok((key, decode_row(&bytes, &types)?)));
-        }
-    }
-    Ok(Box::new(rows.into_iter()))
+    fetch_rows(txn, table, row_keys, env)
 }
 
 /// A range bound converted to a key column's type.
@@ -284,16 +327,18 @@ fn read_any(
     env: &Env,
 ) -> Result<KeyedRows, SqlError> {
     let mut seen = std::collections::HashSet::new();
+    let mut held = Reservation::new(&env.memory, "an index scan");
     let mut rows = Vec::new();
     for access in accesses {
         for entry in read_rows(txn, table, access, env)? {
             let (key, row) = entry?;
             if seen.insert(key.clone()) {
+                held.grow(key.len() * 2 + 64 + memory::row_size(&row))?;
                 rows.push(Ok((key, row)));
             }
         }
     }
-    Ok(Box::new(rows.into_iter()))
+    Ok(Box::new(Held { rows: rows.into_iter(), _held: held }))
 }
 
 /// A lookup value cast to key column `column`'s type; None when it cannot match any row
@@ -331,6 +376,26 @@ fn key_value(
 /// A stream of rows.
 pub type Rows = Box<dyn Iterator<Item = Result<Row, SqlError>> + Send>;
 
+/// An iterator that holds a memory reservation for as long as it lives (the rows it yields
+/// were accounted against the statement's budget).
+struct Held<I> {
+    rows: I,
+    _held: Reservation,
+}
+
+impl<I: Iterator> Iterator for Held<I> {
+    type Item = I::Item;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.rows.next()
+    }
+}
+
+/// Rows kept in memory, accounted by `held` until the stream is dropped.
+fn held_rows(rows: Vec<Row>, held: Reservation) -> Rows {
+    Box::new(Held { rows: rows.into_iter().map(Ok), _held: held })
+}
+
 /// Runs a SELECT: a lazily evaluated stream of projected rows.
 pub fn select(
     txn: &mut Transaction,
@@ -350,22 +415,44 @@ pub fn select(
         limit,
         with_ties,
         offset,
+        stats,
         ..
     } = plan;
-    let rows = filtered(open_source(txn, source, &env)?, filter, &env);
+    // Every operator's time counts from the start of the query: each includes its input's
+    // (inclusive times, as PostgreSQL reports them).
+    let opened = clock(&env);
+    // The plan's counters, only under EXPLAIN ANALYZE.
+    let counting = env.instrument != Instrument::Off;
+    let slot = |pick: fn(&SelectStats) -> &Arc<NodeStats>| counting.then(|| pick(&stats).clone());
+    let source_slot = slot(SelectStats::source);
+    let source_rows = open_source_rows(txn, source, &env, source_slot.as_ref())?;
+    let rows = filtered(source_rows, filter, &env, source_slot.as_ref());
+    let rows = instrument(rows, source_slot.as_ref(), &env, opened);
     let rows = match grouping {
         Some(grouping) => {
-            let groups = aggregate::group(rows, &grouping, &env)?;
-            filtered(Box::new(groups.into_iter().map(Ok)), having, &env)
+            let (groups, mut held) = aggregate::group(rows, &grouping, &env)?;
+            let aggregate_slot = slot(SelectStats::aggregate);
+            held.report_to(aggregate_slot.as_ref());
+            let rows = filtered(held_rows(groups, held), having, &env, aggregate_slot.as_ref());
+            instrument(rows, aggregate_slot.as_ref(), &env, opened)
         }
         None => rows,
     };
     let rows: Rows = if windows.is_empty() {
         rows
     } else {
-        let rows = rows.collect::<Result<Vec<Row>, _>>()?;
-        Box::new(window::apply(rows, &windows, &env)?.into_iter().map(Ok))
+        let mut held = Reservation::new(&env.memory, "window functions");
+        let mut input = Vec::new();
+        for row in rows {
+            env.check_cancel()?;
+            let row = row?;
+            held.grow_row(&row)?;
+            input.push(row);
+        }
+        let output = window::apply(input, &windows, &env, &mut held)?;
+        instrument(held_rows(output, held), slot(SelectStats::window).as_ref(), &env, opened)
     };
+    let limited = limit.is_some() || offset.is_some();
     let offset = match offset {
         Some(e) => count_value(&e.eval(&[], &env)?, "OFFSET")?.unwrap_or(0),
         None => 0,
@@ -382,6 +469,19 @@ pub fn select(
             projection.iter().map(|e| e.eval(&row, &env)).collect()
         }))
     } else {
+        let what = if order_by.is_empty() { "DISTINCT" } else { "a sort" };
+        let mut held = Reservation::new(&env.memory, what);
+        held.report_to(slot(SelectStats::sort).as_ref());
+        // ORDER BY ... LIMIT keeps only the first OFFSET + LIMIT rows (a top-N sort).
+        let top_n = match limit {
+            Some(limit) if !distinct && distinct_on.is_empty() && !with_ties => {
+                usize::try_from(offset.saturating_add(limit)).ok()
+            }
+            _ => None,
+        };
+        let size = |entry: &(Row, Row, Row)| {
+            memory::row_size(&entry.0) + memory::row_size(&entry.1) + memory::row_size(&entry.2)
+        };
         // (sort keys, DISTINCT ON values, output row)
         let mut keyed: Vec<(Row, Row, Row)> = Vec::new();
         for row in rows {
@@ -391,8 +491,19 @@ pub fn select(
                 order_by.iter().map(|k| k.expr.eval(&row, &env)).collect::<Result<Row, _>>()?;
             let on = distinct_on.iter().map(|e| e.eval(&row, &env)).collect::<Result<Row, _>>()?;
             let out = projection.iter().map(|e| e.eval(&row, &env)).collect::<Result<Row, _>>()?;
-            keyed.push((keys, on, out));
+            let entry = (keys, on, out);
+            held.grow(size(&entry))?;
+            keyed.push(entry);
+            if let Some(n) = top_n
+                && keyed.len() >= n.saturating_mul(2).max(1024)
+            {
+                // Stable: among equal keys the earlier rows stay, as a full sort keeps them.
+                keyed.sort_by(|a, b| compare_keys(&a.0, &b.0, &order_by));
+                keyed.truncate(n);
+                held.set(keyed.iter().map(size).sum())?;
+            }
         }
+        let sorted = keyed.len() as u64;
         if distinct {
             keyed.sort_by(|a, b| compare_rows(&a.2, &b.2));
             keyed.dedup_by(|a, b| compare_rows(&a.2, &b.2) == Ordering::Equal);
@@ -424,19 +535,54 @@ pub fn select(
             }
             keyed.truncate(keep);
         }
-        Box::new(keyed.into_iter().map(|(_, _, row)| Ok(row)))
+        let output: Rows =
+            Box::new(Held { rows: keyed.into_iter().map(|(_, _, row)| Ok(row)), _held: held });
+        if distinct || !distinct_on.is_empty() {
+            // The sort hands every row to the de-duplication fused with it.
+            if let Some(sort) = slot(SelectStats::sort) {
+                sort.record(sorted, opened);
+            }
+            instrument(output, slot(SelectStats::unique).as_ref(), &env, opened)
+        } else {
+            instrument(output, slot(SelectStats::sort).as_ref(), &env, opened)
+        }
     };
     let limit = if with_ties { None } else { limit };
     let offset = usize::try_from(offset).unwrap_or(usize::MAX);
     let rows = projected.skip(offset);
-    Ok(match limit {
+    let rows: Rows = match limit {
         Some(limit) => Box::new(rows.take(usize::try_from(limit).unwrap_or(usize::MAX))),
         None => Box::new(rows),
+    };
+    Ok(if limited {
+        instrument(rows, slot(SelectStats::limit).as_ref(), &env, opened)
+    } else {
+        rows
     })
 }
 
-/// The rows of a FROM source.
-fn open_source(txn: &mut Transaction, source: Source, env: &Arc<Env>) -> Result<Rows, SqlError> {
+/// The rows of a FROM source, counted into `stats` (the slot of the plan node that reads
+/// it) under EXPLAIN ANALYZE.
+fn open_source(
+    txn: &mut Transaction,
+    source: Source,
+    env: &Arc<Env>,
+    stats: &Arc<NodeStats>,
+) -> Result<Rows, SqlError> {
+    let opened = clock(env);
+    let stats = (env.instrument != Instrument::Off).then_some(stats);
+    let rows = open_source_rows(txn, source, env, stats)?;
+    Ok(instrument(rows, stats, env, opened))
+}
+
+/// The rows of a FROM source (uncounted; a pushed-down filter counts the rows it removes
+/// into `stats`).
+fn open_source_rows(
+    txn: &mut Transaction,
+    source: Source,
+    env: &Arc<Env>,
+    stats: Option<&Arc<NodeStats>>,
+) -> Result<Rows, SqlError> {
     Ok(match source {
         Source::Single => Box::new(std::iter::once(Ok(Vec::new()))),
         Source::Values(rows) => {
@@ -461,26 +607,38 @@ fn open_source(txn: &mut Transaction, source: Source, env: &Arc<Env>) -> Result<
             Box::new(std::iter::once(Ok(row)))
         }
         Source::Filter { input, predicate } => {
-            filtered(open_source(txn, *input, env)?, Some(predicate), env)
+            filtered(open_source_rows(txn, *input, env, stats)?, Some(predicate), env, stats)
         }
         Source::Query(plan) => select(txn, *plan, env.clone())?,
-        Source::Join(plan) => join::join(txn, *plan, env)?,
-        Source::Lookup(plan) => lookup_join::lookup_join(txn, *plan, env)?,
+        Source::Join(plan) => join::join(txn, *plan, env, stats)?,
+        Source::Lookup(plan) => lookup_join::lookup_join(txn, *plan, env, stats)?,
         Source::SetOp(plan) => join::set_op(txn, *plan, env)?,
         Source::CommonTable(table) => cte::scan(txn, &table, env)?,
         Source::WorkingTable(table) => cte::scan_working(&table),
     })
 }
 
-/// The rows for which `filter` is true (all rows without one).
-fn filtered(rows: Rows, filter: Option<Expr>, env: &Arc<Env>) -> Rows {
+/// The rows for which `filter` is true (all rows without one). Under EXPLAIN ANALYZE the
+/// rows it removes are counted into `stats`.
+fn filtered(
+    rows: Rows,
+    filter: Option<Expr>,
+    env: &Arc<Env>,
+    stats: Option<&Arc<NodeStats>>,
+) -> Rows {
+    let stats = stats.filter(|_| env.instrument != Instrument::Off).cloned();
     match filter {
         Some(filter) => {
             let env = env.clone();
             Box::new(rows.filter_map(move |row| match row {
                 Ok(row) => match filter.eval(&row, &env).and_then(|v| truth(&v)) {
                     Ok(Some(true)) => Some(Ok(row)),
-                    Ok(_) => None,
+                    Ok(_) => {
+                        if let Some(stats) = &stats {
+                            stats.removed_one();
+                        }
+                        None
+                    }
                     Err(err) => Some(Err(err)),
                 },
                 Err(err) => Some(Err(err)),
@@ -804,15 +962,18 @@ pub fn insert(
         ..
     } = plan;
     // Evaluate VALUES rows here so the DEFAULT keyword can pick the column default.
-    let source_rows: Box<dyn Iterator<Item = Result<Row, SqlError>>> = match &source.source {
+    let source_rows: Rows = match &source.source {
         Source::Values(rows)
             if source.filter.is_none() && source.order_by.is_empty() && source.limit.is_none() =>
         {
+            let opened = clock(&env);
+            let stats = (env.instrument != Instrument::Off).then(|| source.stats.source().clone());
+            let outer_env = env.clone();
             let env = env.clone();
             let defaults = defaults.clone();
             let targets = target_columns.clone();
             let rows = rows.clone();
-            Box::new(rows.into_iter().map(move |row| {
+            let values: Rows = Box::new(rows.into_iter().map(move |row| {
                 row.iter()
                     .enumerate()
                     .map(|(i, e)| match e {
@@ -826,9 +987,20 @@ pub fn insert(
                         e => e.eval(&[], &env),
                     })
                     .collect()
-            }))
+            }));
+            instrument(values, stats.as_ref(), &outer_env, opened)
         }
-        _ => Box::new(select(txn, source, env.clone())?.collect::<Vec<_>>().into_iter()),
+        _ => {
+            // The rows are read in full before any is written (the query must not see them).
+            let mut held = Reservation::new(&env.memory, "the rows to insert");
+            let mut rows = Vec::new();
+            for row in select(txn, source, env.clone())? {
+                let row = row?;
+                held.grow_row(&row)?;
+                rows.push(Ok(row));
+            }
+            Box::new(Held { rows: rows.into_iter(), _held: held })
+        }
     };
     let mut returned = Vec::new();
     let mut count = 0u64;
@@ -944,8 +1116,8 @@ pub fn update(
     plan: UpdatePlan,
     env: Arc<Env>,
 ) -> Result<(Vec<Row>, u64), SqlError> {
-    let UpdatePlan { table, access, filter, assignments, checks, returning, .. } = plan;
-    let targets = matching_rows(txn, &table, &access, filter.as_ref(), &env)?;
+    let UpdatePlan { table, access, filter, assignments, checks, returning, stats, .. } = plan;
+    let (targets, _held) = matching_rows(txn, &table, &access, filter.as_ref(), &env, &stats)?;
     let mut returned = Vec::new();
     let mut count = 0;
     let mut fks = ForeignKeys::default();
@@ -987,8 +1159,8 @@ pub fn delete(
     plan: DeletePlan,
     env: Arc<Env>,
 ) -> Result<(Vec<Row>, u64), SqlError> {
-    let DeletePlan { table, access, filter, returning, .. } = plan;
-    let targets = matching_rows(txn, &table, &access, filter.as_ref(), &env)?;
+    let DeletePlan { table, access, filter, returning, stats, .. } = plan;
+    let (targets, _held) = matching_rows(txn, &table, &access, filter.as_ref(), &env, &stats)?;
     let mut returned = Vec::new();
     let mut count = 0;
     let mut fks = ForeignKeys::default();
@@ -1010,13 +1182,18 @@ pub fn delete(
     Ok((returned, count))
 }
 
+/// The rows an UPDATE or DELETE changes (read in full first), counted into `stats` under
+/// EXPLAIN ANALYZE.
 fn matching_rows(
     txn: &mut Transaction,
     table: &Arc<TableDef>,
     access: &Access,
     filter: Option<&Expr>,
     env: &Env,
-) -> Result<Vec<(Bytes, Row)>, SqlError> {
+    stats: &NodeStats,
+) -> Result<(Vec<(Bytes, Row)>, Reservation), SqlError> {
+    let opened = clock(env);
+    let mut held = Reservation::new(&env.memory, "the rows to change");
     let mut out = Vec::new();
     for entry in read_rows(txn, table, access, env)? {
         env.check_cancel()?;
@@ -1026,10 +1203,16 @@ fn matching_rows(
             None => true,
         };
         if keep {
+            held.grow(key.len() + memory::row_size(&row))?;
             out.push((key, row));
+        } else if env.instrument != Instrument::Off {
+            stats.removed_one();
         }
     }
-    Ok(out)
+    if env.instrument != Instrument::Off {
+        stats.record(out.len() as u64, opened);
+    }
+    Ok((out, held))
 }
 
 /// Deletes every row and unique entry of a table (TRUNCATE, DROP TABLE).

@@ -138,7 +138,18 @@ impl Subquery {
         let mut txn = view.read_view();
         let mut child = env.child();
         child.outer = outer.to_vec();
-        super::exec::select(&mut txn, (*self.plan).clone(), Arc::new(child))?.collect()
+        let mut held = super::exec::Reservation::new(&env.memory, "subquery results");
+        let mut rows = Vec::new();
+        for row in super::exec::select(&mut txn, (*self.plan).clone(), Arc::new(child))? {
+            let row = row?;
+            held.grow_row(&row)?;
+            rows.push(row);
+        }
+        if !self.correlated {
+            // Kept for the rest of the statement.
+            held.keep();
+        }
+        Ok(rows)
     }
 }
 
@@ -162,6 +173,10 @@ pub struct Env {
     pub view: Option<Transaction>,
     /// The enclosing query's current row, inside a correlated subquery.
     pub outer: Vec<Value>,
+    /// What EXPLAIN ANALYZE measures (nothing for ordinary statements).
+    pub instrument: super::exec::Instrument,
+    /// The statement's work-memory budget (`work_mem`), shared with its subqueries.
+    pub memory: Arc<super::exec::MemoryBudget>,
 }
 
 /// Sequence operations evaluation needs (nextval/currval/setval/lastval, and the state
@@ -193,6 +208,8 @@ impl Env {
             deadline: self.deadline,
             view: self.view.as_ref().map(Transaction::read_view),
             outer: Vec::new(),
+            instrument: self.instrument,
+            memory: self.memory.clone(),
         }
     }
 

@@ -17,6 +17,7 @@ mod database;
 mod datetime_functions;
 pub mod error;
 mod exec;
+mod explain;
 mod expr;
 mod functions;
 pub mod parser;
@@ -38,6 +39,8 @@ pub use session::{
 mod tests;
 #[cfg(test)]
 mod tests_ddl;
+#[cfg(test)]
+mod tests_explain;
 #[cfg(test)]
 mod tests_objects;
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! Depends on: `sql::expr`, `sql::catalog`, `sql::types`.
 
 use super::catalog::{IndexDef, SequenceDef, TableDef, ViewDef};
+use super::exec::{NodeStats, SelectStats};
 use super::expr::Expr;
 use super::session::{Column, CopyFormat};
 use super::types::{DataType, Value};
@@ -133,8 +134,26 @@ pub enum Plan {
         format: CopyFormat,
         options: CopyOptions,
     },
+    /// EXPLAIN [ANALYZE] of a SELECT / INSERT / UPDATE / DELETE (see `sql::explain`).
+    Explain(Box<ExplainPlan>),
     /// Accepted and ignored on purpose (e.g. VACUUM, DISCARD ALL), with its tag.
     Noop(&'static str),
+}
+
+/// A bound EXPLAIN: the statement it describes and the options.
+#[derive(Debug, Clone)]
+pub struct ExplainPlan {
+    pub statement: Plan,
+    /// Run the statement and report per-node row counts (and times).
+    pub analyze: bool,
+    /// Output lines, schema-qualified relations and column names.
+    pub verbose: bool,
+    /// Measure per-node times (ANALYZE only; TIMING OFF turns it off).
+    pub timing: bool,
+    /// Print the Planning / Execution Time lines (ANALYZE only; SUMMARY OFF).
+    pub summary: bool,
+    /// How long binding (our planning) took.
+    pub planning: std::time::Duration,
 }
 
 /// One ALTER TABLE operation: what it does to the stored data, and the definition after it.
@@ -223,6 +242,10 @@ pub struct CommonTable {
     pub shared: AtomicBool,
     /// The kept rows.
     pub rows: OnceLock<Arc<Vec<Vec<Value>>>>,
+    /// The query's name (for EXPLAIN).
+    pub name: String,
+    /// EXPLAIN ANALYZE counters of the recursive union (unused for a plain query).
+    pub stats: Arc<NodeStats>,
 }
 
 /// How a WITH query's rows are computed.
@@ -243,8 +266,15 @@ pub enum CommonTableBody {
 }
 
 impl CommonTable {
-    pub fn new(body: CommonTableBody, correlated: bool) -> CommonTable {
-        CommonTable { body, correlated, shared: AtomicBool::new(false), rows: OnceLock::new() }
+    pub fn new(name: &str, body: CommonTableBody, correlated: bool) -> CommonTable {
+        CommonTable {
+            body,
+            correlated,
+            shared: AtomicBool::new(false),
+            rows: OnceLock::new(),
+            name: name.to_string(),
+            stats: Arc::default(),
+        }
     }
 }
 
@@ -279,6 +309,9 @@ pub struct Join {
     /// Columns appended to each joined row (the merged columns of USING / NATURAL),
     /// evaluated over left ++ right.
     pub merged: Vec<Expr>,
+    /// EXPLAIN ANALYZE counters of the two inputs (as the join reads them).
+    pub left_stats: Arc<NodeStats>,
+    pub right_stats: Arc<NodeStats>,
 }
 
 /// An index nested-loop join (inner or left): for each left row, the rows of `table` whose
@@ -301,6 +334,11 @@ pub struct LookupJoin {
     /// Whether the left side is known to be small. If not, the executor reads up to a few
     /// hundred left rows first and, when there are more, hash-joins instead.
     pub left_is_small: bool,
+    /// EXPLAIN ANALYZE counters of the left input and of the key lookups (one loop per
+    /// probe), and whether the executor switched to a hash join.
+    pub left_stats: Arc<NodeStats>,
+    pub right_stats: Arc<NodeStats>,
+    pub hashed: Arc<AtomicBool>,
 }
 
 /// Set operation kinds.
@@ -342,6 +380,10 @@ pub enum Access {
     },
     /// The rows any of these (point or index) accesses select, each row once (`IN` lists).
     Any(Vec<Access>),
+    /// Every row, in the order of the primary key (None) or of unique constraint / index
+    /// `index_no` (one with an entry for every row), read lazily: chosen for `ORDER BY` on
+    /// the key's leading columns, so the query needs no sort and `LIMIT` stops the read.
+    Ordered(Option<u16>),
 }
 
 /// One ORDER BY key, evaluated on the row before projection.
@@ -478,6 +520,12 @@ pub struct SelectPlan {
     /// come too.
     pub with_ties: bool,
     pub offset: Option<Expr>,
+    /// Names of the source row's columns: (qualifier, name), for EXPLAIN (empty when the
+    /// plan was not bound from a SELECT with FROM; EXPLAIN then derives them).
+    pub input_names: Arc<[(Option<String>, String)]>,
+    /// EXPLAIN ANALYZE counters of this query's operators (shared by clones, so repeated
+    /// runs of a subquery add up).
+    pub stats: Arc<SelectStats>,
 }
 
 impl SelectPlan {
@@ -497,6 +545,8 @@ impl SelectPlan {
             limit: None,
             with_ties: false,
             offset: None,
+            input_names: Arc::from(Vec::new()),
+            stats: Arc::default(),
         }
     }
 }
@@ -535,6 +585,10 @@ pub struct InsertPlan {
 #[derive(Debug, Clone)]
 pub struct UpdatePlan {
     pub table: Arc<TableDef>,
+    /// The name the statement gives the table (its alias, else its name).
+    pub qualifier: String,
+    /// EXPLAIN ANALYZE counters of the scan that finds the rows.
+    pub stats: Arc<NodeStats>,
     pub access: Access,
     pub filter: Option<Expr>,
     pub assignments: Vec<(usize, Expr)>,
@@ -547,6 +601,10 @@ pub struct UpdatePlan {
 #[derive(Debug, Clone)]
 pub struct DeletePlan {
     pub table: Arc<TableDef>,
+    /// The name the statement gives the table (its alias, else its name).
+    pub qualifier: String,
+    /// EXPLAIN ANALYZE counters of the scan that finds the rows.
+    pub stats: Arc<NodeStats>,
     pub access: Access,
     pub filter: Option<Expr>,
     pub returning: Option<Vec<Expr>>,
@@ -561,6 +619,7 @@ impl Plan {
             Plan::Insert(insert) => insert.columns.clone(),
             Plan::Update(update) => update.columns.clone(),
             Plan::Delete(delete) => delete.columns.clone(),
+            Plan::Explain(_) => vec![Column::text("QUERY PLAN")],
             Plan::Show { name } => vec![Column::text(&super::settings::canonical_name(name))],
             Plan::ShowAll => {
                 vec![Column::text("name"), Column::text("setting"), Column::text("description")]
@@ -571,6 +630,12 @@ impl Plan {
 
     /// Whether the plan only reads.
     pub fn is_read_only(&self) -> bool {
-        matches!(self, Plan::Select(_) | Plan::Show { .. } | Plan::ShowAll | Plan::CopyTo { .. })
+        match self {
+            Plan::Explain(explain) => !explain.analyze || explain.statement.is_read_only(),
+            _ => matches!(
+                self,
+                Plan::Select(_) | Plan::Show { .. } | Plan::ShowAll | Plan::CopyTo { .. }
+            ),
+        }
     }
 }

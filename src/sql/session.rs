@@ -138,7 +138,11 @@ pub enum Outcome {
 
 /// CommandComplete text for `count` rows: `INSERT 0 n`, `SELECT n`, `UPDATE n`, ...
 pub fn completion_tag(verb: &str, count: u64) -> String {
-    if verb == "INSERT" { format!("INSERT 0 {count}") } else { format!("{verb} {count}") }
+    match verb {
+        "INSERT" => format!("INSERT 0 {count}"),
+        "EXPLAIN" => verb.to_string(),
+        _ => format!("{verb} {count}"),
+    }
 }
 
 /// Transaction state as ReadyForQuery reports it.
@@ -356,6 +360,10 @@ impl Session {
                 .map(|timeout| std::time::Instant::now() + timeout),
             view: self.txn.as_ref().map(Transaction::read_view),
             outer: Vec::new(),
+            instrument: exec::Instrument::Off,
+            memory: exec::MemoryBudget::new(super::settings::work_mem_bytes(
+                self.settings.get("work_mem"),
+            )),
         })
     }
 
@@ -409,6 +417,7 @@ impl Session {
                     | Plan::CreateIndex { .. }
                     | Plan::DropIndex { .. }
                     | Plan::CopyFrom { .. }
+                    | Plan::Explain(_)
             )
         {
             return Err(SqlError::new(
@@ -416,7 +425,14 @@ impl Session {
                 "cannot execute statement in a read-only transaction",
             ));
         }
-        let env = self.env(params);
+        let mut env = self.env(params);
+        if let Plan::Explain(explain) = &plan
+            && explain.analyze
+            && let Some(env) = Arc::get_mut(&mut env)
+        {
+            env.instrument =
+                if explain.timing { exec::Instrument::Timing } else { exec::Instrument::Rows };
+        }
         let outcome = self.run(plan, env.clone(), implicit)?;
         for (name, value) in env.setting_changes.lock().drain(..) {
             self.settings.set(&name, Some(&value))?;
@@ -493,6 +509,36 @@ impl Session {
                 let (rows, count) = exec::delete(self.txn()?, delete, env)?;
                 self.finish_implicit(implicit)?;
                 dml_outcome("DELETE", columns, has_returning, rows, count)
+            }
+            Plan::Explain(explain) => {
+                // ANALYZE runs the statement (DML included, inside the current transaction,
+                // as PostgreSQL does) with the plan's counters on, then prints them.
+                let (execution, returned) = if explain.analyze {
+                    let started = std::time::Instant::now();
+                    let returned = match explain.statement.clone() {
+                        Plan::Select(select) => {
+                            for row in exec::select(self.txn()?, select, env)? {
+                                row?;
+                            }
+                            0
+                        }
+                        Plan::Insert(insert) => {
+                            exec::insert(self.txn()?, insert, env, &row_ids)?.0.len()
+                        }
+                        Plan::Update(update) => exec::update(self.txn()?, update, env)?.0.len(),
+                        Plan::Delete(delete) => exec::delete(self.txn()?, delete, env)?.0.len(),
+                        _ => 0,
+                    };
+                    (Some(started.elapsed()), returned as u64)
+                } else {
+                    (None, 0)
+                };
+                self.finish_implicit(implicit)?;
+                let lines = super::explain::render(&explain, execution, returned);
+                let rows: Vec<Result<Vec<Value>, SqlError>> =
+                    lines.into_iter().map(|line| Ok(vec![Value::Text(line)])).collect();
+                let columns: Arc<[Column]> = vec![Column::text("QUERY PLAN")].into();
+                Outcome::Rows { columns, rows: Box::new(rows.into_iter()), verb: "EXPLAIN" }
             }
             Plan::CreateTable { table, sequences, if_not_exists } => {
                 let outcome = self.create_table(table, sequences, if_not_exists)?;

@@ -49,7 +49,7 @@ const KNOWN: &[(&str, &str, bool)] = &[
     ("lc_ctype", "C", false),
     ("escape_string_warning", "on", false),
     ("datestyle", "ISO, MDY", false),
-    ("work_mem", "4MB", false),
+    ("work_mem", "64MB", false),
     ("maintenance_work_mem", "64MB", false),
     ("enable_seqscan", "on", false),
     ("check_function_bodies", "on", false),
@@ -84,6 +84,40 @@ pub fn duration_setting(value: &str) -> Option<std::time::Duration> {
         _ => return None,
     };
     (millis > 0.0).then(|| std::time::Duration::from_micros((millis * 1000.0) as u64))
+}
+
+/// A memory setting such as `work_mem` in kilobytes: a bare number is kB; units `B`, `kB`,
+/// `MB`, `GB`, `TB` (case-sensitive, as in PostgreSQL). None when malformed.
+pub fn memory_kilobytes(value: &str) -> Option<u64> {
+    let value = value.trim().trim_matches('\'');
+    let split = value.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(value.len());
+    let (number, unit) = value.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    let kilobytes = match unit.trim() {
+        "" | "kB" => number,
+        "B" => number / 1024.0,
+        "MB" => number * 1024.0,
+        "GB" => number * 1024.0 * 1024.0,
+        "TB" => number * 1024.0 * 1024.0 * 1024.0,
+        _ => return None,
+    };
+    (0.0..1e18).contains(&kilobytes).then(|| kilobytes.round() as u64)
+}
+
+/// Kilobytes as PostgreSQL shows a memory setting: in the largest unit that divides them.
+pub fn format_kilobytes(kilobytes: u64) -> String {
+    for (unit, size) in [("TB", 1u64 << 30), ("GB", 1 << 20), ("MB", 1 << 10)] {
+        if kilobytes != 0 && kilobytes.is_multiple_of(size) {
+            return format!("{}{unit}", kilobytes / size);
+        }
+    }
+    format!("{kilobytes}kB")
+}
+
+/// The statement work-memory budget in bytes, from the `work_mem` setting.
+pub fn work_mem_bytes(value: Option<&str>) -> usize {
+    let kilobytes = value.and_then(memory_kilobytes).unwrap_or(64 * 1024);
+    usize::try_from(kilobytes.saturating_mul(1024)).unwrap_or(usize::MAX)
 }
 
 /// The settings of one session.
@@ -298,6 +332,23 @@ fn normalise(key: &str, value: &str) -> Result<String, SqlError> {
                 return Err(invalid("a duration such as 5000, 5s or 1min"));
             }
             value.trim().trim_matches('\'').to_string()
+        }
+        "work_mem" | "maintenance_work_mem" => {
+            let kilobytes = memory_kilobytes(value).ok_or_else(|| {
+                invalid(
+                    "Valid units for this parameter are \"B\", \"kB\", \"MB\", \"GB\", and \"TB\".",
+                )
+            })?;
+            let min = if key == "work_mem" { 64 } else { 1024 };
+            if !(min..=2_147_483_647).contains(&kilobytes) {
+                return Err(SqlError::new(
+                    sqlstate::INVALID_PARAMETER_VALUE,
+                    format!(
+                        "{kilobytes} kB is outside the valid range for parameter \"{key}\" ({min} .. 2147483647)"
+                    ),
+                ));
+            }
+            format_kilobytes(kilobytes)
         }
         "extra_float_digits" => {
             let n: i32 = value.trim().parse().map_err(|_| invalid("an integer from -15 to 3"))?;

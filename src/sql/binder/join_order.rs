@@ -31,6 +31,7 @@ pub fn plan_inner_joins(
     filter: Expr,
     types: &[DataType],
     columns: &[Column],
+    names: &[(Option<String>, String)],
 ) -> (Source, Option<Expr>) {
     let mut items = Vec::new();
     let source = match split_chain(source, &mut items) {
@@ -101,6 +102,14 @@ pub fn plan_inner_joins(
     let projection = new_position.iter().map(|&p| Expr::Column(p)).collect();
     let mut inner = SelectPlan::new(joined, projection, columns.to_vec());
     inner.filter = rest;
+    // Column names in the new layout (for EXPLAIN).
+    let mut reordered_names = vec![(None, String::new()); total];
+    for (old, &new) in new_position.iter().enumerate() {
+        if let (Some(slot), Some(name)) = (reordered_names.get_mut(new), names.get(old)) {
+            *slot = name.clone();
+        }
+    }
+    inner.input_names = reordered_names.into();
     (Source::Query(Box::new(inner)), and_all(fixed))
 }
 
@@ -153,6 +162,8 @@ fn rebuild(items: Vec<Item>) -> Source {
             keys: Vec::new(),
             condition: None,
             merged: Vec::new(),
+            left_stats: Default::default(),
+            right_stats: Default::default(),
         }));
         width += item.width;
     }

@@ -21,11 +21,9 @@ const SMALL_VALUES: usize = 1000;
 pub fn use_lookup_joins(source: Source) -> Source {
     match source {
         Source::Join(join) => {
-            let Join { kind, left, right, left_width, right_width, keys, condition, merged } =
-                *join;
-            let left = use_lookup_joins(left);
-            let right = use_lookup_joins(right);
-            let join = Join { kind, left, right, left_width, right_width, keys, condition, merged };
+            let mut join = *join;
+            join.left = use_lookup_joins(join.left);
+            join.right = use_lookup_joins(join.right);
             match lookup_for(Box::new(join)) {
                 Ok(lookup) => Source::Lookup(Box::new(lookup)),
                 Err(join) => Source::Join(join),
@@ -91,7 +89,18 @@ fn lookup_for(join: Box<Join>) -> Result<LookupJoin, Box<Join>> {
     let Some((index_no, used_columns, left_keys)) = chosen else { return Err(join) };
     let table = table.clone();
     let right_filter = right_filter.cloned();
-    let Join { kind, left, left_width, right_width, keys, condition, merged, .. } = *join;
+    let Join {
+        kind,
+        left,
+        left_width,
+        right_width,
+        keys,
+        condition,
+        merged,
+        left_stats,
+        right_stats,
+        ..
+    } = *join;
     // Key pairs not used for the lookup still have to hold.
     let mut extra: Vec<Expr> = keys
         .into_iter()
@@ -115,5 +124,8 @@ fn lookup_for(join: Box<Join>) -> Result<LookupJoin, Box<Join>> {
         condition,
         merged,
         left_is_small,
+        left_stats,
+        right_stats,
+        hashed: Arc::default(),
     })
 }

@@ -97,6 +97,7 @@ impl Binder<'_> {
                 None => Expr::Literal(Value::Int8(1)),
             });
         }
+        super::order::read_in_order(&mut plan);
         Ok(plan)
     }
 
@@ -389,12 +390,22 @@ impl Binder<'_> {
             (Source::Join(join), Some(filter)) => {
                 let types: Vec<DataType> = scope.columns.iter().map(|c| c.ty.clone()).collect();
                 let columns: Vec<Column> = scope.columns.iter().map(|c| c.to_column()).collect();
-                super::join_order::plan_inner_joins(Source::Join(join), filter, &types, &columns)
+                let names: Vec<(Option<String>, String)> =
+                    scope.columns.iter().map(|c| (c.table.clone(), c.name.clone())).collect();
+                super::join_order::plan_inner_joins(
+                    Source::Join(join),
+                    filter,
+                    &types,
+                    &columns,
+                    &names,
+                )
             }
             other => other,
         };
         let source = super::lookup_join::use_lookup_joins(source);
         let mut plan = SelectPlan::new(source, projection, columns);
+        plan.input_names =
+            scope.columns.iter().map(|c| (c.table.clone(), c.name.clone())).collect();
         plan.filter = filter;
         plan.having = having;
         plan.distinct = distinct;
@@ -763,6 +774,8 @@ impl Binder<'_> {
             keys: Vec::new(),
             condition: None,
             merged,
+            left_stats: Arc::default(),
+            right_stats: Arc::default(),
         };
         for part in parts {
             add_join_condition(&mut join, part, &types);
@@ -1720,8 +1733,8 @@ pub fn choose_access(table: &TableDef, filter: &Expr) -> Access {
             conds.push(Expr::Binary(BinaryOp::Eq, expr.clone(), Box::new(value.clone())));
             let Some(filter) = and_all(conds) else { break };
             match choose_access(table, &filter) {
-                Access::Full | Access::Any(_) => break,
-                access => accesses.push(access),
+                access @ (Access::Point(_) | Access::Index { .. }) => accesses.push(access),
+                _ => break,
             }
         }
         if accesses.len() == list.len() {

@@ -36,6 +36,9 @@ pub fn bind_statement(
             }
             _ => Ok(Plan::Select(binder.bind_query(query)?)),
         },
+        S::Explain { analyze, verbose, format, options, statement, .. } => {
+            binder.bind_explain(*analyze, *verbose, format.as_ref(), options.as_deref(), statement)
+        }
         S::Insert(insert) => binder.bind_insert(insert),
         S::Update(update) => binder.bind_update(update),
         S::Delete(delete) => binder.bind_delete(delete),
@@ -540,6 +543,8 @@ impl Binder<'_> {
             self.bind_returning(update.returning.as_ref(), &table, &scope)?;
         Ok(Plan::Update(UpdatePlan {
             table: Arc::new(table),
+            qualifier,
+            stats: Arc::default(),
             access,
             filter,
             assignments,
@@ -570,7 +575,15 @@ impl Binder<'_> {
         let access = filter.as_ref().map_or(Access::Full, |f| choose_access(&table, f));
         let (returning, columns) =
             self.bind_returning(delete.returning.as_ref(), &table, &scope)?;
-        Ok(Plan::Delete(DeletePlan { table: Arc::new(table), access, filter, returning, columns }))
+        Ok(Plan::Delete(DeletePlan {
+            table: Arc::new(table),
+            qualifier,
+            stats: Arc::default(),
+            access,
+            filter,
+            returning,
+            columns,
+        }))
     }
 
     fn bind_copy(

@@ -79,7 +79,7 @@ impl Binder<'_> {
         let (plan, correlated) =
             self.tracking_correlation(|binder| binder.bind_query(&cte.query))?;
         let columns = self.cte_columns(name, &plan, &cte.alias)?;
-        let table = CommonTable::new(CommonTableBody::Plain(Box::new(plan)), correlated);
+        let table = CommonTable::new(name, CommonTableBody::Plain(Box::new(plan)), correlated);
         Ok(self.binding(name, columns, CteTarget::Table(Arc::new(table))))
     }
 
@@ -189,7 +189,7 @@ impl Binder<'_> {
             union_all,
             working,
         };
-        let table = CommonTable::new(body, anchor_correlated || step_correlated);
+        let table = CommonTable::new(name, body, anchor_correlated || step_correlated);
         Ok(self.binding(name, columns, CteTarget::Table(Arc::new(table))))
     }
 
@@ -205,7 +205,7 @@ impl Binder<'_> {
         self.ctes.pop();
         let (plan, correlated) = bound?;
         let columns = self.cte_columns(name, &plan, &cte.alias)?;
-        let table = CommonTable::new(CommonTableBody::Plain(Box::new(plan)), correlated);
+        let table = CommonTable::new(name, CommonTableBody::Plain(Box::new(plan)), correlated);
         Ok(self.binding(name, columns, CteTarget::Table(Arc::new(table))))
     }
 

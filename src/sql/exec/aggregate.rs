@@ -3,6 +3,7 @@
 //!
 //! Depends on: `sql::plan`, `sql::expr`, `sql::types`.
 
+use super::memory::{self, Reservation};
 use super::{Row, Rows, compare_keys, values_key};
 use crate::sql::error::SqlError;
 use crate::sql::expr::{Env, truth};
@@ -11,8 +12,15 @@ use crate::sql::types::{Array, BinaryOp, DataType, Value, binary_op};
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 
-/// Groups `rows` and computes the aggregates of each group, in order of first appearance.
-pub fn group(rows: Rows, grouping: &Grouping, env: &Env) -> Result<Vec<Row>, SqlError> {
+/// Groups `rows` and computes the aggregates of each group, in order of first appearance;
+/// the memory the groups hold is accounted by the returned reservation.
+pub fn group(
+    rows: Rows,
+    grouping: &Grouping,
+    env: &Env,
+) -> Result<(Vec<Row>, Reservation), SqlError> {
+    let what = if grouping.keys.is_empty() { "an aggregate" } else { "a hash aggregate" };
+    let mut held = Reservation::new(&env.memory, what);
     let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
     let mut groups: Vec<(Row, Vec<Accumulator>)> = Vec::new();
     let fresh = || grouping.aggregates.iter().map(Accumulator::new).collect::<Vec<_>>();
@@ -24,6 +32,12 @@ pub fn group(rows: Rows, grouping: &Grouping, env: &Env) -> Result<Vec<Row>, Sql
         let slot = match index.get(&key) {
             Some(&slot) => slot,
             None => {
+                held.grow(
+                    key.len()
+                        + memory::row_size(&keys)
+                        + 64
+                        + grouping.aggregates.len() * std::mem::size_of::<Accumulator>(),
+                )?;
                 groups.push((keys, fresh()));
                 index.insert(key, groups.len() - 1);
                 groups.len() - 1
@@ -31,14 +45,17 @@ pub fn group(rows: Rows, grouping: &Grouping, env: &Env) -> Result<Vec<Row>, Sql
         };
         if let Some((_, accumulators)) = groups.get_mut(slot) {
             for (aggregate, acc) in grouping.aggregates.iter().zip(accumulators.iter_mut()) {
-                acc.feed(aggregate, &row, env)?;
+                let grown = acc.feed(aggregate, &row, env)?;
+                if grown > 0 {
+                    held.grow(grown)?;
+                }
             }
         }
     }
     if groups.is_empty() && grouping.keys.is_empty() {
         groups.push((Vec::new(), fresh()));
     }
-    groups
+    let rows = groups
         .into_iter()
         .map(|(mut row, accumulators)| {
             for (aggregate, acc) in grouping.aggregates.iter().zip(accumulators) {
@@ -46,7 +63,8 @@ pub fn group(rows: Rows, grouping: &Grouping, env: &Env) -> Result<Vec<Row>, Sql
             }
             Ok(row)
         })
-        .collect()
+        .collect::<Result<Vec<Row>, SqlError>>()?;
+    Ok((rows, held))
 }
 
 /// The running state of one aggregate in one group (or one window frame).
@@ -86,16 +104,18 @@ impl Accumulator {
         Accumulator { state, seen: HashSet::new(), buffered: Vec::new() }
     }
 
+    /// Feeds one input row; returns roughly how many bytes the state grew by (kept values:
+    /// DISTINCT keys, ORDER BY buffers, string_agg text, array_agg elements).
     pub(super) fn feed(
         &mut self,
         aggregate: &Aggregate,
         row: &[Value],
         env: &Env,
-    ) -> Result<(), SqlError> {
+    ) -> Result<usize, SqlError> {
         if let Some(filter) = &aggregate.filter
             && truth(&filter.eval(row, env)?)? != Some(true)
         {
-            return Ok(());
+            return Ok(0);
         }
         let args = aggregate.args.iter().map(|a| a.eval(row, env)).collect::<Result<Row, _>>()?;
         if !aggregate.order_by.is_empty() {
@@ -104,19 +124,25 @@ impl Accumulator {
                 .iter()
                 .map(|k| k.expr.eval(row, env))
                 .collect::<Result<Row, _>>()?;
+            let grown = memory::row_size(&keys) + memory::row_size(&args);
             self.buffered.push((keys, args));
-            return Ok(());
+            return Ok(grown);
         }
         self.accept(aggregate, args)
     }
 
-    fn accept(&mut self, aggregate: &Aggregate, args: Row) -> Result<(), SqlError> {
+    fn accept(&mut self, aggregate: &Aggregate, args: Row) -> Result<usize, SqlError> {
         let keeps_nulls = matches!(aggregate.function, F::CountStar | F::ArrayAgg);
         if !keeps_nulls && args.first().is_none_or(Value::is_null) {
-            return Ok(());
+            return Ok(0);
         }
-        if aggregate.distinct && !self.seen.insert(values_key(&args)) {
-            return Ok(());
+        let mut grown = 0;
+        if aggregate.distinct {
+            let key = values_key(&args);
+            grown += key.len() + 48;
+            if !self.seen.insert(key) {
+                return Ok(0);
+            }
         }
         let mut args = args.into_iter();
         let value = args.next().unwrap_or(Value::Null);
@@ -143,15 +169,24 @@ impl Accumulator {
                 let separator = args.next().unwrap_or(Value::Null);
                 match text {
                     Some(text) => {
+                        let before = text.len();
                         if !separator.is_null() {
                             text.push_str(&separator.to_text());
                         }
                         text.push_str(&value.to_text());
+                        grown += text.len() - before;
                     }
-                    None => *text = Some(value.to_text()),
+                    None => {
+                        let first = value.to_text();
+                        grown += first.len();
+                        *text = Some(first);
+                    }
                 }
             }
-            State::Values(values) => values.get_or_insert_with(Vec::new).push(value),
+            State::Values(values) => {
+                grown += memory::value_size(&value);
+                values.get_or_insert_with(Vec::new).push(value);
+            }
             State::Bool(result) => {
                 let b = truth(&value)?.unwrap_or(true);
                 *result = Some(match (aggregate.function, *result) {
@@ -161,7 +196,7 @@ impl Accumulator {
                 });
             }
         }
-        Ok(())
+        Ok(grown)
     }
 
     pub(super) fn finish(mut self, aggregate: &Aggregate) -> Result<Value, SqlError> {

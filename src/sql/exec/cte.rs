@@ -6,6 +6,8 @@
 //! Depends on: `sql::plan`, `sql::expr`, `txn` (a read view of the statement's
 //! transaction runs the iterations).
 
+use super::instrument::{clock, instrument};
+use super::memory::{self, Reservation};
 use super::{Row, Rows, select, values_key};
 use crate::sql::error::SqlError;
 use crate::sql::expr::Env;
@@ -27,11 +29,16 @@ pub fn scan(
     if let Some(rows) = table.rows.get() {
         return Ok(kept_rows(rows.clone()));
     }
+    let mut held = Reservation::new(&env.memory, "a WITH query");
     let mut rows = Vec::new();
     for row in evaluate(txn, table, env)? {
         env.check_cancel()?;
-        rows.push(row?);
+        let row = row?;
+        held.grow_row(&row)?;
+        rows.push(row);
     }
+    // Kept for the rest of the statement.
+    held.keep();
     let rows = Arc::new(rows);
     // Only this statement's thread evaluates the plan, so nobody else can have set it.
     let _ = table.rows.set(rows.clone());
@@ -57,16 +64,20 @@ fn evaluate(txn: &mut Transaction, table: &CommonTable, env: &Arc<Env>) -> Resul
     match &table.body {
         CommonTableBody::Plain(plan) => select(txn, (**plan).clone(), env.clone()),
         CommonTableBody::Recursive { anchor, step, union_all, working } => {
+            let opened = clock(env);
             let mut seen = HashSet::new();
+            let mut seen_held = Reservation::new(&env.memory, "a recursive WITH query");
+            let mut batch_held = Reservation::new(&env.memory, "a recursive WITH query");
             let mut first = Vec::new();
             for row in select(txn, (**anchor).clone(), env.clone())? {
                 env.check_cancel()?;
                 let row = row?;
-                if *union_all || seen.insert(values_key(&row)) {
+                if *union_all || remember(&mut seen, &mut seen_held, &row)? {
+                    batch_held.grow(2 * memory::row_size(&row))?;
                     first.push(row);
                 }
             }
-            Ok(Box::new(Recursion {
+            let rows: Rows = Box::new(Recursion {
                 view: txn.read_view(),
                 step: (**step).clone(),
                 working: working.clone(),
@@ -76,9 +87,27 @@ fn evaluate(txn: &mut Transaction, table: &CommonTable, env: &Arc<Env>) -> Resul
                 batch: first.into_iter(),
                 produced: Vec::new(),
                 done: false,
-            }))
+                seen_held,
+                batch_held,
+            });
+            Ok(instrument(rows, Some(&table.stats), env, opened))
         }
     }
+}
+
+/// Adds `row` to the rows produced so far; false when it was there already.
+fn remember(
+    seen: &mut HashSet<Vec<u8>>,
+    held: &mut Reservation,
+    row: &[crate::sql::types::Value],
+) -> Result<bool, SqlError> {
+    let key = values_key(row);
+    let size = key.len() + 48;
+    if !seen.insert(key) {
+        return Ok(false);
+    }
+    held.grow(size)?;
+    Ok(true)
 }
 
 /// The iterative evaluation of a recursive WITH query: yields the rows of the current
@@ -95,6 +124,9 @@ struct Recursion {
     /// The rows of the current batch yielded so far: the next working table.
     produced: Vec<Row>,
     done: bool,
+    /// Memory of `seen`, and of the current batch with the rows produced from it.
+    seen_held: Reservation,
+    batch_held: Reservation,
 }
 
 impl Recursion {
@@ -102,14 +134,18 @@ impl Recursion {
     fn next_batch(&mut self) -> Result<Vec<Row>, SqlError> {
         self.env.check_cancel()?;
         *self.working.rows.lock() = Arc::new(std::mem::take(&mut self.produced));
+        // The previous working table is gone once the step has read it.
+        let mut held = Reservation::new(&self.env.memory, "a recursive WITH query");
         let mut rows = Vec::new();
         for row in select(&mut self.view, self.step.clone(), self.env.clone())? {
             self.env.check_cancel()?;
             let row = row?;
-            if self.union_all || self.seen.insert(values_key(&row)) {
+            if self.union_all || remember(&mut self.seen, &mut self.seen_held, &row)? {
+                held.grow(2 * memory::row_size(&row))?;
                 rows.push(row);
             }
         }
+        self.batch_held = held;
         Ok(rows)
     }
 }

@@ -5,6 +5,8 @@
 //!
 //! Depends on: `sql::plan`, `sql::expr`, `sql::types`.
 
+use super::NodeStats;
+use super::memory::{self, Reservation};
 use super::{Row, Rows, open_source, select, values_key};
 use crate::sql::error::SqlError;
 use crate::sql::expr::{Env, Expr, truth};
@@ -16,10 +18,17 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 /// Runs a join: a lazily produced stream of joined rows (left ++ right ++ merged).
-pub fn join(txn: &mut Transaction, mut join: Join, env: &Arc<Env>) -> Result<Rows, SqlError> {
+/// Under EXPLAIN ANALYZE, the memory the right input holds is reported into `stats` (the
+/// join node's counters).
+pub fn join(
+    txn: &mut Transaction,
+    mut join: Join,
+    env: &Arc<Env>,
+    stats: Option<&Arc<NodeStats>>,
+) -> Result<Rows, SqlError> {
     let left = std::mem::replace(&mut join.left, crate::sql::plan::Source::Single);
-    let left = open_source(txn, left, env)?;
-    join_with_left(txn, left, join, env)
+    let left = open_source(txn, left, env, &join.left_stats)?;
+    join_with_left(txn, left, join, env, stats)
 }
 
 /// Runs `join` with its left input already open as `left` (`join.left` is not read).
@@ -28,12 +37,20 @@ pub fn join_with_left(
     left: Rows,
     join: Join,
     env: &Arc<Env>,
+    stats: Option<&Arc<NodeStats>>,
 ) -> Result<Rows, SqlError> {
-    let Join { kind, right, left_width, right_width, keys, condition, merged, .. } = join;
+    let Join { kind, right, left_width, right_width, keys, condition, merged, right_stats, .. } =
+        join;
+    let what = if keys.is_empty() { "a nested loop join" } else { "a hash join" };
+    let mut held = Reservation::new(&env.memory, what);
+    held.report_to(stats);
     let mut right_rows: Vec<Row> = Vec::new();
-    for row in open_source(txn, right, env)? {
+    for row in open_source(txn, right, env, &right_stats)? {
         env.check_cancel()?;
-        right_rows.push(row?);
+        let row = row?;
+        // The row, its key values and its hash table entry.
+        held.grow(memory::row_size(&row) * if keys.is_empty() { 1 } else { 2 } + 48)?;
+        right_rows.push(row);
     }
     let (left_keys, right_keys): (Vec<Expr>, Vec<Expr>) = keys.into_iter().unzip();
     let mut table: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
@@ -66,6 +83,7 @@ pub fn join_with_left(
         unmatched_next: 0,
         failed: false,
         env: env.clone(),
+        _held: held,
     }))
 }
 
@@ -87,6 +105,8 @@ struct JoinIter {
     unmatched_next: usize,
     failed: bool,
     env: Arc<Env>,
+    /// The memory the right input holds.
+    _held: Reservation,
 }
 
 impl JoinIter {
@@ -266,15 +286,26 @@ pub fn set_op(txn: &mut Transaction, op: SetOp, env: &Arc<Env>) -> Result<Rows, 
             return Ok(Box::new(left.chain(right)));
         }
         let mut seen: HashSet<Vec<u8>> = HashSet::new();
+        let mut held = Reservation::new(&env.memory, "UNION");
         let env = env.clone();
         return Ok(Box::new(left.chain(right).filter_map(move |row| {
             let row = match row.and_then(|row| env.check_cancel().map(|()| row)) {
                 Ok(row) => row,
                 Err(err) => return Some(Err(err)),
             };
-            seen.insert(values_key(&row)).then_some(Ok(row))
+            let key = values_key(&row);
+            let size = key.len() + 48;
+            if !seen.insert(key) {
+                return None;
+            }
+            match held.grow(size) {
+                Ok(()) => Some(Ok(row)),
+                Err(err) => Some(Err(err)),
+            }
         })));
     }
+    let what = if kind == SetOpKind::Intersect { "INTERSECT" } else { "EXCEPT" };
+    let mut held = Reservation::new(&env.memory, what);
     // Per distinct row: the row, its count on the left and on the right.
     let mut counts: HashMap<Vec<u8>, usize> = HashMap::new();
     let mut entries: Vec<(Row, usize, usize)> = Vec::new();
@@ -289,6 +320,7 @@ pub fn set_op(txn: &mut Transaction, op: SetOp, env: &Arc<Env>) -> Result<Rows, 
                 }
             }
             None => {
+                held.grow(key.len() + memory::row_size(&row) + 64)?;
                 counts.insert(key, entries.len());
                 entries.push((row, 1, 0));
             }
@@ -315,5 +347,5 @@ pub fn set_op(txn: &mut Transaction, op: SetOp, env: &Arc<Env>) -> Result<Rows, 
             out.push(Ok(row.clone()));
         }
     }
-    Ok(Box::new(out.into_iter()))
+    Ok(Box::new(super::Held { rows: out.into_iter(), _held: held }))
 }

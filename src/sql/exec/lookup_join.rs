@@ -4,6 +4,7 @@
 //!
 //! Depends on: `sql::plan`, `sql::expr`, `sql::types`, the table readers of `exec`.
 
+use super::instrument::{Instrument, NodeStats, clock};
 use super::{Row, Rows, open_source, read_rows};
 use crate::sql::catalog::TableDef;
 use crate::sql::error::SqlError;
@@ -15,10 +16,13 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 /// Runs a lookup join: a lazily produced stream of joined rows (left ++ right ++ merged).
+/// Under EXPLAIN ANALYZE the lookups are counted (one loop per probed left row) and `stats`
+/// (the join node's counters) gets the memory of a hash join it switches to.
 pub fn lookup_join(
     txn: &mut Transaction,
     join: LookupJoin,
     env: &Arc<Env>,
+    stats: Option<&Arc<NodeStats>>,
 ) -> Result<Rows, SqlError> {
     let LookupJoin {
         kind,
@@ -32,8 +36,11 @@ pub fn lookup_join(
         condition,
         merged,
         left_is_small,
+        left_stats,
+        right_stats,
+        hashed,
     } = join;
-    let mut left = open_source(txn, left, env)?;
+    let mut left = open_source(txn, left, env, &left_stats)?;
     // Not known to be small: look at the first rows; many rows → hash join instead.
     let mut buffered: Vec<Row> = Vec::new();
     if !left_is_small {
@@ -65,9 +72,12 @@ pub fn lookup_join(
                     keys,
                     condition,
                     merged,
+                    left_stats,
+                    right_stats,
                 };
+                hashed.store(true, std::sync::atomic::Ordering::Relaxed);
                 let rows: Rows = Box::new(buffered.into_iter().map(Ok).chain(left));
-                return super::join::join_with_left(txn, rows, join, env);
+                return super::join::join_with_left(txn, rows, join, env, stats);
             }
         }
     }
@@ -84,6 +94,7 @@ pub fn lookup_join(
         condition,
         merged,
         env: env.clone(),
+        stats: (env.instrument != Instrument::Off).then_some(right_stats),
     };
     let mut pending: VecDeque<Row> = VecDeque::new();
     let mut failed = false;
@@ -137,12 +148,16 @@ struct Probe {
     condition: Option<Expr>,
     merged: Vec<Expr>,
     env: Arc<Env>,
+    /// The lookups' counters, under EXPLAIN ANALYZE.
+    stats: Option<Arc<NodeStats>>,
 }
 
 impl Probe {
     /// Appends the joined rows of `left` to `out`.
     fn rows_for(&mut self, left: Row, out: &mut VecDeque<Row>) -> Result<(), SqlError> {
         self.env.check_cancel()?;
+        let started = clock(&self.env);
+        let mut found = 0;
         let mut values = Vec::with_capacity(self.left_keys.len());
         for key in &self.left_keys {
             values.push(Expr::Literal(key.eval(&left, &self.env)?));
@@ -160,8 +175,12 @@ impl Probe {
                 if let Some(filter) = &self.right_filter
                     && truth(&filter.eval(&right, &self.env)?)? != Some(true)
                 {
+                    if let Some(stats) = &self.stats {
+                        stats.removed_one();
+                    }
                     continue;
                 }
+                found += 1;
                 let width = self.left_width + self.right_width + self.merged.len();
                 let mut row = Vec::with_capacity(width);
                 row.extend(left.iter().cloned());
@@ -174,6 +193,9 @@ impl Probe {
                 matched = true;
                 out.push_back(self.finish(row)?);
             }
+        }
+        if let Some(stats) = &self.stats {
+            stats.record(found, started);
         }
         if !matched && self.kind == JoinKind::Left {
             let mut row = left;

@@ -9,6 +9,7 @@
 //! Depends on: `sql::plan`, `sql::expr`, `exec::aggregate` (accumulators), `sql::types`.
 
 use super::aggregate::Accumulator;
+use super::memory::{Reservation, value_size};
 use super::{Row, compare_keys, compare_rows};
 use crate::sql::error::{SqlError, sqlstate};
 use crate::sql::expr::{Env, Expr};
@@ -19,15 +20,21 @@ use crate::sql::types::{BinaryOp, DataType, Value, binary_op};
 use std::cmp::Ordering;
 
 /// Appends the result of each window function to every row.
+/// The results are accounted into `held` (the input rows already are).
 pub fn apply(
     mut rows: Vec<Row>,
     windows: &[WindowFunction],
     env: &Env,
+    held: &mut Reservation,
 ) -> Result<Vec<Row>, SqlError> {
     let mut results: Vec<Vec<Value>> = Vec::with_capacity(windows.len());
     let mut order: Vec<usize> = (0..rows.len()).collect();
     for window in windows {
         let (values, sorted) = evaluate(&rows, window, env)?;
+        held.grow(
+            values.iter().map(value_size).sum::<usize>()
+                + sorted.len() * std::mem::size_of::<usize>(),
+        )?;
         results.push(values);
         order = sorted;
     }
