@@ -161,7 +161,7 @@ pub struct Env {
     pub database: String,
     /// now() / CURRENT_TIMESTAMP: the transaction start time.
     pub now: chrono::DateTime<chrono::Utc>,
-    pub settings: Vec<(String, String)>,
+    pub settings: Arc<Vec<(String, String)>>,
     pub sequences: Arc<dyn SequenceSource>,
     pub cancel: Arc<AtomicBool>,
     /// Setting changes made by set_config(), applied by the session afterwards.

@@ -778,7 +778,8 @@ impl Session {
                 let rows: Vec<Result<Vec<Value>, SqlError>> = self
                     .settings
                     .all()
-                    .into_iter()
+                    .iter()
+                    .cloned()
                     .map(|(k, v)| {
                         Ok(vec![Value::Text(k), Value::Text(v), Value::Text(String::new())])
                     })

@@ -127,6 +127,8 @@ pub struct Settings {
     values: BTreeMap<String, (String, String)>,
     /// Reported parameters changed since the client last heard.
     changed: Vec<(String, String)>,
+    /// `all()`, built once per change (every statement's evaluation environment reads it).
+    all_cache: std::sync::OnceLock<std::sync::Arc<Vec<(String, String)>>>,
 }
 
 impl Settings {
@@ -143,7 +145,7 @@ impl Settings {
             "session_authorization".into(),
             ("session_authorization".into(), user.to_string()),
         );
-        Self { values, changed: Vec::new() }
+        Self { values, changed: Vec::new(), all_cache: std::sync::OnceLock::new() }
     }
 
     /// The value of `name`, if it exists.
@@ -152,8 +154,14 @@ impl Settings {
     }
 
     /// All settings as (name, value), for SHOW ALL and current_setting().
-    pub fn all(&self) -> Vec<(String, String)> {
-        self.values.iter().map(|(k, (_, v))| (k.clone(), v.clone())).collect()
+    pub fn all(&self) -> std::sync::Arc<Vec<(String, String)>> {
+        self.all_cache
+            .get_or_init(|| {
+                std::sync::Arc::new(
+                    self.values.iter().map(|(k, (_, v))| (k.clone(), v.clone())).collect(),
+                )
+            })
+            .clone()
     }
 
     /// The parameters reported at startup, with their current values.
@@ -187,9 +195,11 @@ impl Settings {
                     if reported {
                         self.changed.push((display.clone(), value.clone()));
                     }
+                    self.all_cache = std::sync::OnceLock::new();
                     self.values.insert(key, (display, value));
                 }
                 None => {
+                    self.all_cache = std::sync::OnceLock::new();
                     self.values.remove(&key);
                 }
             }
@@ -236,6 +246,7 @@ impl Settings {
         }
         let display = if key == "datestyle" { "DateStyle".to_string() } else { display };
         let key = if key == "datestyle" { "datestyle".to_string() } else { key };
+        self.all_cache = std::sync::OnceLock::new();
         self.values.insert(key, (display.clone(), value.clone()));
         if reported {
             self.changed.push((display, value));

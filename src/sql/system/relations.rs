@@ -853,8 +853,8 @@ fn pg_tables(snapshot: &Snapshot) -> SystemRelation {
 fn pg_settings(_: &Snapshot) -> SystemRelation {
     let rows = crate::sql::settings::Settings::new(ROLE_NAME)
         .all()
-        .into_iter()
-        .map(|(k, v)| vec![text(&crate::sql::settings::canonical_name(&k)), text(&v), text("user")])
+        .iter()
+        .map(|(k, v)| vec![text(&crate::sql::settings::canonical_name(k)), text(v), text("user")])
         .collect();
     rows_of(
         &[("name", DataType::Text), ("setting", DataType::Text), ("context", DataType::Text)],
