@@ -229,3 +229,9 @@ fn scripted_objects() {
 fn scripted_joins() {
     run_script("joins", "DROP TABLE IF EXISTS lo, lc, j1, j2, j3, j4");
 }
+
+/// ORDER BY ... DESC read backwards through an index (`tests/psql/order.sql`).
+#[test]
+fn scripted_order() {
+    run_script("order", "DROP TABLE IF EXISTS dsc");
+}

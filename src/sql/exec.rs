@@ -114,6 +114,22 @@ fn scan_table(
     }))
 }
 
+/// Every row of `table` in descending primary-key order, decoded lazily.
+fn scan_table_backward(
+    txn: &mut Transaction,
+    table: &Arc<TableDef>,
+) -> Result<impl Iterator<Item = Result<(Bytes, Row), SqlError>> + Send + 'static, SqlError> {
+    let prefix = table.row_prefix();
+    let end =
+        catalog::prefix_end(&prefix).map_or(Bound::Unbounded, |e| Bound::Excluded(Bytes::from(e)));
+    let scan = txn.scan_owned_reverse(Bound::Included(Bytes::from(prefix)), end)?;
+    let types = table.column_types();
+    Ok(scan.map(move |entry| {
+        let (key, value) = entry?;
+        Ok((key, decode_row(&value, &types)?))
+    }))
+}
+
 /// Reads the rows an access path selects, with their keys. Point reads cast the key values
 /// to the key columns' types first.
 fn read_rows(
@@ -124,7 +140,9 @@ fn read_rows(
 ) -> Result<KeyedRows, SqlError> {
     match access {
         Access::Full | Access::Ordered(None) => Ok(Box::new(scan_table(txn, table)?)),
-        Access::Ordered(Some(index_no)) => ordered_index_scan(txn, table, *index_no),
+        Access::Ordered(Some(index_no)) => ordered_index_scan(txn, table, *index_no, false),
+        Access::Backward(None) => Ok(Box::new(scan_table_backward(txn, table)?)),
+        Access::Backward(Some(index_no)) => ordered_index_scan(txn, table, *index_no, true),
         Access::Point(values) => {
             let mut key_row = vec![Value::Null; table.columns.len()];
             for (expr, &column) in values.iter().zip(&table.primary_key) {
@@ -182,11 +200,18 @@ fn ordered_index_scan(
     txn: &mut Transaction,
     table: &TableDef,
     index_no: u16,
+    backward: bool,
 ) -> Result<KeyedRows, SqlError> {
     let prefix = table.unique_prefix(index_no);
     let end =
         catalog::prefix_end(&prefix).map_or(Bound::Unbounded, |e| Bound::Excluded(Bytes::from(e)));
-    let entries = txn.scan_owned(Bound::Included(Bytes::from(prefix)), end)?;
+    let start = Bound::Included(Bytes::from(prefix));
+    let entries: Box<dyn Iterator<Item = Result<(Bytes, Bytes), crate::txn::TxnError>> + Send> =
+        if backward {
+            Box::new(txn.scan_owned_reverse(start, end)?)
+        } else {
+            Box::new(txn.scan_owned(start, end)?)
+        };
     let mut view = txn.read_view();
     let types = table.column_types();
     Ok(Box::new(entries.filter_map(move |entry| {

@@ -384,6 +384,8 @@ pub enum Access {
     /// `index_no` (one with an entry for every row), read lazily: chosen for `ORDER BY` on
     /// the key's leading columns, so the query needs no sort and `LIMIT` stops the read.
     Ordered(Option<u16>),
+    /// Like `Ordered`, in descending key order (`ORDER BY ... DESC`).
+    Backward(Option<u16>),
 }
 
 /// One ORDER BY key, evaluated on the row before projection.

@@ -666,7 +666,7 @@ fn order_by_a_key_reads_in_index_order_and_stops_at_the_limit() {
         rows(&mut s, "SELECT b FROM t ORDER BY b OFFSET 999 LIMIT 5"),
         vec![vec!["9".to_string()], vec!["NULL".to_string()], vec!["NULL".to_string()]]
     );
-    // Without LIMIT a secondary-index order is not worth it; descending order sorts.
+    // Without LIMIT a secondary-index order is not worth it; descending order reads backwards.
     assert_eq!(
         plan(&mut s, "EXPLAIN SELECT b FROM t ORDER BY b"),
         lines(&["Sort", "  Sort Key: b", "  ->  Seq Scan on t"])
@@ -677,7 +677,24 @@ fn order_by_a_key_reads_in_index_order_and_stops_at_the_limit() {
     );
     assert_eq!(
         plan(&mut s, "EXPLAIN SELECT id FROM t ORDER BY id DESC LIMIT 1"),
-        lines(&["Limit", "  ->  Sort", "        Sort Key: id DESC", "        ->  Seq Scan on t"])
+        lines(&["Limit", "  ->  Index Scan Backward using t_pkey on t"])
+    );
+    assert_eq!(
+        plan(&mut s, "EXPLAIN ANALYZE SELECT id FROM t ORDER BY id DESC LIMIT 2"),
+        lines(&[
+            "Limit (actual rows=2 loops=1)",
+            "  ->  Index Scan Backward using t_pkey on t (actual rows=2 loops=1)",
+        ])
+    );
+    // Mixed directions cannot follow the key: they sort.
+    assert_eq!(
+        plan(&mut s, "EXPLAIN SELECT id FROM t ORDER BY id DESC NULLS LAST LIMIT 1"),
+        lines(&[
+            "Limit",
+            "  ->  Sort",
+            "        Sort Key: id DESC NULLS LAST",
+            "        ->  Seq Scan on t"
+        ])
     );
     // ORDER BY ... LIMIT keeps only the rows it returns: fine under a small work_mem.
     rows(&mut s, "SET work_mem = '1MB'");

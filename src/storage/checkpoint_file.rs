@@ -21,6 +21,7 @@ use crate::encoding::{checksum, read_u32_le, read_u64_le};
 use crate::vfs::{FileSystem, WritableFile};
 use bytes::Bytes;
 use std::cmp::{Ordering, Reverse};
+use std::ops::Bound;
 use std::path::{Path, PathBuf};
 
 /// Target size of a data block.
@@ -390,6 +391,28 @@ impl CheckpointFile {
         Ok((entry.key == key).then_some(entry))
     }
 
+    /// A cursor going backwards (descending version order) from the last version within
+    /// `upper`.
+    pub fn reverse_cursor(
+        self: &std::sync::Arc<Self>,
+        upper: Bound<&VersionKey>,
+    ) -> Result<ReverseFileCursor, StorageError> {
+        let within = |key: &[u8], ts: Timestamp| match upper {
+            Bound::Included(u) => cmp_version(key, ts, &u.key, u.ts.0) != Ordering::Greater,
+            Bound::Excluded(u) => cmp_version(key, ts, &u.key, u.ts.0) == Ordering::Less,
+            Bound::Unbounded => true,
+        };
+        // The last block whose first version is within the bound.
+        let after = self.blocks.partition_point(|b| within(&b.first_key, b.first_ts));
+        let mut cursor =
+            ReverseFileCursor { file: self.clone(), next_block: after, entries: Vec::new() };
+        if after > 0 {
+            cursor.load(after - 1)?;
+            cursor.entries.retain(|e| within(&e.key, e.ts));
+        }
+        Ok(cursor)
+    }
+
     /// Every version in order, for merging files.
     pub fn iter(self: &std::sync::Arc<Self>) -> FileCursor {
         FileCursor { file: self.clone(), position: (!self.blocks.is_empty()).then_some((0, 0)) }
@@ -402,6 +425,46 @@ impl CheckpointFile {
     ) -> Result<FileCursor, StorageError> {
         let position = self.seek(&start.key, start.ts.0)?;
         Ok(FileCursor { file: self.clone(), position })
+    }
+}
+
+/// Walks a checkpoint file's versions backwards (key descending, timestamp ascending), one
+/// decoded block at a time.
+#[derive(Debug)]
+pub struct ReverseFileCursor {
+    file: std::sync::Arc<CheckpointFile>,
+    /// The block loaded into `entries` (the next one to load is the one before it).
+    next_block: usize,
+    /// Versions of the current block still to return, in version order (taken from the end).
+    entries: Vec<Entry>,
+}
+
+impl ReverseFileCursor {
+    fn load(&mut self, block: usize) -> Result<(), StorageError> {
+        let bytes = self.file.block(block);
+        let mut pos = 0;
+        let mut entries = Vec::new();
+        while pos < bytes.len() {
+            let (entry, next) = self.file.entry_at(block, pos)?;
+            entries.push(entry);
+            pos = next;
+        }
+        self.entries = entries;
+        self.next_block = block;
+        Ok(())
+    }
+
+    /// The previous version, or None before the start of the file.
+    pub fn next_entry(&mut self) -> Result<Option<Entry>, StorageError> {
+        loop {
+            if let Some(entry) = self.entries.pop() {
+                return Ok(Some(entry));
+            }
+            if self.next_block == 0 {
+                return Ok(None);
+            }
+            self.load(self.next_block - 1)?;
+        }
     }
 }
 

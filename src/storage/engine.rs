@@ -5,7 +5,9 @@ use super::background::Background;
 use super::checkpoint_file::CheckpointFile;
 use super::manifest::{self, Manifest};
 use super::memtable::{Entry, Memtable, VersionKey};
-use super::merge::{MemtableCursor, MergeIter, Scan, VersionSource};
+use super::merge::{
+    MemtableCursor, MergeIter, ReverseMemtableCursor, ReverseScan, Scan, VersionSource,
+};
 use super::{RECORD_COMMIT, StorageError, Timestamp, WriteBatch};
 use crate::vfs::{FileSystem, LockGuard};
 use crate::wal::{Lsn, Wal, WalOptions};
@@ -330,6 +332,40 @@ impl Engine {
             sources.push(Box::new(cursor));
         }
         Ok(Scan::new(MergeIter::new(sources), ts, start, end))
+    }
+
+    /// Like [`Engine::scan`] but in descending key order.
+    pub fn scan_reverse(
+        &self,
+        start: Bound<Bytes>,
+        end: Bound<Bytes>,
+        ts: Timestamp,
+    ) -> Result<ReverseScan, StorageError> {
+        self.check_snapshot(ts)?;
+        let levels = self.current_levels();
+        let lower = match &start {
+            Bound::Included(key) | Bound::Excluded(key) => {
+                Bound::Included(VersionKey::first_of(key.clone()))
+            }
+            Bound::Unbounded => Bound::Unbounded,
+        };
+        let upper = match &end {
+            Bound::Included(key) => Bound::Included(VersionKey::new(key.clone(), 0)),
+            Bound::Excluded(key) => Bound::Excluded(VersionKey::first_of(key.clone())),
+            Bound::Unbounded => Bound::Unbounded,
+        };
+        let mut sources: Vec<Box<dyn VersionSource>> = Vec::new();
+        for table in std::iter::once(&levels.active).chain(&levels.frozen) {
+            sources.push(Box::new(ReverseMemtableCursor::new(
+                table.clone(),
+                lower.clone(),
+                upper.clone(),
+            )));
+        }
+        for file in &levels.files {
+            sources.push(Box::new(file.reverse_cursor(upper.as_ref())?));
+        }
+        Ok(ReverseScan::new(MergeIter::new_reverse(sources), ts, start, end))
     }
 
     /// The largest commit timestamp applied (or recovered). A clock restarting after a crash

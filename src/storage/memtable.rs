@@ -85,6 +85,34 @@ impl Versions {
         }
     }
 
+    /// Versions within (`lower`, `upper`) in descending version order.
+    fn range_rev<'a>(
+        &'a self,
+        lower: Bound<&VersionKey>,
+        upper: Bound<&'a VersionKey>,
+    ) -> Box<dyn Iterator<Item = (&'a VersionKey, &'a Option<Bytes>)> + 'a> {
+        if crate::util::bounds::is_empty(lower, upper) {
+            return Box::new(std::iter::empty());
+        }
+        match self {
+            Self::Tree(map) => Box::new(map.range::<VersionKey, _>((lower, upper)).rev()),
+            Self::Sorted(run) => {
+                let start = match lower {
+                    Bound::Included(k) => run.partition_point(|(v, _)| v < k),
+                    Bound::Excluded(k) => run.partition_point(|(v, _)| v <= k),
+                    Bound::Unbounded => 0,
+                };
+                let end = match upper {
+                    Bound::Included(k) => run.partition_point(|(v, _)| v <= k),
+                    Bound::Excluded(k) => run.partition_point(|(v, _)| v < k),
+                    Bound::Unbounded => run.len(),
+                };
+                let slice = run.get(start..end.max(start)).unwrap_or_default();
+                Box::new(slice.iter().rev().map(|(k, v)| (k, v)))
+            }
+        }
+    }
+
     /// Versions within (`from`, `end`) in order.
     fn range<'a>(
         &'a self,
@@ -225,6 +253,21 @@ impl Memtable {
     }
 
     /// Up to `limit` entries in version order starting after `from`, ending before `end`.
+    pub fn read_chunk_rev(
+        &self,
+        lower: Bound<&VersionKey>,
+        upper: Bound<&VersionKey>,
+        limit: usize,
+    ) -> Vec<Entry> {
+        let versions = self.versions.read();
+        versions
+            .range_rev(lower, upper)
+            .take(limit)
+            .map(|(k, v)| Entry { key: k.key.clone(), ts: k.ts.0, value: v.clone() })
+            .collect()
+    }
+
+    /// Up to `limit` versions within (`from`, `end`), in version order.
     pub fn read_chunk(
         &self,
         from: Bound<&VersionKey>,

@@ -44,7 +44,7 @@ pub mod merge;
 pub use batch::WriteBatch;
 pub use engine::{Engine, EngineOptions, EngineStats, PendingWrite};
 pub use error::StorageError;
-pub use merge::Scan;
+pub use merge::{ReverseScan, Scan};
 
 /// A commit timestamp. Larger is later.
 pub type Timestamp = u64;

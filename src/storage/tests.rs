@@ -271,3 +271,56 @@ fn restart_after_compaction_dropped_the_newest_tombstone_still_reads() -> TestRe
     assert_eq!(engine.get(b"k", 21)?, Some(Bytes::from("again")));
     Ok(())
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+    /// A backward scan returns exactly what the forward scan returns, reversed: at every
+    /// snapshot, over memtables and checkpoint files, with deletes and arbitrary bounds.
+    #[test]
+    fn reverse_scans_mirror_forward_scans(
+        ops in proptest::collection::vec((0u64..40, proptest::bool::ANY, 0u8..10), 1..120),
+        lower in proptest::option::of((0u64..45, proptest::bool::ANY)),
+        upper in proptest::option::of((0u64..45, proptest::bool::ANY)),
+    ) {
+        let fs = SimFileSystem::new(1);
+        let engine = open(&fs).map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+        let mut ts: Timestamp = 0;
+        let mut snapshots = Vec::new();
+        for (i, (k, delete, action)) in ops.iter().enumerate() {
+            ts += 1;
+            let mut batch = WriteBatch::new();
+            if *delete {
+                batch.delete(key(*k));
+            } else {
+                batch.put(key(*k), value(*k, i as u64));
+            }
+            engine.write(ts, batch).map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+            match action {
+                0 => engine.checkpoint().map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?,
+                1 => snapshots.push(ts),
+                _ => {}
+            }
+        }
+        snapshots.push(ts);
+        let bound = |b: Option<(u64, bool)>| match b {
+            None => Bound::Unbounded,
+            Some((k, true)) => Bound::Included(key(k)),
+            Some((k, false)) => Bound::Excluded(key(k)),
+        };
+        for snapshot in snapshots {
+            let forward: Vec<(Bytes, Bytes)> = engine
+                .scan(bound(lower), bound(upper), snapshot)
+                .map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?
+                .collect::<Result<_, _>>()
+                .map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+            let mut backward: Vec<(Bytes, Bytes)> = engine
+                .scan_reverse(bound(lower), bound(upper), snapshot)
+                .map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?
+                .collect::<Result<_, _>>()
+                .map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+            backward.reverse();
+            proptest::prop_assert_eq!(forward, backward, "snapshot {}", snapshot);
+        }
+    }
+}

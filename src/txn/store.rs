@@ -3,7 +3,7 @@
 
 use super::TxnError;
 use super::oracle::{IsolationLevel, Oracle, ReadSet};
-use crate::storage::{Engine, Scan, Timestamp, WriteBatch};
+use crate::storage::{Engine, ReverseScan, Scan, Timestamp, WriteBatch};
 use crate::util::clock::PhysicalClock;
 use bytes::Bytes;
 use parking_lot::{Condvar, Mutex};
@@ -158,6 +158,25 @@ impl Transaction {
         Ok(MergedScan { stored, own: own.into_iter().peekable(), _pin: Some(pin) })
     }
 
+    /// Like [`Transaction::scan_owned`] but in descending key order.
+    pub fn scan_owned_reverse(
+        &mut self,
+        start: Bound<Bytes>,
+        end: Bound<Bytes>,
+    ) -> Result<ReverseTxnScan, TxnError> {
+        self.reads.lock().add_range(start.clone(), end.clone());
+        let stored =
+            self.store.engine.scan_reverse(start.clone(), end.clone(), self.snapshot)?.peekable();
+        let own: Vec<(Bytes, Option<Bytes>)> =
+            if crate::util::bounds::is_empty(start.as_ref(), end.as_ref()) {
+                Vec::new()
+            } else {
+                self.writes.range((start, end)).rev().map(|(k, v)| (k.clone(), v.clone())).collect()
+            };
+        let pin = self.store.pin(self.snapshot);
+        Ok(ReverseTxnScan { stored, own: own.into_iter().peekable(), _pin: pin })
+    }
+
     /// Captures the buffered writes so [`Transaction::rollback_to`] can restore them.
     pub fn savepoint(&self) -> Savepoint {
         Savepoint { writes: self.writes.clone() }
@@ -300,6 +319,47 @@ impl<I: Iterator<Item = (Bytes, Option<Bytes>)>> Iterator for MergedScan<I> {
                 return Some(Ok((key, value)));
             }
             // Our own delete: skip the key.
+        }
+    }
+}
+
+/// Rows of a [`Transaction::scan_owned_reverse`]: stored rows at the snapshot overlaid with
+/// own writes, in descending key order; keeps the snapshot pinned like [`OwnedTxnScan`].
+pub struct ReverseTxnScan {
+    stored: Peekable<ReverseScan>,
+    own: Peekable<std::vec::IntoIter<(Bytes, Option<Bytes>)>>,
+    _pin: SnapshotPin,
+}
+
+impl Iterator for ReverseTxnScan {
+    type Item = Result<(Bytes, Bytes), TxnError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let stored_key = match self.stored.peek() {
+                Some(Ok((key, _))) => Some(key.clone()),
+                Some(Err(_)) => return self.stored.next().map(|r| r.map_err(TxnError::from)),
+                None => None,
+            };
+            let own_key = self.own.peek().map(|(key, _)| key.clone());
+            let take_own = match (&stored_key, &own_key) {
+                (None, None) => return None,
+                (Some(_), None) => false,
+                (None, Some(_)) => true,
+                (Some(s), Some(o)) => {
+                    if s == o {
+                        self.stored.next(); // shadowed by our own write
+                    }
+                    o >= s
+                }
+            };
+            if !take_own {
+                return self.stored.next().map(|r| r.map_err(TxnError::from));
+            }
+            let (key, value) = self.own.next()?;
+            if let Some(value) = value {
+                return Some(Ok((key, value)));
+            }
         }
     }
 }

@@ -234,3 +234,25 @@ fn a_committed_transaction_is_visible_to_the_next_one_at_once() -> TestResult {
     }
     Ok(())
 }
+
+#[test]
+fn reverse_scans_merge_own_writes_in_descending_order() -> TestResult {
+    let store = store()?;
+    seed(&store, &[("a", "1"), ("b", "2"), ("c", "3"), ("d", "4"), ("e", "5")])?;
+    let mut txn = store.begin(IsolationLevel::Serializable);
+    txn.put(b("bb"), b("own"));
+    txn.delete(b("c"));
+    txn.put(b("d"), b("44"));
+    txn.put(b("f"), b("6"));
+    let forward: Vec<(Bytes, Bytes)> = txn
+        .scan_owned(Bound::Included(b("b")), Bound::Excluded(b("f")))?
+        .collect::<Result<_, _>>()?;
+    let mut backward: Vec<(Bytes, Bytes)> = txn
+        .scan_owned_reverse(Bound::Included(b("b")), Bound::Excluded(b("f")))?
+        .collect::<Result<_, _>>()?;
+    backward.reverse();
+    assert_eq!(forward, backward);
+    let keys: Vec<Bytes> = forward.into_iter().map(|(k, _)| k).collect();
+    assert_eq!(keys, vec![b("b"), b("bb"), b("d"), b("e")]);
+    Ok(())
+}

@@ -3,9 +3,9 @@
 //! and needs no sort, so LIMIT stops the read after the rows it wants (EXPLAIN shows
 //! `Index Scan using <index>` and no `Sort`).
 //!
-//! Only where key order is exactly ORDER BY's order: ascending (NULLs sort last in keys, as
-//! ASC wants), over types whose key encoding sorts as their values do. Descending order
-//! still sorts (there are no backward scans).
+//! Only where key order is exactly ORDER BY's order: all ascending (NULLs sort last in keys,
+//! as ASC wants), or all descending with NULLs first (DESC's default), read by a backward scan
+//! (`Index Scan Backward`); over types whose key encoding sorts as their values do.
 
 use crate::sql::catalog::TableDef;
 use crate::sql::expr::Expr;
@@ -24,11 +24,16 @@ pub fn read_in_order(plan: &mut SelectPlan) {
         return;
     }
     let Source::Table { table, access } = &mut plan.source else { return };
-    let Some(columns) = sort_columns(table, &plan.order_by) else { return };
+    let Some((columns, backward)) = sort_columns(table, &plan.order_by) else { return };
+    let ordered = |index_no: Option<u16>| {
+        if backward { Access::Backward(index_no) } else { Access::Ordered(index_no) }
+    };
     if !table.primary_key.is_empty() && follows(&columns, &table.primary_key, true) {
-        // Primary-key reads come in key order already.
+        // Primary-key reads come in key order already (backward: a reverse scan).
         match access {
-            Access::Full => *access = Access::Ordered(None),
+            Access::Full => *access = ordered(None),
+            Access::Point(_) if backward => {}
+            _ if backward => return,
             Access::Point(_) | Access::Range { index_no: None, .. } => {}
             _ => return,
         }
@@ -64,7 +69,7 @@ pub fn read_in_order(plan: &mut SelectPlan) {
     }
     for (index_no, key, unique) in candidates {
         if follows(&columns, &key, unique) {
-            *access = Access::Ordered(Some(index_no));
+            *access = ordered(Some(index_no));
             plan.order_by.clear();
             return;
         }
@@ -80,22 +85,25 @@ fn follows(order: &[usize], key: &[usize], unique: bool) -> bool {
     unique && order.get(..key.len()) == Some(key)
 }
 
-/// The table columns ORDER BY sorts on, when every key is a plain ascending column (NULLs
-/// last) of a type whose keys sort like its values.
-fn sort_columns(table: &TableDef, order_by: &[SortKey]) -> Option<Vec<usize>> {
-    order_by
+/// The table columns ORDER BY sorts on, when every key is a plain column of a type whose keys
+/// sort like its values, all ascending with NULLs last (key order) or all descending with
+/// NULLs first (reverse key order: `true`).
+fn sort_columns(table: &TableDef, order_by: &[SortKey]) -> Option<(Vec<usize>, bool)> {
+    let backward = order_by.first()?.descending;
+    let columns = order_by
         .iter()
         .map(|key| match key.expr {
             Expr::Column(c)
-                if !key.descending
-                    && !key.nulls_first
+                if key.descending == backward
+                    && key.nulls_first == backward
                     && table.columns.get(c).is_some_and(|col| key_ordered(&col.ty)) =>
             {
                 Some(c)
             }
             _ => None,
         })
-        .collect()
+        .collect::<Option<Vec<usize>>>()?;
+    Some((columns, backward))
 }
 
 fn key_ordered(ty: &DataType) -> bool {

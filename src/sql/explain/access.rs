@@ -109,12 +109,14 @@ pub(super) fn index_of(table: &TableDef, access: &Access) -> Option<String> {
     };
     match access {
         Access::Full => None,
-        Access::Point(_) | Access::Range { index_no: None, .. } | Access::Ordered(None) => {
-            Some(primary())
-        }
+        Access::Point(_)
+        | Access::Range { index_no: None, .. }
+        | Access::Ordered(None)
+        | Access::Backward(None) => Some(primary()),
         Access::Index { index_no, .. }
         | Access::Range { index_no: Some(index_no), .. }
-        | Access::Ordered(Some(index_no)) => named(*index_no),
+        | Access::Ordered(Some(index_no))
+        | Access::Backward(Some(index_no)) => named(*index_no),
         Access::Any(accesses) => accesses.first().and_then(|a| index_of(table, a)),
     }
 }
@@ -131,7 +133,7 @@ pub(super) fn index_conditions(table: &TableDef, access: &Access) -> Vec<IndexCo
         )],
     };
     match access {
-        Access::Full | Access::Ordered(_) => Vec::new(),
+        Access::Full | Access::Ordered(_) | Access::Backward(_) => Vec::new(),
         Access::Point(values) => {
             table.primary_key.iter().zip(values).map(|(&c, v)| equal(c, v)).collect()
         }

@@ -739,8 +739,13 @@ impl Explainer {
         let mut node = match index_of(table, access) {
             None => Node::new(format!("Seq Scan on {target}"), Counters::Slot(stats.clone())),
             Some(index) => {
+                let direction = if matches!(access, Access::Backward(_)) {
+                    "Index Scan Backward"
+                } else {
+                    "Index Scan"
+                };
                 let mut node = Node::new(
-                    format!("Index Scan using {} on {target}", quote_ident(&index)),
+                    format!("{direction} using {} on {target}", quote_ident(&index)),
                     Counters::Slot(stats.clone()),
                 );
                 let texts: Vec<String> =
