@@ -8,7 +8,8 @@
 
 use super::error::{SqlError, sqlstate};
 use super::functions::Function;
-use super::types::{Array, DataType, Value, array_ops};
+use super::types::array_ops::{self, as_array, coerce_element};
+use super::types::{Array, DataType, Value};
 use std::cmp::Ordering;
 
 /// The result type of array function `function` on `arg_types`, when it is one.
@@ -49,21 +50,6 @@ pub fn is_strict(function: Function) -> bool {
             | F::ArrayContainedBy
             | F::ArrayOverlap
     )
-}
-
-fn not_array(value: &Value) -> SqlError {
-    SqlError::new(
-        sqlstate::DATATYPE_MISMATCH,
-        format!("argument of type {} is not an array", value.type_name()),
-    )
-}
-
-fn as_array(value: &Value) -> Result<Option<&Array>, SqlError> {
-    match value {
-        Value::Null => Ok(None),
-        Value::Array(a) => Ok(Some(a)),
-        other => Err(not_array(other)),
-    }
 }
 
 fn int_arg(value: &Value) -> Result<Option<i64>, SqlError> {
@@ -295,14 +281,6 @@ fn member(array: &Array, needle: &Value) -> Result<bool, SqlError> {
         }
     }
     Ok(false)
-}
-
-fn coerce_element(value: &Value, element_type: &DataType) -> Result<Value, SqlError> {
-    match value.data_type() {
-        None => Ok(Value::Null),
-        Some(t) if t == *element_type => Ok(value.clone()),
-        Some(_) => value.cast(element_type, false),
-    }
 }
 
 /// The `ARRAY[...]` constructor: elements, or sub-arrays of equal dimensions.

@@ -256,6 +256,23 @@ impl ViewDef {
 }
 
 impl TableDef {
+    /// The key columns of the primary key (None) or of unique constraint / index `index_no`
+    /// (empty if there is no such index).
+    pub fn key_columns(&self, index_no: Option<u16>) -> Vec<usize> {
+        match index_no {
+            None => self.primary_key.clone(),
+            Some(no) => self
+                .uniques
+                .iter()
+                .find(|u| u.index_no == no)
+                .map(|u| u.columns.clone())
+                .or_else(|| {
+                    self.indexes.iter().find(|i| i.index_no == no).map(|i| i.columns.clone())
+                })
+                .unwrap_or_default(),
+        }
+    }
+
     /// The PostgreSQL OID clients see for this table.
     pub fn oid(&self) -> u32 {
         FIRST_USER_OID + self.id

@@ -36,6 +36,8 @@ pub use session::{
 };
 
 #[cfg(test)]
+mod test_support;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_ddl;

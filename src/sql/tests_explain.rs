@@ -3,62 +3,8 @@
 //! shapes follow PostgreSQL 15's output (COSTS OFF style: there are no costs); times are
 //! never asserted on.
 
+use super::test_support::*;
 use super::*;
-use std::sync::Arc;
-
-struct Db {
-    _dir: tempfile::TempDir,
-    db: Arc<Database>,
-}
-
-fn open() -> Db {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let options = DatabaseOptions { memory_limit_bytes: 8 << 20, wal_sync_off: true };
-    let db = Database::open(dir.path(), options).expect("open");
-    Db { _dir: dir, db }
-}
-
-fn session(db: &Db) -> Session {
-    Session::new(db.db.clone(), "quorumdb", &[]).expect("session")
-}
-
-/// Runs every statement of `sql`; returns the rows (as text) of the last one, or its tag.
-fn run(session: &mut Session, sql: &str) -> Result<Vec<Vec<String>>, SqlError> {
-    let mut last = Vec::new();
-    for statement in session.parse(sql)? {
-        let prepared = session.prepare(sql, statement, &[])?;
-        last = match session.execute(&prepared, Vec::new())? {
-            Outcome::Rows { rows, .. } => {
-                let mut out = Vec::new();
-                for row in rows {
-                    let row = match row {
-                        Ok(row) => row,
-                        Err(err) => {
-                            session.fail_statement();
-                            return Err(err);
-                        }
-                    };
-                    out.push(
-                        row.iter()
-                            .map(|v| if v.is_null() { "NULL".to_string() } else { v.to_text() })
-                            .collect(),
-                    );
-                }
-                out
-            }
-            Outcome::Done(tag) | Outcome::DoneWithNotice { tag, .. } => vec![vec![tag]],
-            _ => Vec::new(),
-        };
-    }
-    Ok(last)
-}
-
-fn rows(session: &mut Session, sql: &str) -> Vec<Vec<String>> {
-    match run(session, sql) {
-        Ok(rows) => rows,
-        Err(err) => panic!("{sql}: {err:?}"),
-    }
-}
 
 /// The plan lines of an EXPLAIN, with ANALYZE's times and the summary lines removed.
 fn plan(session: &mut Session, sql: &str) -> Vec<String> {
@@ -85,13 +31,6 @@ fn without_times(line: &str) -> String {
             format!("{}: NkB", &line[..colon])
         }
         _ => line,
-    }
-}
-
-fn error(session: &mut Session, sql: &str) -> (&'static str, String) {
-    match run(session, sql) {
-        Ok(rows) => panic!("{sql}: expected an error, got {rows:?}"),
-        Err(err) => (err.code, err.message.clone()),
     }
 }
 

@@ -12,7 +12,7 @@
 //! Conditions with subqueries stay above the join, evaluated on rows in written order (a
 //! correlated subquery refers to columns by their written positions).
 
-use super::query::{and_all, conjuncts, has_volatile, map_columns, push_where};
+use super::query::{and_all, columns_of, conjuncts, has_volatile, map_columns, push_where};
 use crate::sql::expr::Expr;
 use crate::sql::plan::{Join, JoinKind, SelectPlan, Source};
 use crate::sql::session::Column;
@@ -218,14 +218,4 @@ fn has_subquery(expr: &Expr) -> bool {
         }
     });
     found
-}
-
-fn columns_of(expr: &Expr) -> Vec<usize> {
-    let mut columns = Vec::new();
-    expr.walk(&mut |e| {
-        if let Expr::Column(i) = e {
-            columns.push(*i);
-        }
-    });
-    columns
 }

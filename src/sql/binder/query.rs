@@ -1250,7 +1250,7 @@ pub(super) fn and_all(parts: Vec<Expr>) -> Option<Expr> {
 }
 
 /// The columns an expression reads.
-fn columns_of(expr: &Expr) -> Vec<usize> {
+pub(super) fn columns_of(expr: &Expr) -> Vec<usize> {
     let mut columns = Vec::new();
     expr.walk(&mut |e| {
         if let Expr::Column(i) = e {

@@ -57,7 +57,7 @@ pub fn lookup_join(
                     },
                     None => Source::Table { table: table.clone(), access: Access::Full },
                 };
-                let key_columns = key_columns(&table, index_no);
+                let key_columns = table.key_columns(index_no);
                 let keys = left_keys
                     .into_iter()
                     .zip(key_columns)
@@ -120,20 +120,6 @@ pub fn lookup_join(
 
 /// Most left rows a lookup join probes one by one before it switches to a hash join.
 const MAX_LOOKUPS: usize = 256;
-
-/// The columns of the primary key or of unique constraint / index `index_no`.
-fn key_columns(table: &TableDef, index_no: Option<u16>) -> Vec<usize> {
-    match index_no {
-        None => table.primary_key.clone(),
-        Some(n) => table
-            .uniques
-            .iter()
-            .find(|u| u.index_no == n)
-            .map(|u| u.columns.clone())
-            .or_else(|| table.indexes.iter().find(|i| i.index_no == n).map(|i| i.columns.clone()))
-            .unwrap_or_default(),
-    }
-}
 
 /// Everything needed to find the right rows of one left row.
 struct Probe {

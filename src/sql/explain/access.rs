@@ -74,16 +74,7 @@ pub(super) enum ConditionValues {
 
 /// The key columns of the primary key (None) or of unique constraint / index `index_no`.
 pub(super) fn key_columns(table: &TableDef, index_no: Option<u16>) -> Vec<usize> {
-    match index_no {
-        None => table.primary_key.clone(),
-        Some(no) => table
-            .uniques
-            .iter()
-            .find(|u| u.index_no == no)
-            .map(|u| u.columns.clone())
-            .or_else(|| table.indexes.iter().find(|i| i.index_no == no).map(|i| i.columns.clone()))
-            .unwrap_or_default(),
-    }
+    table.key_columns(index_no)
 }
 
 /// The name of the primary key (None) or of unique constraint / index `index_no`.

@@ -5,7 +5,8 @@ use super::array::{Array, ArrayDim, MAX_DIMENSIONS};
 use super::value::{DataType, Value};
 use crate::sql::error::{SqlError, sqlstate};
 
-fn as_array(value: &Value) -> Result<Option<&Array>, SqlError> {
+/// The array in `value` (None for NULL); 42804 for any other type.
+pub fn as_array(value: &Value) -> Result<Option<&Array>, SqlError> {
     match value {
         Value::Null => Ok(None),
         Value::Array(a) => Ok(Some(a)),
@@ -16,7 +17,8 @@ fn as_array(value: &Value) -> Result<Option<&Array>, SqlError> {
     }
 }
 
-fn coerce_element(value: &Value, element_type: &DataType) -> Result<Value, SqlError> {
+/// `value` as an element of an array of `element_type` (NULL stays NULL).
+pub fn coerce_element(value: &Value, element_type: &DataType) -> Result<Value, SqlError> {
     match value.data_type() {
         None => Ok(Value::Null),
         Some(t) if t == *element_type => Ok(value.clone()),
