@@ -83,6 +83,7 @@ pub mod sqlstate {
     pub const NULL_VALUE_NOT_ALLOWED: &str = "22004";
     pub const CARDINALITY_VIOLATION: &str = "21000";
     pub const SERIALIZATION_FAILURE: &str = "40001";
+    pub const DEADLOCK_DETECTED: &str = "40P01";
     pub const IN_FAILED_SQL_TRANSACTION: &str = "25P02";
     pub const ACTIVE_SQL_TRANSACTION: &str = "25001";
     pub const NO_ACTIVE_SQL_TRANSACTION: &str = "25P01";
@@ -200,6 +201,11 @@ impl From<TxnError> for SqlError {
                 SqlError::new(sqlstate::SERIALIZATION_FAILURE, err.to_string())
                     .with_hint("The transaction might succeed if retried.")
             }
+            TxnError::Deadlock => SqlError::new(sqlstate::DEADLOCK_DETECTED, err.to_string())
+                .with_detail(
+                    "The transaction waited for a row lock held by a transaction that, \
+                     directly or through others, waited for one it holds.",
+                ),
             TxnError::Storage(storage) => storage.into(),
         }
     }

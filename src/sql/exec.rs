@@ -144,16 +144,9 @@ fn read_rows(
         Access::Backward(None) => Ok(Box::new(scan_table_backward(txn, table)?)),
         Access::Backward(Some(index_no)) => ordered_index_scan(txn, table, *index_no, true),
         Access::Point(values) => {
-            let mut key_row = vec![Value::Null; table.columns.len()];
-            for (expr, &column) in values.iter().zip(&table.primary_key) {
-                let Some(cast) = key_value(table, column, expr, env)? else {
-                    return Ok(Box::new(std::iter::empty()));
-                };
-                if let Some(slot) = key_row.get_mut(column) {
-                    *slot = cast;
-                }
-            }
-            let key = row_key(table, &key_row, None);
+            let Some(key) = point_key(table, values, env)? else {
+                return Ok(Box::new(std::iter::empty()));
+            };
             let found = txn.get(&key)?;
             let types = table.column_types();
             let row =
@@ -192,6 +185,39 @@ fn read_rows(
             fetch_rows(txn, table, row_keys, env)
         }
     }
+}
+
+/// The primary key of the row an [`Access::Point`] names, or None if a key value cannot be
+/// cast to its column's type (then no row can match).
+fn point_key(table: &TableDef, values: &[Expr], env: &Env) -> Result<Option<Vec<u8>>, SqlError> {
+    let mut key_row = vec![Value::Null; table.columns.len()];
+    for (expr, &column) in values.iter().zip(&table.primary_key) {
+        let Some(cast) = key_value(table, column, expr, env)? else {
+            return Ok(None);
+        };
+        if let Some(slot) = key_row.get_mut(column) {
+            *slot = cast;
+        }
+    }
+    Ok(Some(row_key(table, &key_row, None)))
+}
+
+/// Reads the row an UPDATE or DELETE by primary key changes, holding its row lock: if
+/// another transaction is changing the same row, this waits for it to end and then reads
+/// what it committed (see [`Transaction::get_for_update`]).
+fn lock_point_row(
+    txn: &mut Transaction,
+    table: &TableDef,
+    values: &[Expr],
+    env: &Env,
+) -> Result<KeyedRows, SqlError> {
+    let Some(key) = point_key(table, values, env)? else {
+        return Ok(Box::new(std::iter::empty()));
+    };
+    let found = txn.get_for_update(&key, || env.check_cancel())?;
+    let types = table.column_types();
+    let row = found.map(|bytes| decode_row(&bytes, &types).map(|row| (Bytes::from(key), row)));
+    Ok(Box::new(row.into_iter()))
 }
 
 /// Every row in the order of index `index_no`, read lazily: each index entry is followed
@@ -1220,7 +1246,11 @@ fn matching_rows(
     let opened = clock(env);
     let mut held = Reservation::new(&env.memory, "the rows to change");
     let mut out = Vec::new();
-    for entry in read_rows(txn, table, access, env)? {
+    let rows = match access {
+        Access::Point(values) => lock_point_row(txn, table, values, env)?,
+        _ => read_rows(txn, table, access, env)?,
+    };
+    for entry in rows {
         env.check_cancel()?;
         let (key, row) = entry?;
         let keep = match filter {

@@ -1148,7 +1148,14 @@ impl Session {
     /// back.
     fn statement_failed(&mut self) {
         match self.block {
-            Block::Open | Block::Failed => self.block = Block::Failed,
+            Block::Open | Block::Failed => {
+                self.block = Block::Failed;
+                if self.savepoints.is_empty() {
+                    // Nothing can bring this transaction back, only ROLLBACK can end it: let
+                    // go of it now so its row locks stop blocking others, as PostgreSQL does.
+                    self.txn = None;
+                }
+            }
             Block::None => {
                 self.txn = None;
             }

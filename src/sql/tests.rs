@@ -91,10 +91,40 @@ fn concurrent_writers_get_serialization_failures() {
     rows(&mut s1, "CREATE TABLE acct (id int PRIMARY KEY, balance int)");
     rows(&mut s1, "INSERT INTO acct VALUES (1, 100)");
     rows(&mut s1, "BEGIN; UPDATE acct SET balance = balance - 10 WHERE id = 1");
-    rows(&mut s2, "BEGIN; UPDATE acct SET balance = balance - 20 WHERE id = 1");
+    // Not a primary-key point update, so no row lock: the rows are read optimistically and
+    // the second commit fails validation. (Point updates wait: see the next test.)
+    rows(&mut s2, "BEGIN; UPDATE acct SET balance = balance - 20 WHERE id >= 1");
     rows(&mut s1, "COMMIT");
     assert_eq!(code(&mut s2, "COMMIT"), "40001");
     assert_eq!(rows(&mut s1, "SELECT balance FROM acct WHERE id = 1"), s(&[&["90"]]));
+}
+
+#[test]
+fn point_updates_of_one_row_wait_for_each_other_and_both_apply() {
+    let db = open();
+    let mut s1 = session(&db);
+    rows(&mut s1, "CREATE TABLE acct (id int PRIMARY KEY, balance int)");
+    rows(&mut s1, "INSERT INTO acct VALUES (1, 100)");
+    rows(&mut s1, "BEGIN; UPDATE acct SET balance = balance - 10 WHERE id = 1");
+    let mut s2 = session(&db);
+    rows(&mut s2, "BEGIN; SELECT 1"); // its snapshot predates s1's commit
+    let (tx, done) = std::sync::mpsc::channel();
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let updated = rows(
+                &mut s2,
+                "UPDATE acct SET balance = balance - 20 WHERE id = 1 RETURNING balance",
+            );
+            rows(&mut s2, "COMMIT");
+            let _ = tx.send(updated);
+        });
+        let waited = done.recv_timeout(std::time::Duration::from_millis(200));
+        assert!(waited.is_err(), "the second UPDATE must wait for the row lock: {waited:?}");
+        rows(&mut s1, "COMMIT");
+        let updated = done.recv_timeout(std::time::Duration::from_secs(10)).expect("waiter");
+        assert_eq!(updated, s(&[&["70"]]), "the waiter read what the first one committed");
+    });
+    assert_eq!(rows(&mut s1, "SELECT balance FROM acct WHERE id = 1"), s(&[&["70"]]));
 }
 
 #[test]

@@ -24,6 +24,10 @@ pub enum TxnError {
         /// The key involved, escaped for display.
         key: String,
     },
+    /// Waiting for a row lock would have closed a cycle of transactions waiting for each
+    /// other; this one was chosen to fail (SQLSTATE 40P01). Retrying it is safe.
+    #[error("deadlock detected")]
+    Deadlock,
     /// The storage engine failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -32,6 +36,6 @@ pub enum TxnError {
 impl TxnError {
     /// True if retrying the whole transaction may succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Conflict { .. })
+        matches!(self, Self::Conflict { .. } | Self::Deadlock)
     }
 }

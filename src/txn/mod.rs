@@ -27,6 +27,7 @@
 
 mod error;
 pub mod hlc;
+pub mod locks;
 pub mod oracle;
 mod store;
 
@@ -37,3 +38,5 @@ pub use store::{OwnedTxnScan, Savepoint, SnapshotPin, Transaction, TxnScan, TxnS
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_locks;

@@ -22,22 +22,27 @@ pub enum IsolationLevel {
     Serializable,
 }
 
-/// What a transaction read: point keys and key ranges (ranges catch phantoms).
+/// What a transaction read: point keys and key ranges (ranges catch phantoms), each with the
+/// snapshot it was read at. A read stays valid until a commit newer than its snapshot writes
+/// inside it. Reads usually share the transaction's snapshot; after a refresh (see
+/// [`Oracle::refresh`]) the transaction reads at a newer one while its older reads were
+/// re-validated up to it.
 #[derive(Debug, Clone, Default)]
 pub struct ReadSet {
-    keys: BTreeSet<Bytes>,
-    ranges: Vec<(Bound<Bytes>, Bound<Bytes>)>,
+    keys: BTreeMap<Bytes, Timestamp>,
+    ranges: Vec<(Bound<Bytes>, Bound<Bytes>, Timestamp)>,
 }
 
 impl ReadSet {
-    /// Records a point read.
-    pub fn add_key(&mut self, key: Bytes) {
-        self.keys.insert(key);
+    /// Records a point read at `snapshot`.
+    pub fn add_key(&mut self, key: Bytes, snapshot: Timestamp) {
+        let read_at = self.keys.entry(key).or_insert(snapshot);
+        *read_at = (*read_at).min(snapshot);
     }
 
-    /// Records a range read.
-    pub fn add_range(&mut self, start: Bound<Bytes>, end: Bound<Bytes>) {
-        self.ranges.push((start, end));
+    /// Records a range read at `snapshot`.
+    pub fn add_range(&mut self, start: Bound<Bytes>, end: Bound<Bytes>, snapshot: Timestamp) {
+        self.ranges.push((start, end, snapshot));
     }
 
     /// True if nothing was read.
@@ -45,14 +50,35 @@ impl ReadSet {
         self.keys.is_empty() && self.ranges.is_empty()
     }
 
-    /// The first key of `sorted_writes` this read set covers, if any.
-    fn overlaps(&self, sorted_writes: &[Bytes]) -> Option<Bytes> {
+    /// The oldest snapshot any read was made at.
+    fn oldest(&self) -> Option<Timestamp> {
+        let keys = self.keys.values().copied().min();
+        let ranges = self.ranges.iter().map(|r| r.2).min();
+        keys.into_iter().chain(ranges).min()
+    }
+
+    /// Marks every read as still valid at `snapshot` (after checking it is).
+    fn advance_to(&mut self, snapshot: Timestamp) {
+        for read_at in self.keys.values_mut() {
+            *read_at = (*read_at).max(snapshot);
+        }
+        for range in &mut self.ranges {
+            range.2 = range.2.max(snapshot);
+        }
+    }
+
+    /// The first key of `sorted_writes`, committed at `commit_ts`, that a read made before
+    /// `commit_ts` covers, if any.
+    fn overlaps(&self, commit_ts: Timestamp, sorted_writes: &[Bytes]) -> Option<Bytes> {
         for write in sorted_writes {
-            if self.keys.contains(write) {
+            if self.keys.get(write).is_some_and(|&read_at| read_at < commit_ts) {
                 return Some(write.clone());
             }
         }
-        for (start, end) in &self.ranges {
+        for (start, end, read_at) in &self.ranges {
+            if *read_at >= commit_ts {
+                continue;
+            }
             let from = sorted_writes.partition_point(|k| match start {
                 Bound::Included(s) => k < s,
                 Bound::Excluded(s) => k <= s,
@@ -147,26 +173,86 @@ impl Oracle {
         let mut sorted: Vec<Bytes> = writes.to_vec();
         sorted.sort();
         sorted.dedup();
-        for commit in self.recent.iter().filter(|c| c.commit_ts > snapshot) {
-            if let Some(key) = first_common(&sorted, &commit.writes) {
+        self.check(snapshot, Timestamp::MAX, isolation, reads, &sorted)?;
+        let commit_ts = self.hlc.now(physical_ms);
+        self.pending.insert(commit_ts);
+        self.recent.push_back(RecentCommit { commit_ts, writes: sorted });
+        Ok(commit_ts)
+    }
+
+    /// Checks a transaction that started at `snapshot` against the commits up to `until`:
+    /// none may write a key it writes (`sorted_writes`), nor, under SERIALIZABLE, anything
+    /// it read before that commit.
+    fn check(
+        &self,
+        snapshot: Timestamp,
+        until: Timestamp,
+        isolation: IsolationLevel,
+        reads: &ReadSet,
+        sorted_writes: &[Bytes],
+    ) -> Result<(), TxnError> {
+        let serializable = isolation == IsolationLevel::Serializable;
+        let oldest_read = if serializable { reads.oldest() } else { None };
+        let from = oldest_read.map_or(snapshot, |oldest| oldest.min(snapshot));
+        for commit in self.recent.iter().filter(|c| c.commit_ts > from && c.commit_ts <= until) {
+            if commit.commit_ts > snapshot
+                && let Some(key) = first_common(sorted_writes, &commit.writes)
+            {
                 return Err(TxnError::Conflict {
                     kind: ConflictKind::WriteWrite,
                     key: escape(&key),
                 });
             }
-            if isolation == IsolationLevel::Serializable
-                && let Some(key) = reads.overlaps(&commit.writes)
-            {
+            if serializable && let Some(key) = reads.overlaps(commit.commit_ts, &commit.writes) {
                 return Err(TxnError::Conflict {
                     kind: ConflictKind::ReadWrite,
                     key: escape(&key),
                 });
             }
         }
-        let commit_ts = self.hlc.now(physical_ms);
-        self.pending.insert(commit_ts);
-        self.recent.push_back(RecentCommit { commit_ts, writes: sorted });
-        Ok(commit_ts)
+        Ok(())
+    }
+
+    /// The newest commit after `snapshot` (applied or still pending) that wrote `key`.
+    pub fn latest_write(&self, key: &[u8], snapshot: Timestamp) -> Option<Timestamp> {
+        self.recent
+            .iter()
+            .rev()
+            .take_while(|c| c.commit_ts > snapshot)
+            .find(|c| c.writes.binary_search_by(|w| w.as_ref().cmp(key)).is_ok())
+            .map(|c| c.commit_ts)
+    }
+
+    /// Moves a running transaction's snapshot forward to the visible timestamp, if that
+    /// keeps it serializable: nothing it read or wrote so far was overwritten in between.
+    /// It then behaves as if it had started at the new snapshot, so it can read a row
+    /// another transaction just committed instead of failing at commit. Returns the new
+    /// snapshot; on [`TxnError::Conflict`] the transaction must be rolled back.
+    ///
+    /// The transaction stays registered at its first snapshot (see [`Oracle::begin`]), so
+    /// commits its older reads must be checked against are kept until it ends.
+    ///
+    /// Only SERIALIZABLE transactions refresh: a snapshot-isolation (REPEATABLE READ)
+    /// transaction promised its statements one fixed snapshot, so any overwritten row it
+    /// wants to change is a conflict.
+    pub fn refresh(
+        &mut self,
+        snapshot: Timestamp,
+        isolation: IsolationLevel,
+        reads: &mut ReadSet,
+        sorted_writes: &[Bytes],
+        wanted: &[u8],
+    ) -> Result<Timestamp, TxnError> {
+        let target = self.visible;
+        if isolation != IsolationLevel::Serializable {
+            return Err(TxnError::Conflict { kind: ConflictKind::WriteWrite, key: escape(wanted) });
+        }
+        if target <= snapshot {
+            return Ok(snapshot);
+        }
+        self.check(snapshot, target, isolation, reads, sorted_writes)?;
+        reads.advance_to(target);
+        Ok(target)
     }
 
     /// Reports that the commit at `commit_ts` is applied (or failed): snapshots may now

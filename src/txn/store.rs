@@ -2,6 +2,7 @@
 //! storage engine and a real clock.
 
 use super::TxnError;
+use super::locks::{Acquire, LockTable, TxnId};
 use super::oracle::{IsolationLevel, Oracle, ReadSet};
 use crate::storage::{Engine, ReverseScan, Scan, Timestamp, WriteBatch};
 use crate::util::clock::PhysicalClock;
@@ -12,6 +13,8 @@ use std::collections::btree_map;
 use std::iter::Peekable;
 use std::ops::Bound;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 /// Transactions over one storage engine (one shard).
 #[derive(Debug)]
@@ -20,8 +23,16 @@ pub struct TxnStore {
     oracle: Mutex<Oracle>,
     /// Signalled whenever the oracle's visible timestamp may have advanced.
     visible_changed: Condvar,
+    /// Row locks taken by [`Transaction::get_for_update`].
+    locks: Mutex<LockTable>,
+    /// Signalled whenever a transaction releases its locks.
+    locks_released: Condvar,
+    next_txn_id: AtomicU64,
     clock: Arc<dyn PhysicalClock>,
 }
+
+/// How long a lock waiter sleeps before it checks whether its statement was cancelled.
+const LOCK_WAIT_SLICE: Duration = Duration::from_millis(10);
 
 impl TxnStore {
     /// Wraps a recovered engine. Timestamps continue above everything it holds.
@@ -31,6 +42,9 @@ impl TxnStore {
             engine,
             oracle: Mutex::new(oracle),
             visible_changed: Condvar::new(),
+            locks: Mutex::new(LockTable::default()),
+            locks_released: Condvar::new(),
+            next_txn_id: AtomicU64::new(1),
             clock,
         })
     }
@@ -40,6 +54,9 @@ impl TxnStore {
         let snapshot = self.oracle.lock().begin();
         Transaction {
             store: self.clone(),
+            id: self.next_txn_id.fetch_add(1, Ordering::Relaxed),
+            registered: snapshot,
+            holds_locks: false,
             snapshot,
             isolation,
             reads: Arc::new(Mutex::new(ReadSet::default())),
@@ -79,6 +96,14 @@ fn clone_entry((key, value): (&Bytes, &Option<Bytes>)) -> (Bytes, Option<Bytes>)
 #[derive(Debug)]
 pub struct Transaction {
     store: Arc<TxnStore>,
+    /// Identifies the transaction (and its read views) in the lock table.
+    id: TxnId,
+    /// The snapshot registered with the oracle at begin; it stays registered until the
+    /// transaction ends even if a refresh moves `snapshot` forward.
+    registered: Timestamp,
+    /// Whether it may hold row locks that must be released when it ends.
+    holds_locks: bool,
+    /// The snapshot reads are made at.
     snapshot: Timestamp,
     isolation: IsolationLevel,
     reads: Arc<Mutex<ReadSet>>,
@@ -96,6 +121,9 @@ impl Transaction {
         self.store.oracle.lock().pin(self.snapshot);
         Transaction {
             store: self.store.clone(),
+            id: self.id,
+            registered: self.snapshot,
+            holds_locks: false,
             snapshot: self.snapshot,
             isolation: self.isolation,
             reads: self.reads.clone(),
@@ -116,8 +144,78 @@ impl Transaction {
         }
         let key = Bytes::copy_from_slice(key);
         let value = self.store.engine.get(&key, self.snapshot)?;
-        self.reads.lock().add_key(key);
+        self.reads.lock().add_key(key, self.snapshot);
         Ok(value)
+    }
+
+    /// Reads `key` to change it: takes the row's exclusive lock first, waiting while another
+    /// transaction holds it, then reads the newest committed value. If a transaction
+    /// committed a change to the row after this one's snapshot, the snapshot is refreshed
+    /// (see [`Oracle::refresh`]) so the read sees that change instead of failing the commit
+    /// later; if refreshing would break serializability, or this is a REPEATABLE READ
+    /// transaction, the result is [`TxnError::Conflict`] (40001).
+    ///
+    /// `interrupted` is polled while waiting; its error (a cancelled statement) ends the
+    /// wait. A wait that would deadlock fails at once with [`TxnError::Deadlock`].
+    pub fn get_for_update<E: From<TxnError>>(
+        &mut self,
+        key: &[u8],
+        mut interrupted: impl FnMut() -> Result<(), E>,
+    ) -> Result<Option<Bytes>, E> {
+        if self.view {
+            return Ok(self.get(key)?);
+        }
+        let key = Bytes::copy_from_slice(key);
+        self.lock_row(&key, &mut interrupted)?;
+        if let Some(own) = self.writes.get(&key) {
+            return Ok(own.clone());
+        }
+        self.catch_up_with(&key)?;
+        let value = self.store.engine.get(&key, self.snapshot).map_err(TxnError::from)?;
+        self.reads.lock().add_key(key, self.snapshot);
+        Ok(value)
+    }
+
+    /// Takes the lock on `key`, waiting for its holder to end.
+    fn lock_row<E: From<TxnError>>(
+        &mut self,
+        key: &Bytes,
+        interrupted: &mut impl FnMut() -> Result<(), E>,
+    ) -> Result<(), E> {
+        self.holds_locks = true;
+        let mut locks = self.store.locks.lock();
+        loop {
+            match locks.acquire(self.id, key) {
+                Acquire::Granted => return Ok(()),
+                Acquire::Deadlock => return Err(TxnError::Deadlock.into()),
+                Acquire::Wait { .. } => {
+                    self.store.locks_released.wait_for(&mut locks, LOCK_WAIT_SLICE);
+                    let check = parking_lot::MutexGuard::unlocked(&mut locks, &mut *interrupted);
+                    if let Err(err) = check {
+                        locks.stop_waiting(self.id);
+                        return Err(err);
+                    }
+                }
+            }
+        }
+    }
+
+    /// If a commit after this transaction's snapshot wrote `key`, waits until that commit
+    /// is visible and refreshes the snapshot past it.
+    fn catch_up_with(&mut self, key: &[u8]) -> Result<(), TxnError> {
+        let store = self.store.clone();
+        let mut reads = self.reads.lock();
+        let mut oracle = store.oracle.lock();
+        let Some(written_at) = oracle.latest_write(key, self.snapshot) else {
+            return Ok(());
+        };
+        while oracle.visible() < written_at {
+            store.visible_changed.wait(&mut oracle);
+        }
+        let mut writes: Vec<Bytes> = self.writes.keys().cloned().collect();
+        writes.dedup();
+        self.snapshot = oracle.refresh(self.snapshot, self.isolation, &mut reads, &writes, key)?;
+        Ok(())
     }
 
     /// Scans keys in (`start`, `end`) bounds at the snapshot, merged with the transaction's own
@@ -127,7 +225,7 @@ impl Transaction {
         start: Bound<Bytes>,
         end: Bound<Bytes>,
     ) -> Result<TxnScan<'_>, TxnError> {
-        self.reads.lock().add_range(start.clone(), end.clone());
+        self.reads.lock().add_range(start.clone(), end.clone(), self.snapshot);
         let stored = self.store.engine.scan(start.clone(), end.clone(), self.snapshot)?.peekable();
         let own_range = if crate::util::bounds::is_empty(start.as_ref(), end.as_ref()) {
             // Nothing sorts below the empty key: an empty range of the right type.
@@ -146,7 +244,7 @@ impl Transaction {
         start: Bound<Bytes>,
         end: Bound<Bytes>,
     ) -> Result<OwnedTxnScan, TxnError> {
-        self.reads.lock().add_range(start.clone(), end.clone());
+        self.reads.lock().add_range(start.clone(), end.clone(), self.snapshot);
         let stored = self.store.engine.scan(start.clone(), end.clone(), self.snapshot)?.peekable();
         let own: Vec<(Bytes, Option<Bytes>)> =
             if crate::util::bounds::is_empty(start.as_ref(), end.as_ref()) {
@@ -164,7 +262,7 @@ impl Transaction {
         start: Bound<Bytes>,
         end: Bound<Bytes>,
     ) -> Result<ReverseTxnScan, TxnError> {
-        self.reads.lock().add_range(start.clone(), end.clone());
+        self.reads.lock().add_range(start.clone(), end.clone(), self.snapshot);
         let stored =
             self.store.engine.scan_reverse(start.clone(), end.clone(), self.snapshot)?.peekable();
         let own: Vec<(Bytes, Option<Bytes>)> =
@@ -229,7 +327,8 @@ impl Transaction {
                 None => batch.delete(key),
             }
         }
-        let reads = self.reads.lock().clone();
+        let reads_shared = self.reads.clone();
+        let reads = reads_shared.lock();
         let store = self.store.clone();
         let (commit_ts, pending) = {
             let mut oracle = store.oracle.lock();
@@ -245,6 +344,7 @@ impl Transaction {
                 }
             }
         };
+        drop(reads);
         let result = store.engine.finish(pending);
         let mut oracle = store.oracle.lock();
         oracle.finished(commit_ts);
@@ -265,7 +365,10 @@ impl Transaction {
 
 impl Drop for Transaction {
     fn drop(&mut self) {
-        self.store.oracle.lock().end(self.snapshot);
+        self.store.oracle.lock().end(self.registered);
+        if self.holds_locks && self.store.locks.lock().release_all(self.id) {
+            self.store.locks_released.notify_all();
+        }
     }
 }
 
