@@ -50,7 +50,8 @@ enum Command {
         #[arg(long, default_value_t = quorumdb::pg::frame::DEFAULT_MAX_MESSAGE,
               value_parser = clap::value_parser!(usize))]
         max_message_bytes: usize,
-        /// Memory limit for in-memory tables, in MiB; colder data stays in checkpoint files.
+        /// Memory budget in MiB: half for in-memory tables (colder data stays in checkpoint
+        /// files), the rest for transaction write buffers, scans and sessions.
         #[arg(long, default_value_t = 64)]
         memory_limit_mb: usize,
         /// WAL durability.

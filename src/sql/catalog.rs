@@ -45,6 +45,7 @@ use super::types::DataType;
 use crate::txn::Transaction;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
+use std::ops::Bound;
 
 const CATALOG: u8 = 0x01;
 const ROWS: u8 = 0x02;
@@ -174,6 +175,11 @@ pub struct TableDef {
     /// FOREIGN KEY constraints of this table (it is the referencing side).
     #[serde(default)]
     pub foreign_keys: Vec<ForeignKeyDef>,
+    /// Where rows and index entries live (0: under `id`, as before tables could move).
+    /// TRUNCATE and row rewrites give a table fresh storage, like PostgreSQL's new
+    /// relfilenode: the old storage is deleted in the background once that commits.
+    #[serde(default)]
+    pub storage: u32,
 }
 
 /// A sequence definition (values are allocated by the database, outside transactions).
@@ -290,7 +296,17 @@ impl TableDef {
 
     /// Key prefix of all rows of this table.
     pub fn row_prefix(&self) -> Vec<u8> {
-        row_prefix(self.id)
+        row_prefix(self.storage_id())
+    }
+
+    /// The id the table's rows and index entries are stored under.
+    pub fn storage_id(&self) -> u32 {
+        if self.storage == 0 { self.id } else { self.storage }
+    }
+
+    /// Key prefixes of everything stored for the table: rows, then index entries.
+    pub fn storage_prefixes(&self) -> [Vec<u8>; 2] {
+        storage_prefixes(self.storage_id())
     }
 
     /// An unused index number (for a new unique constraint or index).
@@ -310,7 +326,7 @@ impl TableDef {
     /// Key prefix of one unique index's entries.
     pub fn unique_prefix(&self, index_no: u16) -> Vec<u8> {
         let mut key = vec![UNIQUE];
-        key.extend_from_slice(&self.id.to_be_bytes());
+        key.extend_from_slice(&self.storage_id().to_be_bytes());
         key.extend_from_slice(&index_no.to_be_bytes());
         key
     }
@@ -323,11 +339,30 @@ pub fn row_prefix(id: u32) -> Vec<u8> {
     key
 }
 
-/// Key prefix of all unique-index entries of table `id`.
+/// Key prefix of all unique-index entries of storage `id`.
 pub fn unique_prefix_of_table(id: u32) -> Vec<u8> {
     let mut key = vec![UNIQUE];
     key.extend_from_slice(&id.to_be_bytes());
     key
+}
+
+/// Key prefixes of storage `id`: rows, then index entries.
+pub fn storage_prefixes(id: u32) -> [Vec<u8>; 2] {
+    [row_prefix(id), unique_prefix_of_table(id)]
+}
+
+/// The storage id a row or index-entry key belongs to, if it is one.
+pub fn storage_of_key(key: &[u8]) -> Option<u32> {
+    match key {
+        [ROWS | UNIQUE, a, b, c, d, ..] => Some(u32::from_be_bytes([*a, *b, *c, *d])),
+        _ => None,
+    }
+}
+
+/// The first key of row storage, and the first past all index entries: every stored row
+/// and index entry lies between them.
+pub fn storage_key_space() -> (Vec<u8>, Vec<u8>) {
+    (vec![ROWS], vec![UNIQUE + 1])
 }
 
 /// The smallest key greater than every key starting with `prefix`.
@@ -506,6 +541,14 @@ pub fn put_table(txn: &mut Transaction, table: &TableDef) -> Result<(), SqlError
     let json = serde_json::to_vec(table).map_err(|e| SqlError::internal(e.to_string()))?;
     txn.put(table_key(&table.name), json);
     Ok(())
+}
+
+/// Makes the transaction fail with 40001 if table `name`'s definition changes before it
+/// commits (it writes rows into the table's current storage: a concurrent TRUNCATE, DROP
+/// or rewrite must not silently discard them), whatever its isolation level.
+pub fn guard_table(txn: &mut Transaction, name: &str) {
+    let key = Bytes::from(table_key(name));
+    txn.guard(Bound::Included(key.clone()), Bound::Included(key));
 }
 
 /// Removes a table definition (rows are removed by the caller).

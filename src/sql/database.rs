@@ -11,15 +11,17 @@
 //!
 //! Depends on: `storage`, `txn`, `sql::catalog`.
 
-use super::catalog::{self, SequenceDef};
+use super::catalog::{self, SequenceDef, TableDef};
 use super::error::{SqlError, sqlstate};
 use crate::storage::{Engine, EngineOptions};
 use crate::txn::{IsolationLevel, TxnStore};
 use crate::util::clock::SystemClock;
 use crate::vfs::OsFileSystem;
 use crate::wal::{SyncMode, WalOptions};
+use bytes::Bytes;
 use parking_lot::Mutex;
 use std::collections::HashMap;
+use std::ops::Bound;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -109,12 +111,45 @@ impl Database {
                 sync: if options.wal_sync_off { SyncMode::Off } else { SyncMode::Fsync },
                 ..WalOptions::default()
             },
-            memtable_bytes: options.memory_limit_bytes.max(1 << 20),
+            // Half the budget for memtables (the active one is frozen at half of that and
+            // written out while the next fills); the rest is for transactions' write
+            // buffers, scans and sessions.
+            memtable_bytes: (options.memory_limit_bytes / 2).max(1 << 20),
             ..EngineOptions::default()
         };
         let engine = Engine::open(Arc::new(OsFileSystem), data_dir, engine_options)?;
         let store = TxnStore::new(engine, Arc::new(SystemClock));
-        Ok(Arc::new(Database { store, sequences: Mutex::new(HashMap::new()) }))
+        let db = Arc::new(Database { store, sequences: Mutex::new(HashMap::new()) });
+        db.discard_unreferenced_storage()?;
+        Ok(db)
+    }
+
+    /// Queues for background deletion all row and index storage no table references:
+    /// what a crash left behind of a bulk load that never committed, or of dropped storage
+    /// whose deletion had not finished. Only sound while no transaction runs (at open):
+    /// later, storage a running transaction just created is unreferenced too.
+    fn discard_unreferenced_storage(&self) -> Result<(), SqlError> {
+        let mut txn = self.store.begin(IsolationLevel::Snapshot);
+        let live: std::collections::HashSet<u32> =
+            catalog::list_tables(&mut txn)?.iter().map(TableDef::storage_id).collect();
+        let (mut from, end) = catalog::storage_key_space();
+        let end = Bytes::from(end);
+        loop {
+            let first = txn
+                .scan(Bound::Included(Bytes::from(from.clone())), Bound::Excluded(end.clone()))?
+                .next()
+                .transpose()?;
+            let Some((key, _)) = first else { return Ok(()) };
+            let Some(prefix) = key.get(..5) else { return Ok(()) };
+            if catalog::storage_of_key(&key).is_some_and(|id| !live.contains(&id)) {
+                tracing::info!(prefix = ?prefix, "deleting storage no table references");
+                self.store.discard_prefix(Bytes::copy_from_slice(prefix));
+            }
+            match catalog::prefix_end(prefix) {
+                Some(next) => from = next,
+                None => return Ok(()),
+            }
+        }
     }
 
     /// The transaction store.

@@ -965,6 +965,8 @@ fn write_row(
     let mut encoded = Vec::with_capacity(64);
     encode_row(&row, &mut encoded);
     txn.put(key, encoded);
+    // Bulk writes into storage this transaction created go to the engine every few MB.
+    txn.flush_private_if_large()?;
     Ok(WriteOutcome::Written(row))
 }
 
@@ -1012,6 +1014,7 @@ pub fn insert(
         always_identity,
         ..
     } = plan;
+    catalog::guard_table(txn, &table.name);
     // Evaluate VALUES rows here so the DEFAULT keyword can pick the column default.
     let source_rows: Rows = match &source.source {
         Source::Values(rows)
@@ -1168,6 +1171,7 @@ pub fn update(
     env: Arc<Env>,
 ) -> Result<(Vec<Row>, u64), SqlError> {
     let UpdatePlan { table, access, filter, assignments, checks, returning, stats, .. } = plan;
+    catalog::guard_table(txn, &table.name);
     let (targets, _held) = matching_rows(txn, &table, &access, filter.as_ref(), &env, &stats)?;
     let mut returned = Vec::new();
     let mut count = 0;
@@ -1211,6 +1215,7 @@ pub fn delete(
     env: Arc<Env>,
 ) -> Result<(Vec<Row>, u64), SqlError> {
     let DeletePlan { table, access, filter, returning, stats, .. } = plan;
+    catalog::guard_table(txn, &table.name);
     let (targets, _held) = matching_rows(txn, &table, &access, filter.as_ref(), &env, &stats)?;
     let mut returned = Vec::new();
     let mut count = 0;
@@ -1270,20 +1275,26 @@ fn matching_rows(
     Ok((out, held))
 }
 
-/// Deletes every row and unique entry of a table (TRUNCATE, DROP TABLE).
-pub fn delete_all(txn: &mut Transaction, table: &TableDef) -> Result<(), SqlError> {
-    for prefix in [table.row_prefix(), catalog::unique_prefix_of_table(table.id)] {
+/// Lets go of a table's storage (DROP TABLE, TRUNCATE, a row rewrite): once the
+/// transaction commits, its rows and index entries are deleted in the background. Until
+/// then a concurrent commit that writes into it fails this transaction (40001), so no row
+/// written meanwhile is silently thrown away.
+pub fn discard_storage(txn: &mut Transaction, table: &TableDef) {
+    for prefix in table.storage_prefixes() {
         let end = catalog::prefix_end(&prefix)
             .map_or(Bound::Unbounded, |e| Bound::Excluded(Bytes::from(e)));
-        let keys: Vec<Bytes> = txn
-            .scan(Bound::Included(Bytes::from(prefix)), end)?
-            .map(|entry| entry.map(|(key, _)| key))
-            .collect::<Result<_, _>>()?;
-        for key in keys {
-            txn.delete(key);
-        }
+        txn.guard(Bound::Included(Bytes::from(prefix.clone())), end);
+        txn.discard_on_commit(prefix);
     }
-    Ok(())
+}
+
+/// Gives `table` fresh, empty storage `id`, private to the transaction until it commits
+/// (so bulk writes into it need not be buffered in memory: see `txn::private`).
+pub fn fresh_storage(txn: &mut Transaction, table: &mut TableDef, id: u32) {
+    table.storage = id;
+    for prefix in table.storage_prefixes() {
+        txn.make_private(prefix);
+    }
 }
 
 /// Inserts rows that arrive from COPY (already parsed to the target columns' types).

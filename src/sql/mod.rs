@@ -47,3 +47,5 @@ mod tests_explain;
 mod tests_objects;
 #[cfg(test)]
 mod tests_query_features;
+#[cfg(test)]
+mod tests_storage;

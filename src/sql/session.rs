@@ -601,10 +601,16 @@ impl Session {
                 outcome
             }
             Plan::Truncate { tables, cascaded } => {
+                let db = self.db.clone();
                 let txn = self.txn()?;
                 objects::check_truncate(txn, &tables)?;
                 for table in &tables {
-                    exec::delete_all(txn, table)?;
+                    // Like PostgreSQL's new relfilenode: the table moves to fresh storage
+                    // and the old rows go in the background once this commits.
+                    exec::discard_storage(txn, table);
+                    let mut emptied = TableDef::clone(table);
+                    exec::fresh_storage(txn, &mut emptied, allocate_object_id(&db)?);
+                    catalog::put_table(txn, &emptied)?;
                 }
                 self.finish_implicit(implicit)?;
                 let notices: Vec<SqlError> = tables
@@ -890,6 +896,7 @@ impl Session {
                     ));
                 }
                 let (defaults, checks) = self.table_defaults(&table)?;
+                catalog::guard_table(self.txn()?, &table.name);
                 let parser = CopyParser::new(format == CopyFormat::Csv, options);
                 Outcome::CopyIn(CopyIn {
                     format,
@@ -990,6 +997,10 @@ impl Session {
                 fk.referenced_id = table.id;
             }
         }
+        // Nobody else can reach the new table's storage before this commits.
+        for prefix in table.storage_prefixes() {
+            txn.make_private(prefix);
+        }
         catalog::put_table(txn, &table)?;
         catalog::sync_references(txn, None, &table)?;
         Ok(Outcome::Done("CREATE TABLE".into()))
@@ -1015,6 +1026,13 @@ impl Session {
         let mut row_id_sequence = before.row_id_sequence;
         for step in steps {
             let mut after = step.after;
+            after.storage = before.storage;
+            if matches!(step.action, super::plan::AlterAction::Rewrite { .. }) {
+                // Every row is written anew: into fresh storage, streamed rather than
+                // buffered, while the old storage is discarded when this commits.
+                exec::discard_storage(txn, &before);
+                exec::fresh_storage(txn, &mut after, allocate_object_id(&db)?);
+            }
             if after.primary_key.is_empty() && after.row_id_sequence.is_none() {
                 if row_id_sequence.is_none() {
                     row_id_sequence = Some(allocate_object_id(&db)?);

@@ -66,10 +66,22 @@ impl Drop for Background {
     }
 }
 
+/// How often mapped checkpoint-file pages are given back to the kernel.
+const RELEASE_PAGES_EVERY: Duration = Duration::from_millis(500);
+
 fn run(engine: Weak<Engine>, signal: Arc<Signal>) {
     let mut last_checkpoint = Instant::now();
+    let mut last_release = Instant::now();
     while !signal.stop.load(Ordering::SeqCst) {
         let Some(engine) = engine.upgrade() else { return };
+        // Pages of checkpoint files that scans and lookups touched count as our resident
+        // memory until released; give them back every round (they stay in the page cache).
+        if last_release.elapsed() >= RELEASE_PAGES_EVERY {
+            for file in &engine.current_levels().files {
+                file.release_pages();
+            }
+            last_release = Instant::now();
+        }
         let levels = engine.current_levels();
         let interval = engine.options.checkpoint_interval;
         let memory_due =
@@ -89,7 +101,7 @@ fn run(engine: Weak<Engine>, signal: Arc<Signal>) {
         drop(engine);
         let mut wanted = signal.wanted.lock();
         if !*wanted && !signal.stop.load(Ordering::SeqCst) {
-            signal.wake.wait_for(&mut wanted, interval.min(Duration::from_secs(1)));
+            signal.wake.wait_for(&mut wanted, interval.min(RELEASE_PAGES_EVERY));
         }
         *wanted = false;
     }

@@ -179,6 +179,8 @@ pub struct CheckpointFile {
     summary: FileSummary,
     /// The largest key in the file (lookups above it end at once).
     last_key: Option<Bytes>,
+    /// The mapping behind `bytes`, to give its resident pages back (see `release_pages`).
+    mapped: Option<crate::vfs::FileBytes>,
 }
 
 /// Decodes the entry at `pos` of `block` (a slice of `bytes`); returns it and the next offset.
@@ -220,7 +222,17 @@ impl CheckpointFile {
     /// Maps and fully verifies the file at `path`.
     pub fn open(fs: &dyn FileSystem, path: &Path) -> Result<Self, StorageError> {
         let mapped = fs.map(path).map_err(|e| StorageError::io("map", path, e))?;
-        Self::from_bytes(path, Bytes::from_owner(mapped))
+        let mut file = Self::from_bytes(path, Bytes::from_owner(mapped.clone()))?;
+        file.mapped = Some(mapped);
+        Ok(file)
+    }
+
+    /// Drops the file's pages from the process's resident memory (they stay in the page
+    /// cache; reads map them again). Run periodically by the background thread.
+    pub fn release_pages(&self) {
+        if let Some(mapped) = &self.mapped {
+            mapped.release_pages();
+        }
     }
 
     /// Verifies `bytes` as the contents of a checkpoint file named `path`.
@@ -251,7 +263,8 @@ impl CheckpointFile {
             return Err(bad(index_offset, "index checksum mismatch"));
         }
         let blocks = Self::parse_index(body, index_offset).map_err(|r| bad(index_offset, r))?;
-        let mut file = Self { path: path.to_path_buf(), bytes, blocks, summary, last_key: None };
+        let mut file =
+            Self { path: path.to_path_buf(), bytes, blocks, summary, last_key: None, mapped: None };
         file.last_key = file.verify_blocks(index_offset)?;
         Ok(file)
     }
@@ -468,6 +481,9 @@ impl ReverseFileCursor {
     }
 }
 
+/// A cursor releases its file's mapped pages each time it has read this many blocks (4 MiB).
+const RELEASE_EVERY_BLOCKS: usize = 1024;
+
 /// Walks a checkpoint file's versions in order.
 #[derive(Debug)]
 pub struct FileCursor {
@@ -483,6 +499,11 @@ impl FileCursor {
         self.position = if next < self.file.blocks[block].len {
             Some((block, next))
         } else if block + 1 < self.file.blocks.len() {
+            // A long sequential read (a full scan, a merge) gives the pages it has passed
+            // back now and then, or they would stay resident as long as the file is mapped.
+            if (block + 1).is_multiple_of(RELEASE_EVERY_BLOCKS) {
+                self.file.release_pages();
+            }
             Some((block + 1, 0))
         } else {
             None

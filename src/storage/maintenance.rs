@@ -99,7 +99,8 @@ impl Engine {
         let horizon = self.gc_horizon();
         let source = MemtableCursor::new(table.clone(), Bound::Unbounded, Bound::Unbounded);
         let id = manifest.next_file_id;
-        let written = self.write_file(id, vec![Box::new(source)], GcFilter::new(horizon, false))?;
+        let filter = GcFilter::new(horizon, false);
+        let written = self.write_file(id, vec![Box::new(source)], filter, &[])?;
 
         let mut next = manifest.clone();
         next.next_file_id += 1;
@@ -141,7 +142,8 @@ impl Engine {
         let sources: Vec<Box<dyn VersionSource>> =
             files[..count].iter().map(|f| Box::new(f.iter()) as Box<dyn VersionSource>).collect();
         let id = manifest.next_file_id;
-        let written = self.write_file(id, sources, GcFilter::new(horizon, includes_oldest))?;
+        let filter = GcFilter::new(horizon, includes_oldest);
+        let written = self.write_file(id, sources, filter, &files[..count])?;
 
         let mut next = manifest.clone();
         next.next_file_id += 1;
@@ -175,13 +177,21 @@ impl Engine {
         id: u64,
         sources: Vec<Box<dyn VersionSource>>,
         mut filter: GcFilter,
+        inputs: &[Arc<CheckpointFile>],
     ) -> Result<Option<(Arc<CheckpointFile>, FileSummary)>, StorageError> {
         let path = self.dir.join(manifest::file_name(id));
         let mut writer = CheckpointFileWriter::create(self.fs.as_ref(), &path)?;
         let mut merged = MergeIter::new(sources);
+        let mut read = 0u64;
         while let Some(entry) = merged.next_entry()? {
             if filter.keep(&entry) {
                 writer.add(&entry)?;
+            }
+            read += 1;
+            // A merge reads its input files once, front to back: keep their pages from
+            // piling up in resident memory.
+            if read.is_multiple_of(RELEASE_EVERY_ENTRIES) {
+                inputs.iter().for_each(|file| file.release_pages());
             }
         }
         let summary = writer.finish()?;
@@ -190,6 +200,7 @@ impl Engine {
             return Ok(None);
         }
         let file = CheckpointFile::open(self.fs.as_ref(), &path)?;
+        file.release_pages(); // verifying read every page
         if file.summary() != summary {
             return Err(StorageError::corruption(
                 &path,
@@ -212,6 +223,9 @@ impl Engine {
 fn record(id: u64, summary: FileSummary) -> FileRecord {
     FileRecord { id, entries: summary.entries, bytes: summary.bytes, max_ts: summary.max_ts }
 }
+
+/// A merge releases its inputs' mapped pages after every this many entries.
+const RELEASE_EVERY_ENTRIES: u64 = 100_000;
 
 /// How many of the newest files (newest first) to merge: a size-tiered run where each older
 /// file is at most twice the size of everything newer, and enough files to get back under

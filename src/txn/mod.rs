@@ -29,6 +29,7 @@ mod error;
 pub mod hlc;
 pub mod locks;
 pub mod oracle;
+mod private;
 mod store;
 
 pub use error::{ConflictKind, TxnError};
@@ -40,3 +41,5 @@ pub use store::{OwnedTxnScan, Savepoint, SnapshotPin, Transaction, TxnScan, TxnS
 mod tests;
 #[cfg(test)]
 mod tests_locks;
+#[cfg(test)]
+mod tests_private;

@@ -31,6 +31,10 @@ pub enum IsolationLevel {
 pub struct ReadSet {
     keys: BTreeMap<Bytes, Timestamp>,
     ranges: Vec<(Bound<Bytes>, Bound<Bytes>, Timestamp)>,
+    /// Ranges validated under every isolation level, not only SERIALIZABLE: what a
+    /// statement relies on staying put (the definition of a table it writes, the rows a
+    /// TRUNCATE discards), the way PostgreSQL's relation locks protect them.
+    guards: Vec<(Bound<Bytes>, Bound<Bytes>, Timestamp)>,
 }
 
 impl ReadSet {
@@ -45,15 +49,21 @@ impl ReadSet {
         self.ranges.push((start, end, snapshot));
     }
 
+    /// Records a range that must not change between `snapshot` and commit, whatever the
+    /// isolation level.
+    pub fn add_guard(&mut self, start: Bound<Bytes>, end: Bound<Bytes>, snapshot: Timestamp) {
+        self.guards.push((start, end, snapshot));
+    }
+
     /// True if nothing was read.
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty() && self.ranges.is_empty()
+        self.keys.is_empty() && self.ranges.is_empty() && self.guards.is_empty()
     }
 
     /// The oldest snapshot any read was made at.
     fn oldest(&self) -> Option<Timestamp> {
         let keys = self.keys.values().copied().min();
-        let ranges = self.ranges.iter().map(|r| r.2).min();
+        let ranges = self.ranges.iter().chain(&self.guards).map(|r| r.2).min();
         keys.into_iter().chain(ranges).min()
     }
 
@@ -62,20 +72,28 @@ impl ReadSet {
         for read_at in self.keys.values_mut() {
             *read_at = (*read_at).max(snapshot);
         }
-        for range in &mut self.ranges {
+        for range in self.ranges.iter_mut().chain(&mut self.guards) {
             range.2 = range.2.max(snapshot);
         }
     }
 
     /// The first key of `sorted_writes`, committed at `commit_ts`, that a read made before
-    /// `commit_ts` covers, if any.
-    fn overlaps(&self, commit_ts: Timestamp, sorted_writes: &[Bytes]) -> Option<Bytes> {
-        for write in sorted_writes {
-            if self.keys.get(write).is_some_and(|&read_at| read_at < commit_ts) {
-                return Some(write.clone());
+    /// `commit_ts` covers, if any. Without `serializable`, only guards count.
+    fn overlaps(
+        &self,
+        commit_ts: Timestamp,
+        sorted_writes: &[Bytes],
+        serializable: bool,
+    ) -> Option<Bytes> {
+        if serializable {
+            for write in sorted_writes {
+                if self.keys.get(write).is_some_and(|&read_at| read_at < commit_ts) {
+                    return Some(write.clone());
+                }
             }
         }
-        for (start, end, read_at) in &self.ranges {
+        let ranges = if serializable { &self.ranges[..] } else { &[][..] };
+        for (start, end, read_at) in ranges.iter().chain(&self.guards) {
             if *read_at >= commit_ts {
                 continue;
             }
@@ -192,8 +210,7 @@ impl Oracle {
         sorted_writes: &[Bytes],
     ) -> Result<(), TxnError> {
         let serializable = isolation == IsolationLevel::Serializable;
-        let oldest_read = if serializable { reads.oldest() } else { None };
-        let from = oldest_read.map_or(snapshot, |oldest| oldest.min(snapshot));
+        let from = reads.oldest().map_or(snapshot, |oldest| oldest.min(snapshot));
         for commit in self.recent.iter().filter(|c| c.commit_ts > from && c.commit_ts <= until) {
             if commit.commit_ts > snapshot
                 && let Some(key) = first_common(sorted_writes, &commit.writes)
@@ -203,7 +220,7 @@ impl Oracle {
                     key: escape(&key),
                 });
             }
-            if serializable && let Some(key) = reads.overlaps(commit.commit_ts, &commit.writes) {
+            if let Some(key) = reads.overlaps(commit.commit_ts, &commit.writes, serializable) {
                 return Err(TxnError::Conflict {
                     kind: ConflictKind::ReadWrite,
                     key: escape(&key),
@@ -253,6 +270,15 @@ impl Oracle {
         self.check(snapshot, target, isolation, reads, sorted_writes)?;
         reads.advance_to(target);
         Ok(target)
+    }
+
+    /// Assigns and reserves a commit timestamp for writes that need no validation: rows of
+    /// storage only one transaction can reach (see `Transaction::flush_private`). Report
+    /// the outcome with [`Oracle::finished`].
+    pub fn assign_unvalidated(&mut self, physical_ms: u64) -> Timestamp {
+        let commit_ts = self.hlc.now(physical_ms);
+        self.pending.insert(commit_ts);
+        commit_ts
     }
 
     /// Reports that the commit at `commit_ts` is applied (or failed): snapshots may now

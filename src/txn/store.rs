@@ -4,6 +4,7 @@
 use super::TxnError;
 use super::locks::{Acquire, LockTable, TxnId};
 use super::oracle::{IsolationLevel, Oracle, ReadSet};
+use super::private::PrivateStorage;
 use crate::storage::{Engine, ReverseScan, Scan, Timestamp, WriteBatch};
 use crate::util::clock::PhysicalClock;
 use bytes::Bytes;
@@ -13,22 +14,28 @@ use std::collections::btree_map;
 use std::iter::Peekable;
 use std::ops::Bound;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// Transactions over one storage engine (one shard).
 #[derive(Debug)]
 pub struct TxnStore {
-    engine: Arc<Engine>,
-    oracle: Mutex<Oracle>,
+    pub(super) engine: Arc<Engine>,
+    pub(super) oracle: Mutex<Oracle>,
     /// Signalled whenever the oracle's visible timestamp may have advanced.
-    visible_changed: Condvar,
+    pub(super) visible_changed: Condvar,
     /// Row locks taken by [`Transaction::get_for_update`].
     locks: Mutex<LockTable>,
     /// Signalled whenever a transaction releases its locks.
     locks_released: Condvar,
     next_txn_id: AtomicU64,
-    clock: Arc<dyn PhysicalClock>,
+    /// Key prefixes whose every key is garbage (see [`TxnStore::discard_prefix`]).
+    pub(super) dead_prefixes: Mutex<Vec<Bytes>>,
+    /// Whether a thread is deleting dead prefixes.
+    pub(super) reclaiming: AtomicBool,
+    /// See [`TxnStore::set_private_flush_bytes`].
+    pub(super) private_flush_bytes: AtomicUsize,
+    pub(super) clock: Arc<dyn PhysicalClock>,
 }
 
 /// How long a lock waiter sleeps before it checks whether its statement was cancelled.
@@ -45,6 +52,9 @@ impl TxnStore {
             locks: Mutex::new(LockTable::default()),
             locks_released: Condvar::new(),
             next_txn_id: AtomicU64::new(1),
+            dead_prefixes: Mutex::new(Vec::new()),
+            reclaiming: AtomicBool::new(false),
+            private_flush_bytes: AtomicUsize::new(super::private::FLUSH_BYTES),
             clock,
         })
     }
@@ -57,6 +67,8 @@ impl TxnStore {
             id: self.next_txn_id.fetch_add(1, Ordering::Relaxed),
             registered: snapshot,
             holds_locks: false,
+            private: PrivateStorage::new(snapshot),
+            committed: false,
             snapshot,
             isolation,
             reads: Arc::new(Mutex::new(ReadSet::default())),
@@ -95,7 +107,7 @@ fn clone_entry((key, value): (&Bytes, &Option<Bytes>)) -> (Bytes, Option<Bytes>)
 /// One transaction. Dropping it without committing rolls it back.
 #[derive(Debug)]
 pub struct Transaction {
-    store: Arc<TxnStore>,
+    pub(super) store: Arc<TxnStore>,
     /// Identifies the transaction (and its read views) in the lock table.
     id: TxnId,
     /// The snapshot registered with the oracle at begin; it stays registered until the
@@ -103,14 +115,18 @@ pub struct Transaction {
     registered: Timestamp,
     /// Whether it may hold row locks that must be released when it ends.
     holds_locks: bool,
+    /// Storage only this transaction can reach (see `private.rs`).
+    pub(super) private: PrivateStorage,
+    /// Set once the commit succeeded (for `Drop`).
+    pub(super) committed: bool,
     /// The snapshot reads are made at.
-    snapshot: Timestamp,
+    pub(super) snapshot: Timestamp,
     isolation: IsolationLevel,
-    reads: Arc<Mutex<ReadSet>>,
+    pub(super) reads: Arc<Mutex<ReadSet>>,
     /// Buffered writes; None is a delete.
-    writes: Arc<BTreeMap<Bytes, Option<Bytes>>>,
+    pub(super) writes: Arc<BTreeMap<Bytes, Option<Bytes>>>,
     /// A read view (see [`Transaction::read_view`]): it may read, never write or commit.
-    view: bool,
+    pub(super) view: bool,
 }
 
 impl Transaction {
@@ -124,6 +140,8 @@ impl Transaction {
             id: self.id,
             registered: self.snapshot,
             holds_locks: false,
+            private: self.private.for_view(),
+            committed: false,
             snapshot: self.snapshot,
             isolation: self.isolation,
             reads: self.reads.clone(),
@@ -141,6 +159,9 @@ impl Transaction {
     pub fn get(&mut self, key: &[u8]) -> Result<Option<Bytes>, TxnError> {
         if let Some(own) = self.writes.get(key) {
             return Ok(own.clone());
+        }
+        if self.private.covers(key) {
+            return Ok(self.store.engine.get(key, self.private.read_ts)?);
         }
         let key = Bytes::copy_from_slice(key);
         let value = self.store.engine.get(&key, self.snapshot)?;
@@ -225,8 +246,8 @@ impl Transaction {
         start: Bound<Bytes>,
         end: Bound<Bytes>,
     ) -> Result<TxnScan<'_>, TxnError> {
-        self.reads.lock().add_range(start.clone(), end.clone(), self.snapshot);
-        let stored = self.store.engine.scan(start.clone(), end.clone(), self.snapshot)?.peekable();
+        let read_ts = self.range_read_ts(&start, &end);
+        let stored = self.store.engine.scan(start.clone(), end.clone(), read_ts)?.peekable();
         let own_range = if crate::util::bounds::is_empty(start.as_ref(), end.as_ref()) {
             // Nothing sorts below the empty key: an empty range of the right type.
             self.writes.range::<Bytes, _>((Bound::Unbounded, Bound::Excluded(&Bytes::new())))
@@ -244,8 +265,8 @@ impl Transaction {
         start: Bound<Bytes>,
         end: Bound<Bytes>,
     ) -> Result<OwnedTxnScan, TxnError> {
-        self.reads.lock().add_range(start.clone(), end.clone(), self.snapshot);
-        let stored = self.store.engine.scan(start.clone(), end.clone(), self.snapshot)?.peekable();
+        let read_ts = self.range_read_ts(&start, &end);
+        let stored = self.store.engine.scan(start.clone(), end.clone(), read_ts)?.peekable();
         let own: Vec<(Bytes, Option<Bytes>)> =
             if crate::util::bounds::is_empty(start.as_ref(), end.as_ref()) {
                 Vec::new()
@@ -262,9 +283,9 @@ impl Transaction {
         start: Bound<Bytes>,
         end: Bound<Bytes>,
     ) -> Result<ReverseTxnScan, TxnError> {
-        self.reads.lock().add_range(start.clone(), end.clone(), self.snapshot);
+        let read_ts = self.range_read_ts(&start, &end);
         let stored =
-            self.store.engine.scan_reverse(start.clone(), end.clone(), self.snapshot)?.peekable();
+            self.store.engine.scan_reverse(start.clone(), end.clone(), read_ts)?.peekable();
         let own: Vec<(Bytes, Option<Bytes>)> =
             if crate::util::bounds::is_empty(start.as_ref(), end.as_ref()) {
                 Vec::new()
@@ -275,8 +296,29 @@ impl Transaction {
         Ok(ReverseTxnScan { stored, own: own.into_iter().peekable(), _pin: pin })
     }
 
+    /// The timestamp a scan of the range reads at, recording the range as read unless it is
+    /// private storage (which nobody else can write).
+    fn range_read_ts(&self, start: &Bound<Bytes>, end: &Bound<Bytes>) -> Timestamp {
+        if self.private.covers_range(start, end) {
+            return self.private.read_ts;
+        }
+        self.reads.lock().add_range(start.clone(), end.clone(), self.snapshot);
+        self.snapshot
+    }
+
+    /// Makes the commit fail with 40001 if another transaction commits a write inside the
+    /// range after this one's snapshot, at every isolation level: what a statement relies
+    /// on staying put (a table's definition while writing its rows, the rows a TRUNCATE
+    /// discards).
+    pub fn guard(&self, start: Bound<Bytes>, end: Bound<Bytes>) {
+        self.reads.lock().add_guard(start, end, self.snapshot);
+    }
+
     /// Captures the buffered writes so [`Transaction::rollback_to`] can restore them.
-    pub fn savepoint(&self) -> Savepoint {
+    /// Private storage is no longer flushed early from then on: a flushed write could not
+    /// be taken back.
+    pub fn savepoint(&mut self) -> Savepoint {
+        self.private.flush_allowed = false;
         Savepoint { writes: self.writes.clone() }
     }
 
@@ -295,14 +337,18 @@ impl Transaction {
     /// Buffers a write of `value` to `key`.
     pub fn put(&mut self, key: impl Into<Bytes>, value: impl Into<Bytes>) {
         if !self.view {
-            Arc::make_mut(&mut self.writes).insert(key.into(), Some(value.into()));
+            let (key, value) = (key.into(), value.into());
+            self.private.count_write(&key, value.len());
+            Arc::make_mut(&mut self.writes).insert(key, Some(value));
         }
     }
 
     /// Buffers a delete of `key`.
     pub fn delete(&mut self, key: impl Into<Bytes>) {
         if !self.view {
-            Arc::make_mut(&mut self.writes).insert(key.into(), None);
+            let key = key.into();
+            self.private.count_write(&key, 0);
+            Arc::make_mut(&mut self.writes).insert(key, None);
         }
     }
 
@@ -314,7 +360,12 @@ impl Transaction {
     /// Validates and durably commits. Returns the commit timestamp (the snapshot timestamp
     /// for a read-only transaction). On [`TxnError::Conflict`] nothing was written.
     pub fn commit(mut self) -> Result<Timestamp, TxnError> {
-        if self.writes.is_empty() || self.view {
+        if self.view {
+            return Ok(self.snapshot);
+        }
+        if self.writes.is_empty() {
+            self.committed = true;
+            self.private.on_commit(&self.store);
             return Ok(self.snapshot);
         }
         let writes = std::mem::take(&mut self.writes);
@@ -356,6 +407,9 @@ impl Transaction {
         while oracle.visible() < commit_ts {
             store.visible_changed.wait(&mut oracle);
         }
+        drop(oracle);
+        self.committed = true;
+        self.private.on_commit(&store);
         Ok(commit_ts)
     }
 
@@ -365,6 +419,9 @@ impl Transaction {
 
 impl Drop for Transaction {
     fn drop(&mut self) {
+        if !self.view && !self.committed {
+            self.private.on_abort(&self.store);
+        }
         self.store.oracle.lock().end(self.registered);
         if self.holds_locks && self.store.locks.lock().release_all(self.id) {
             self.store.locks_released.notify_all();

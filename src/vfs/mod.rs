@@ -42,31 +42,52 @@ pub trait WritableFile: Send + Debug {
 
 /// The whole contents of a file, read-only: an mmap on a real disk, a copy on a simulated one.
 #[derive(Clone)]
-pub struct FileBytes(Arc<dyn Deref<Target = [u8]> + Send + Sync>);
+pub struct FileBytes {
+    bytes: Arc<dyn Deref<Target = [u8]> + Send + Sync>,
+    /// Drops the pages of a mapping from the process (see [`FileBytes::release_pages`]).
+    release: Option<Arc<dyn Fn() + Send + Sync>>,
+}
 
 impl FileBytes {
     /// Wraps any owned byte container.
     pub fn new(bytes: impl Deref<Target = [u8]> + Send + Sync + 'static) -> Self {
-        Self(Arc::new(bytes))
+        Self { bytes: Arc::new(bytes), release: None }
+    }
+
+    /// Wraps a mapping whose resident pages `release` gives back to the kernel.
+    pub fn mapped(
+        bytes: Arc<dyn Deref<Target = [u8]> + Send + Sync>,
+        release: Arc<dyn Fn() + Send + Sync>,
+    ) -> Self {
+        Self { bytes, release: Some(release) }
+    }
+
+    /// Lets the kernel drop the pages of a mapped file from this process: they stay in the
+    /// page cache, and the next read maps them again. Without this, every page a scan
+    /// touched would count in the server's resident memory until the file is deleted.
+    pub fn release_pages(&self) {
+        if let Some(release) = &self.release {
+            release();
+        }
     }
 }
 
 impl Deref for FileBytes {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
-        &self.0
+        &self.bytes
     }
 }
 
 impl AsRef<[u8]> for FileBytes {
     fn as_ref(&self) -> &[u8] {
-        &self.0
+        &self.bytes
     }
 }
 
 impl Debug for FileBytes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "FileBytes({} bytes)", self.0.len())
+        write!(f, "FileBytes({} bytes)", self.bytes.len())
     }
 }
 

@@ -4,6 +4,7 @@ use super::{FileBytes, FileSystem, LockGuard, WritableFile};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Seek, SeekFrom, Write};
 use std::path::Path;
+use std::sync::Arc;
 
 /// The operating system's file system.
 #[derive(Debug, Default, Clone, Copy)]
@@ -81,8 +82,19 @@ impl FileSystem for OsFileSystem {
         // are mapped only during recovery, before any writer opens them. Another process
         // truncating these files would be outside our contract (and would SIGBUS, as with
         // any mmap-based database).
-        let map = unsafe { memmap2::Mmap::map(&file)? };
-        Ok(FileBytes::new(map))
+        let map = Arc::new(unsafe { memmap2::Mmap::map(&file)? });
+        let release_from = map.clone();
+        let release = move || {
+            // SAFETY: MADV_DONTNEED on a read-only, file-backed, shared mapping only drops
+            // the pages from our page tables; the next access maps the file's (unchanged,
+            // see above) contents again, so no reader can observe a difference.
+            let advised =
+                unsafe { release_from.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
+            if let Err(err) = advised {
+                tracing::debug!(error = %err, "madvise(DONTNEED) on a checkpoint file failed");
+            }
+        };
+        Ok(FileBytes::mapped(map, Arc::new(release)))
     }
 
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {

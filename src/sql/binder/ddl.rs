@@ -35,6 +35,7 @@ impl Binder<'_> {
             row_id_sequence: None,
             indexes: Vec::new(),
             foreign_keys: Vec::new(),
+            storage: 0,
         };
         let mut sequences = Vec::new();
         let mut unique_sets: Vec<(Option<String>, Vec<usize>)> = Vec::new();

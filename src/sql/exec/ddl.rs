@@ -1,10 +1,11 @@
 //! Data work of ALTER TABLE and CREATE / DROP INDEX: row rewrites, validation of existing
 //! rows, building and removing index entries. All of it writes into the statement's
-//! transaction, so a rolled-back DDL statement leaves no trace.
+//! transaction (a row rewrite into fresh storage private to it), so a rolled-back DDL
+//! statement leaves no trace.
 
 use super::{
-    RowIds, WriteOutcome, catalog, delete_all, index_entry_key, row_key, scan_table, unique_key,
-    validate_row, write_row,
+    RowIds, WriteOutcome, catalog, index_entry_key, row_key, scan_table, unique_key, validate_row,
+    write_row,
 };
 use crate::sql::catalog::{IndexDef, TableDef};
 use crate::sql::error::{SqlError, sqlstate};
@@ -122,9 +123,9 @@ pub fn build_index(
     env: &Env,
 ) -> Result<(), SqlError> {
     let arc = Arc::new(table.clone());
-    let rows: Vec<(Bytes, Vec<Value>)> = scan_table(txn, &arc)?.collect::<Result<_, _>>()?;
-    for (key, row) in rows {
+    for entry in scan_table(txn, &arc)? {
         env.check_cancel()?;
+        let (key, row) = entry?;
         let entry = if index.unique {
             let values: Vec<&Value> =
                 index.columns.iter().map(|&c| row.get(c).unwrap_or(&Value::Null)).collect();
@@ -143,6 +144,7 @@ pub fn build_index(
             }
         };
         txn.put(entry, key.to_vec());
+        txn.flush_private_if_large()?;
     }
     Ok(())
 }
@@ -176,11 +178,12 @@ fn rewrite(
     env: &Env,
     row_ids: RowIds<'_>,
 ) -> Result<(), SqlError> {
+    // `after` has fresh storage (see `Session::alter_table`): rows stream from the old
+    // storage into it, and the old storage is discarded when the transaction commits.
     let arc = Arc::new(before.clone());
-    let rows: Vec<(Bytes, Vec<Value>)> = scan_table(txn, &arc)?.collect::<Result<_, _>>()?;
-    delete_all(txn, before)?;
-    for (old_key, old_row) in rows {
+    for entry in scan_table(txn, &arc)? {
         env.check_cancel()?;
+        let (old_key, old_row) = entry?;
         let mut row = Vec::with_capacity(sources.len());
         for (i, source) in sources.iter().enumerate() {
             let value = match source {
@@ -202,7 +205,10 @@ fn rewrite(
         let key = if !after.primary_key.is_empty() {
             row_key(after, &row, None)
         } else if before.primary_key.is_empty() {
-            old_key.to_vec()
+            // Same hidden row id, under the new storage.
+            let mut key = after.row_prefix();
+            key.extend_from_slice(old_key.get(before.row_prefix().len()..).unwrap_or_default());
+            key
         } else {
             row_key(after, &row, Some(row_ids(after)?))
         };

@@ -435,7 +435,7 @@ impl Session {
             drop_object(txn, object)?;
         }
         for table in found {
-            exec::delete_all(txn, &table)?;
+            exec::discard_storage(txn, &table);
             for fk in &table.foreign_keys {
                 catalog::delete_reference(txn, fk.referenced_id, table.id);
             }
@@ -598,7 +598,7 @@ fn drop_object(txn: &mut Transaction, object: &Object) -> Result<(), SqlError> {
         Object::View(_, name) => catalog::delete_view(txn, name),
         Object::Table(_, name) => {
             if let Some(table) = catalog::get_table(txn, name)? {
-                exec::delete_all(txn, &table)?;
+                exec::discard_storage(txn, &table);
                 for fk in &table.foreign_keys {
                     catalog::delete_reference(txn, fk.referenced_id, table.id);
                 }

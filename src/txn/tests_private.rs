@@ -1,0 +1,130 @@
+//! Private storage tests: bulk writes under a private prefix are flushed early yet read
+//! back by their transaction, stay atomic with its commit, and become garbage that is
+//! reclaimed when it aborts or when storage is discarded.
+
+use super::*;
+use crate::sim::SimFileSystem;
+use crate::storage::{Engine, EngineOptions};
+use crate::util::clock::ManualClock;
+use bytes::Bytes;
+use std::ops::Bound;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+fn store() -> Result<Arc<TxnStore>, TxnError> {
+    let fs = SimFileSystem::new(0);
+    let options = EngineOptions { background: false, ..EngineOptions::default() };
+    let engine = Engine::open(Arc::new(fs), Path::new("/db"), options)?;
+    let store = TxnStore::new(engine, Arc::new(ManualClock::new(1_000)));
+    store.set_private_flush_bytes(1_000);
+    Ok(store)
+}
+
+fn key(prefix: &str, i: usize) -> Bytes {
+    Bytes::from(format!("{prefix}{i:06}"))
+}
+
+/// Keys under `prefix` visible to a new transaction.
+fn committed_keys(store: &Arc<TxnStore>, prefix: &str) -> Result<usize, TxnError> {
+    let mut txn = store.begin(IsolationLevel::Serializable);
+    let end = Bytes::from(format!("{prefix}~"));
+    let count =
+        txn.scan(Bound::Included(Bytes::from(prefix.to_string())), Bound::Excluded(end))?.count();
+    Ok(count)
+}
+
+fn wait_for_reclaim(store: &Arc<TxnStore>) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while store.reclaim_pending() {
+        if Instant::now() > deadline {
+            return Err("reclaiming did not finish".into());
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    Ok(())
+}
+
+#[test]
+fn flushed_private_writes_are_read_back_and_kept_by_the_commit() -> TestResult {
+    let store = store()?;
+    let mut txn = store.begin(IsolationLevel::Serializable);
+    txn.make_private(Bytes::from("p/"));
+    for i in 0..500 {
+        txn.put(key("p/", i), Bytes::from(vec![b'v'; 50]));
+        txn.flush_private_if_large()?;
+    }
+    txn.put(Bytes::from("catalog"), Bytes::from("points at p/"));
+    assert!(txn.pending_writes() < 100, "flushed early: {} buffered", txn.pending_writes());
+    assert_eq!(txn.get(b"p/000007")?, Some(Bytes::from(vec![b'v'; 50])));
+    txn.delete(key("p/", 3));
+    let mut seen = Vec::new();
+    for entry in txn.scan(Bound::Included(Bytes::from("p/")), Bound::Excluded(Bytes::from("p0")))? {
+        seen.push(entry?.0);
+    }
+    assert_eq!(seen.len(), 499, "every row but the deleted one, flushed or not");
+    assert!(!seen.contains(&key("p/", 3)));
+    txn.commit()?;
+    assert_eq!(committed_keys(&store, "p/")?, 499);
+    Ok(())
+}
+
+#[test]
+fn an_aborted_bulk_load_leaves_nothing_behind() -> TestResult {
+    let store = store()?;
+    let mut txn = store.begin(IsolationLevel::Serializable);
+    txn.make_private(Bytes::from("p/"));
+    for i in 0..500 {
+        txn.put(key("p/", i), Bytes::from(vec![b'v'; 50]));
+        txn.flush_private_if_large()?;
+    }
+    drop(txn); // rolled back after flushing
+    wait_for_reclaim(&store)?;
+    assert_eq!(committed_keys(&store, "p/")?, 0);
+    Ok(())
+}
+
+#[test]
+fn discarded_storage_goes_only_once_the_commit_succeeds() -> TestResult {
+    let store = store()?;
+    let mut seed = store.begin(IsolationLevel::Serializable);
+    for i in 0..50 {
+        seed.put(key("old/", i), Bytes::from("row"));
+    }
+    seed.commit()?;
+    let reader = store.begin(IsolationLevel::Snapshot);
+
+    let mut rolled_back = store.begin(IsolationLevel::Serializable);
+    rolled_back.discard_on_commit(Bytes::from("old/"));
+    rolled_back.put(Bytes::from("catalog"), Bytes::from("moved"));
+    rolled_back.rollback();
+    wait_for_reclaim(&store)?;
+    assert_eq!(committed_keys(&store, "old/")?, 50, "a rollback discards nothing");
+
+    let mut truncate = store.begin(IsolationLevel::Serializable);
+    truncate.discard_on_commit(Bytes::from("old/"));
+    truncate.put(Bytes::from("catalog"), Bytes::from("moved"));
+    truncate.commit()?;
+    wait_for_reclaim(&store)?;
+    assert_eq!(committed_keys(&store, "old/")?, 0);
+    let mut reader = reader;
+    let end = Bytes::from("old/~");
+    let old = reader.scan(Bound::Included(Bytes::from("old/")), Bound::Excluded(end))?.count();
+    assert_eq!(old, 50, "an older snapshot still reads the discarded rows");
+    Ok(())
+}
+
+#[test]
+fn a_guard_fails_a_snapshot_transaction_whose_guarded_range_changed() -> TestResult {
+    let store = store()?;
+    let mut writer = store.begin(IsolationLevel::Snapshot);
+    writer.guard(Bound::Included(Bytes::from("def")), Bound::Included(Bytes::from("def")));
+    writer.put(Bytes::from("old/1"), Bytes::from("row"));
+    let mut ddl = store.begin(IsolationLevel::Snapshot);
+    ddl.put(Bytes::from("def"), Bytes::from("new storage"));
+    ddl.commit()?;
+    assert!(matches!(writer.commit(), Err(TxnError::Conflict { .. })));
+    Ok(())
+}
