@@ -7,11 +7,14 @@
 #
 # Usage: benches/pgbench_vs_postgres.sh [--scale N] [--clients C] [--threads J]
 #                                       [--seconds S] [--rounds R] [--workloads LIST]
+#                                       [--memory-limit-mb M]
+# QuorumDB runs with --memory-limit-mb M (default 256); its peak resident memory (VmHWM) is
+# printed at the end.
 # LIST is comma-separated from: tpcb, select, select-prepared, insert, tpcb-extended,
 #                               tpcb-prepared, simple-update (default: tpcb,select,select-prepared,insert)
 set -euo pipefail
 
-SCALE=10 CLIENTS=8 THREADS=2 SECONDS_PER_RUN=30 ROUNDS=3
+SCALE=10 CLIENTS=8 THREADS=2 SECONDS_PER_RUN=30 ROUNDS=3 MEMORY_MB=256
 WORKLOADS="tpcb,select,select-prepared,insert"
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -21,6 +24,7 @@ while [ $# -gt 0 ]; do
         --seconds) SECONDS_PER_RUN=$2; shift 2 ;;
         --rounds) ROUNDS=$2; shift 2 ;;
         --workloads) WORKLOADS=$2; shift 2 ;;
+        --memory-limit-mb) MEMORY_MB=$2; shift 2 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -63,7 +67,7 @@ as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U quorumdb quorumdb
 
 echo "== starting QuorumDB on 127.0.0.1:$QDB_PORT (--wal-sync fsync)"
 "$ROOT/target/release/quorumdb" start --data-dir "$WORK/qdb" --listen "127.0.0.1:$QDB_PORT" \
-    --memory-limit-mb 256 2>"$WORK/qdb.log" &
+    --memory-limit-mb "$MEMORY_MB" 2>"$WORK/qdb.log" &
 QDB_PID=$!
 for _ in $(seq 1 300); do
     grep -q "ready to accept connections" "$WORK/qdb.log" 2>/dev/null && break
@@ -138,3 +142,4 @@ echo "median TPS ratio QuorumDB/PostgreSQL (scale $SCALE, -c $CLIENTS -j $THREAD
 for workload in "${LIST[@]}"; do
     printf '  %-16s %s\n' "$workload" "${RATIOS[$workload]}"
 done
+echo "QuorumDB peak resident memory (VmHWM, --memory-limit-mb $MEMORY_MB): $(awk '/VmHWM/ {printf "%d MB", $2 / 1024}' "/proc/$QDB_PID/status")"

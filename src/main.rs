@@ -50,8 +50,8 @@ enum Command {
         #[arg(long, default_value_t = quorumdb::pg::frame::DEFAULT_MAX_MESSAGE,
               value_parser = clap::value_parser!(usize))]
         max_message_bytes: usize,
-        /// Memory budget in MiB: half for in-memory tables (colder data stays in checkpoint
-        /// files), the rest for transaction write buffers, scans and sessions.
+        /// Memory budget in MiB: a quarter for in-memory tables (colder data stays in
+        /// checkpoint files), the rest for transaction write buffers, merges, scans, sessions.
         #[arg(long, default_value_t = 64)]
         memory_limit_mb: usize,
         /// WAL durability.

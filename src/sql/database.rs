@@ -111,10 +111,11 @@ impl Database {
                 sync: if options.wal_sync_off { SyncMode::Off } else { SyncMode::Fsync },
                 ..WalOptions::default()
             },
-            // Half the budget for memtables (the active one is frozen at half of that and
-            // written out while the next fills); the rest is for transactions' write
-            // buffers, scans and sessions.
-            memtable_bytes: (options.memory_limit_bytes / 2).max(1 << 20),
+            // A quarter of the budget for memtables, as accounted (the active one is frozen
+            // at half of that and written out while the next fills; the accounting
+            // undercounts allocator overhead); the rest is for transactions' write
+            // buffers, merges, scans and sessions.
+            memtable_bytes: (options.memory_limit_bytes / 4).max(1 << 20),
             ..EngineOptions::default()
         };
         let engine = Engine::open(Arc::new(OsFileSystem), data_dir, engine_options)?;

@@ -41,11 +41,35 @@ impl Server {
 
     /// Starts a server on an existing data directory.
     pub fn start_in(data_dir: tempfile::TempDir, extra: &[&str]) -> Server {
+        Self::spawn(data_dir, "off", extra, &[])
+    }
+
+    /// Starts a durable server (`--wal-sync fsync`) on a data directory, with extra
+    /// environment variables; for crash tests (see [`Server::kill`]).
+    pub fn start_durable_in(data_dir: tempfile::TempDir, env: &[(&str, &str)]) -> Server {
+        Self::spawn(data_dir, "fsync", &[], env)
+    }
+
+    /// SIGKILLs the server and hands back its data directory for a restart.
+    pub fn kill(mut self) -> tempfile::TempDir {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let placeholder = tempfile::tempdir().expect("tempdir");
+        std::mem::replace(&mut self.data_dir, placeholder)
+    }
+
+    fn spawn(
+        data_dir: tempfile::TempDir,
+        wal_sync: &str,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_quorumdb"))
             .arg("start")
-            .args(["--listen", "127.0.0.1:0", "--wal-sync", "off", "--data-dir"])
+            .args(["--listen", "127.0.0.1:0", "--wal-sync", wal_sync, "--data-dir"])
             .arg(data_dir.path())
             .args(extra)
+            .envs(env.iter().copied())
             .env("RUST_LOG", "info")
             .env_remove("QUORUMDB_PASSWORD")
             .stdin(Stdio::null())
