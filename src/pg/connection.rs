@@ -202,7 +202,7 @@ impl Connection {
         }
         let mut result = Ok(());
         for statement in statements {
-            result = self.run_one_simple(sql, statement).await;
+            result = self.run_one_simple(statement).await;
             if result.is_err() {
                 break;
             }
@@ -221,9 +221,8 @@ impl Connection {
         result
     }
 
-    async fn run_one_simple(&mut self, sql: &str, statement: Statement) -> Result<(), Fail> {
-        let prepared = self.session.prepare(sql, statement, &[])?;
-        let outcome = self.session.execute(&prepared, Vec::new()).map_err(Fail::Marked)?;
+    async fn run_one_simple(&mut self, statement: Statement) -> Result<(), Fail> {
+        let outcome = self.session.run_statement(statement).map_err(Fail::Marked)?;
         self.simple_outcome(outcome).await?;
         self.wire.flush_if_full().await?;
         Ok(())

@@ -9,9 +9,12 @@
 //! PostgreSQL's own sequence log-ahead; up to `MAX_SEQUENCE_BATCH` for a sequence in heavy
 //! use, which reserves more at a time).
 //!
-//! Depends on: `storage`, `txn`, `sql::catalog`.
+//! Also the catalog version sessions use to tell whether a cached plan is still current.
+//!
+//! Depends on: `storage`, `txn`, `sql::catalog`, `sql::catalog_version`.
 
 use super::catalog::{self, SequenceDef};
+use super::catalog_version::CatalogVersion;
 use super::error::{SqlError, sqlstate};
 use crate::storage::{Engine, EngineOptions};
 use crate::txn::{IsolationLevel, TxnStore};
@@ -93,6 +96,7 @@ pub struct SequenceView {
 pub struct Database {
     store: Arc<TxnStore>,
     sequences: Mutex<HashMap<u32, SequenceState>>,
+    catalog_version: CatalogVersion,
 }
 
 impl std::fmt::Debug for Database {
@@ -114,7 +118,16 @@ impl Database {
         };
         let engine = Engine::open(Arc::new(OsFileSystem), data_dir, engine_options)?;
         let store = TxnStore::new(engine, Arc::new(SystemClock));
-        Ok(Arc::new(Database { store, sequences: Mutex::new(HashMap::new()) }))
+        Ok(Arc::new(Database {
+            store,
+            sequences: Mutex::new(HashMap::new()),
+            catalog_version: CatalogVersion::default(),
+        }))
+    }
+
+    /// Counts committed catalog changes (see `sql::catalog_version`).
+    pub fn catalog_version(&self) -> &CatalogVersion {
+        &self.catalog_version
     }
 
     /// The transaction store.
