@@ -489,9 +489,38 @@ fn damaged(what: &str, err: impl std::fmt::Display) -> SqlError {
 /// Reads table `name` as the transaction sees it.
 pub fn get_table(txn: &mut Transaction, name: &str) -> Result<Option<TableDef>, SqlError> {
     match read_key(txn, table_key(name))? {
-        Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| damaged(name, e)),
+        Some(bytes) => decode_table(name, &bytes).map(Some),
         None => Ok(None),
     }
+}
+
+/// Definitions most recently decoded on this thread, by their stored JSON: every statement
+/// that is bound reads its tables' definitions, and decoding JSON costs more than hashing
+/// and cloning. The same bytes always decode to the same definition, so the memo is never
+/// stale; it holds at most [`DECODED_TABLES_MAX`] entries and starts over when full.
+type DecodedTables = std::collections::HashMap<Bytes, TableDef>;
+
+thread_local! {
+    static DECODED_TABLES: std::cell::RefCell<DecodedTables> =
+        std::cell::RefCell::new(DecodedTables::new());
+}
+
+const DECODED_TABLES_MAX: usize = 128;
+
+fn decode_table(name: &str, bytes: &Bytes) -> Result<TableDef, SqlError> {
+    if let Some(table) = DECODED_TABLES.with(|memo| memo.borrow().get(bytes).cloned()) {
+        return Ok(table);
+    }
+    let table: TableDef = serde_json::from_slice(bytes).map_err(|e| damaged(name, e))?;
+    DECODED_TABLES.with(|memo| {
+        let mut memo = memo.borrow_mut();
+        if memo.len() >= DECODED_TABLES_MAX {
+            memo.clear();
+        }
+        // A copy: `bytes` may be a slice of a much larger buffer it would keep alive.
+        memo.insert(Bytes::copy_from_slice(bytes), table.clone());
+    });
+    Ok(table)
 }
 
 /// Reads table `name` or fails with 42P01.

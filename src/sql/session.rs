@@ -377,12 +377,14 @@ impl Session {
     /// Splits and parses statement text. An empty or all-comment string gives no statements.
     pub fn parse(&self, sql: &str) -> Result<Vec<Statement>, SqlError> {
         let mut statements = Vec::new();
-        for text in parser::split_statements(sql)? {
-            if let Some(plan) = special_statement(&text) {
+        for mut piece in parser::split_statements(sql)? {
+            if let Some(plan) = special_statement(&piece.text) {
+                let text = piece.text;
                 statements.push(Statement { text, kind: StatementKind::Special(Box::new(plan)) });
                 continue;
             }
-            let mut parsed = parser::parse_statements(&text)?;
+            let mut parsed = piece.parse()?;
+            let text = piece.text;
             match (parsed.pop(), parsed.is_empty()) {
                 (Some(ast), true) => {
                     statements.push(Statement { text, kind: StatementKind::Ast(Arc::new(ast)) })
