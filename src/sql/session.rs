@@ -32,6 +32,10 @@ mod plan_cache;
 
 use plan_cache::{CachedPlan, PlanCache};
 
+/// Reused plans whose catalog reads a transaction defers to its commit, at most (see
+/// `Session::deferred_reads`).
+const MAX_DEFERRED_READS: usize = 64;
+
 /// A parsed but not yet bound statement (one of possibly several in a simple Query).
 #[derive(Debug, Clone)]
 pub struct Statement {
@@ -203,7 +207,7 @@ impl Prepared {
             plan: bound.plan.clone(),
             catalog_version,
             search_path: context.search_path_setting.clone(),
-            reads: bound.reads,
+            reads: bound.reads.into(),
         });
         bound.plan
     }
@@ -314,6 +318,11 @@ pub struct Session {
     txn_catalog_version: Option<u64>,
     /// The open transaction ran DDL: its commit moves the catalog version on.
     txn_changed_catalog: bool,
+    /// Catalog reads of plans reused in the open transaction, not made yet. They matter
+    /// only to a SERIALIZABLE commit's validation, which a transaction without writes
+    /// skips; so they are made at commit, and only by a transaction with writes (a point
+    /// SELECT in its own transaction never pays for them).
+    deferred_reads: Vec<Arc<[CatalogRead]>>,
     backend_pid: i32,
     /// Inside a multi-statement simple Query: outside BEGIN its statements share one implicit
     /// transaction, committed at the end (as PostgreSQL does).
@@ -357,6 +366,7 @@ impl Session {
             prepared: HashMap::new(),
             txn_catalog_version: None,
             txn_changed_catalog: false,
+            deferred_reads: Vec::new(),
             backend_pid: 0,
             batch: false,
             block_settings: None,
@@ -471,12 +481,19 @@ impl Session {
         self.txn = Some(self.db.store().begin(isolation));
         self.txn_catalog_version = self.db.catalog_version().confirm(probe);
         self.txn_changed_catalog = false;
+        self.deferred_reads.clear();
         self.txn_started = chrono::Utc::now();
     }
 
     /// Commits `txn`. When it changed the catalog, the catalog version moves on (so cached
     /// plans bound before are bound again).
-    fn commit(&mut self, txn: Transaction) -> Result<(), SqlError> {
+    fn commit(&mut self, mut txn: Transaction) -> Result<(), SqlError> {
+        let deferred = std::mem::take(&mut self.deferred_reads);
+        if txn.has_writes() {
+            for read in deferred.iter().flat_map(|reads| reads.iter()) {
+                read.replay(&mut txn)?;
+            }
+        }
         let changed_catalog = std::mem::take(&mut self.txn_changed_catalog);
         let db = self.db.clone();
         let _in_flight = changed_catalog.then(|| db.catalog_version().commit_guard());
@@ -521,10 +538,7 @@ impl Session {
         if let (Some(plans), Some(version)) = (&prepared.plans, catalog_version)
             && let Some((plan, reads)) = plans.get(version, self.search_path_setting())
         {
-            let txn = self.txn()?;
-            for read in &reads {
-                read.replay(txn)?;
-            }
+            self.defer_reads(reads)?;
             return Ok(plan);
         }
         let context = BindContext {
@@ -550,6 +564,23 @@ impl Session {
             ));
         }
         Ok(prepared.keep(bound, &context))
+    }
+
+    /// Notes the catalog reads of a reused plan for the commit (see `deferred_reads`).
+    /// A transaction that reuses many different plans makes the reads noted so far.
+    fn defer_reads(&mut self, reads: Arc<[CatalogRead]>) -> Result<(), SqlError> {
+        if reads.is_empty() || self.deferred_reads.iter().any(|r| Arc::ptr_eq(r, &reads)) {
+            return Ok(());
+        }
+        self.deferred_reads.push(reads);
+        if self.deferred_reads.len() > MAX_DEFERRED_READS {
+            let deferred = std::mem::take(&mut self.deferred_reads);
+            let txn = self.txn()?;
+            for read in deferred.iter().flat_map(|reads| reads.iter()) {
+                read.replay(txn)?;
+            }
+        }
+        Ok(())
     }
 
     fn execute_in_txn(

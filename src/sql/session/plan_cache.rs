@@ -25,6 +25,7 @@
 use crate::sql::catalog::CatalogRead;
 use crate::sql::plan::Plan;
 use parking_lot::Mutex;
+use std::sync::Arc;
 
 /// A bound plan and what it was bound against.
 #[derive(Debug, Clone)]
@@ -35,7 +36,7 @@ pub struct CachedPlan {
     /// The `search_path` setting's text at binding.
     pub search_path: String,
     /// The catalog reads the binding made (replayed on reuse, see `CatalogRead`).
-    pub reads: Vec<CatalogRead>,
+    pub reads: Arc<[CatalogRead]>,
 }
 
 /// The slot of one prepared statement. Interior mutability: prepared statements are shared
@@ -48,7 +49,11 @@ pub struct PlanCache {
 impl PlanCache {
     /// A copy of the cached plan if it was bound against `catalog_version` and
     /// `search_path`, with the catalog reads to replay.
-    pub fn get(&self, catalog_version: u64, search_path: &str) -> Option<(Plan, Vec<CatalogRead>)> {
+    pub fn get(
+        &self,
+        catalog_version: u64,
+        search_path: &str,
+    ) -> Option<(Plan, Arc<[CatalogRead]>)> {
         let slot = self.slot.lock();
         let cached = slot.as_ref()?;
         (cached.catalog_version == catalog_version && cached.search_path == search_path)
