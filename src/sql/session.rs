@@ -1,12 +1,15 @@
 //! [`Session`] (one per connection): transaction state, settings, prepared statements, and the
-//! statement lifecycle the wire layer drives: parse → prepare (bind) → execute.
+//! statement lifecycle the wire layer drives: parse → prepare (bind) → execute. A prepared
+//! statement keeps its bound plan for later executions (`plan_cache`); a simple Query's
+//! statement is bound once, in the transaction that runs it (`Session::run_statement`).
 //!
 //! Transactions: outside BEGIN each statement runs in its own implicit transaction, committed
 //! when it succeeds. Inside BEGIN the block's transaction is kept; an error puts the block into
 //! the failed state, where everything but ROLLBACK (or COMMIT, which then rolls back) is
 //! refused with 25P02.
 //!
-//! Depends on: `sql::binder`, `sql::exec`, `sql::database`, `sql::settings`, `txn`.
+//! Depends on: `sql::binder`, `sql::exec`, `sql::database` (and its catalog version),
+//! `sql::settings`, `txn`.
 
 use super::binder::{Binder, bind_statement};
 use super::catalog::{self, CatalogRead, SequenceDef, TableDef};

@@ -3,24 +3,28 @@
 //!
 //! Binding (name resolution against the catalog, typing, access-path choice) costs more
 //! than running a point SELECT, so a statement executed again and again (Parse once,
-//! Bind/Execute many times; or a simple Query, which is prepared and then executed) keeps
-//! its bound plan. A plan depends on:
+//! Bind/Execute many times, or SQL PREPARE / EXECUTE) keeps its bound plan. A plan depends on:
 //! * the catalog as the binding transaction saw it: the cache entry holds the catalog
 //!   version (see `sql::catalog_version`) of that snapshot, and a transaction reuses the
 //!   entry only when its own snapshot sees exactly that version, and it has not changed
 //!   the catalog itself. After any DDL commit, every statement binds again once, exactly
-//!   as against the new catalog: a dropped table is "relation does not exist", an added
-//!   column appears in `SELECT *` (where PostgreSQL would report "cached plan must not
-//!   change result type" for a statement whose result columns changed, QuorumDB re-binds);
+//!   as against the new catalog: a dropped table is "relation does not exist", and a
+//!   statement whose result columns would change (`SELECT *` after ADD COLUMN) fails with
+//!   PostgreSQL's 0A000 "cached plan must not change result type" (the session checks
+//!   that, see `Prepared::result_shape`);
 //! * the session's `search_path` (the setting's text is part of the entry);
 //! * the parameter types, fixed for the statement's life.
+//!
+//! A reuse skips the binding's catalog reads; the session makes them again before the
+//! commit of a transaction with writes, so SERIALIZABLE validation still sees them (see
+//! `Session::deferred_reads`).
 //!
 //! Only plans that read catalog definitions alone are kept: SELECT / INSERT / UPDATE /
 //! DELETE without system relations (pg_catalog and information_schema rows are
 //! materialised when the statement binds, so they must be read afresh each time).
 //!
 //! Owns: [`PlanCache`], [`CachedPlan`]. Depends on: `sql::plan`, `sql::catalog` (the
-//! recorded catalog reads a reuse replays).
+//! recorded catalog reads of a binding).
 
 use crate::sql::catalog::CatalogRead;
 use crate::sql::plan::Plan;
