@@ -122,7 +122,13 @@ run() { # workload name port → "tps avg_ms p99_ms"
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-printf '\n%-16s %-9s %5s %12s %10s %10s\n' workload server round tps avg_ms p99_ms
+# QuorumDB's WAL counters (pg_stat_wal): "commit_records fdatasyncs".
+wal_counters() {
+    psql -h 127.0.0.1 -p "$QDB_PORT" -U quorumdb -d quorumdb -Atqc \
+        "SELECT wal_records || ' ' || wal_sync FROM pg_stat_wal" 2>/dev/null || echo "0 0"
+}
+
+printf '\n%-16s %-9s %5s %12s %10s %10s %14s\n' workload server round tps avg_ms p99_ms fsyncs/commit
 IFS=',' read -r -a LIST <<<"$WORKLOADS"
 declare -A RATIOS
 for workload in "${LIST[@]}"; do
@@ -130,8 +136,12 @@ for workload in "${LIST[@]}"; do
     for round in $(seq 1 "$ROUNDS"); do
         read -r pg_tps pg_avg pg_p99 <<<"$(run "$workload" postgres "$PG_PORT")"
         printf '%-16s %-9s %5s %12s %10s %10s\n' "$workload" postgres "$round" "$pg_tps" "$pg_avg" "$pg_p99"
+        read -r records_before syncs_before <<<"$(wal_counters)"
         read -r q_tps q_avg q_p99 <<<"$(run "$workload" quorumdb "$QDB_PORT")"
-        printf '%-16s %-9s %5s %12s %10s %10s\n' "$workload" quorumdb "$round" "$q_tps" "$q_avg" "$q_p99"
+        read -r records_after syncs_after <<<"$(wal_counters)"
+        per_commit=$(awk -v r=$((records_after - records_before)) -v s=$((syncs_after - syncs_before)) \
+            'BEGIN {if (r > 0) printf "%.3f", s / r; else print "-"}')
+        printf '%-16s %-9s %5s %12s %10s %10s %14s\n' "$workload" quorumdb "$round" "$q_tps" "$q_avg" "$q_p99" "$per_commit"
         ratios+=("$(awk -v q="$q_tps" -v p="$pg_tps" 'BEGIN {if (p > 0) printf "%.3f", q / p; else print 0}')")
     done
     RATIOS[$workload]=$(printf '%s\n' "${ratios[@]}" | median)

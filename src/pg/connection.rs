@@ -1,10 +1,12 @@
 //! One client connection after startup: the protocol loop that dispatches frontend messages,
 //! the simple query protocol, and row streaming shared by simple query, Execute and COPY TO.
 //!
-//! Session methods are synchronous and may block (a commit waits for fsync), so every call
-//! runs inside [`tokio::task::block_in_place`] on the multi-thread runtime. Rows are pulled
-//! from the session's lazy [`RowStream`] in chunks (≤ [`CHUNK_ROWS`] rows or until the output
-//! buffer holds ~64 KiB), written, and pulled again: a large result is never materialised.
+//! Session methods are synchronous and may block (a commit waits for fsync, a statement may
+//! scan for long): they are called directly, because every connection runs on a thread of
+//! its own (see `server`), as every PostgreSQL backend is a process of its own. Rows are
+//! pulled from the session's lazy [`RowStream`] in chunks (≤ [`CHUNK_ROWS`] rows or until the
+//! output buffer holds ~64 KiB), written, and pulled again: a large result is never
+//! materialised.
 //!
 //! Owns: [`Connection`], [`Fail`], the message dispatch. Depends on: `wire`, `startup`,
 //! `extended` (statements and portals), `copy`, `encode`, `sql::Session`.
@@ -26,7 +28,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
-/// Rows pulled from a stream per blocking step at most.
+/// Rows pulled from a stream between two checks of the output buffer, at most.
 pub const CHUNK_ROWS: u64 = 512;
 
 /// How a message handler failed.
@@ -51,11 +53,6 @@ impl From<Stop> for Fail {
     fn from(stop: Stop) -> Self {
         Fail::Stop(stop)
     }
-}
-
-/// Runs a blocking session call off the async scheduler's hot path.
-pub fn blocking<T>(f: impl FnOnce() -> T) -> T {
-    tokio::task::block_in_place(f)
 }
 
 /// The 57014 error of a cancelled statement.
@@ -91,7 +88,7 @@ pub async fn run(stream: TcpStream, shared: Arc<Shared>, shutdown: watch::Receiv
     log_stop(&stop);
     let Connection { wire, mut session, .. } = conn;
     // Dropping portals first releases their row streams before the rollback.
-    blocking(|| session.terminate());
+    session.terminate();
     drop(session);
     drop(registration);
     wire.close(&stop).await;
@@ -162,7 +159,7 @@ impl Connection {
             Fail::Stop(stop) => return Err(stop),
             Fail::Sql(err) => {
                 encode::error(&mut self.wire.out, &err, Severity::Error);
-                blocking(|| self.session.fail_statement());
+                self.session.fail_statement();
             }
             Fail::Marked(err) => encode::error(&mut self.wire.out, &err, Severity::Error),
         }
@@ -192,7 +189,7 @@ impl Connection {
     }
 
     async fn run_simple(&mut self, sql: &str) -> Result<(), Fail> {
-        let statements = blocking(|| self.session.parse(sql))?;
+        let statements = self.session.parse(sql)?;
         if statements.is_empty() {
             encode::empty(&mut self.wire.out, encode::EMPTY_QUERY);
             return Ok(());
@@ -201,11 +198,11 @@ impl Connection {
         // their own block), as in PostgreSQL: an error anywhere rolls back all of them.
         let batch = statements.len() > 1;
         if batch {
-            blocking(|| self.session.begin_batch());
+            self.session.begin_batch();
         }
         let mut result = Ok(());
         for statement in statements {
-            result = self.run_one_simple(sql, statement).await;
+            result = self.run_one_simple(statement).await;
             if result.is_err() {
                 break;
             }
@@ -214,9 +211,9 @@ impl Connection {
             if result.is_err() {
                 // Roll the implicit transaction back before the batch ends (a failure inside a
                 // row stream has not been reported to the session yet).
-                blocking(|| self.session.fail_statement());
+                self.session.fail_statement();
             }
-            let ended = blocking(|| self.session.end_batch());
+            let ended = self.session.end_batch();
             if result.is_ok() {
                 result = ended.map_err(Fail::Marked);
             }
@@ -224,10 +221,8 @@ impl Connection {
         result
     }
 
-    async fn run_one_simple(&mut self, sql: &str, statement: Statement) -> Result<(), Fail> {
-        let prepared = blocking(|| self.session.prepare(sql, statement, &[]))?;
-        let outcome =
-            blocking(|| self.session.execute(&prepared, Vec::new())).map_err(Fail::Marked)?;
+    async fn run_one_simple(&mut self, statement: Statement) -> Result<(), Fail> {
+        let outcome = self.session.run_statement(statement).map_err(Fail::Marked)?;
         self.simple_outcome(outcome).await?;
         self.wire.flush_if_full().await?;
         Ok(())
@@ -289,23 +284,14 @@ impl Connection {
             if self.cancel.load(Ordering::SeqCst) {
                 return Err(Fail::Sql(canceled()));
             }
-            let out = &mut self.wire.out;
-            let step = blocking(|| -> Result<(u64, bool), SqlError> {
-                let mut n = 0;
-                while n < CHUNK_ROWS && out.len() < OUT_HIGH_WATER {
-                    if limit > 0 && sent + n >= limit {
-                        break;
-                    }
-                    match rows.next() {
-                        None => return Ok((n, true)),
-                        Some(row) => {
-                            encoding.encode(out, &mut scratch, &row?, columns, binary)?;
-                            n += 1;
-                        }
-                    }
-                }
-                Ok((n, false))
-            });
+            let budget = if limit > 0 { CHUNK_ROWS.min(limit - sent) } else { CHUNK_ROWS };
+            let step = encode_chunk(
+                rows,
+                &mut self.wire.out,
+                &mut scratch,
+                budget,
+                |out, scratch, row| encoding.encode(out, scratch, row, columns, binary),
+            );
             let (n, exhausted) = step?;
             sent += n;
             if exhausted || (limit > 0 && sent >= limit) {
@@ -314,6 +300,28 @@ impl Connection {
             self.wire.flush_if_full().await?;
         }
     }
+}
+
+/// Pulls up to `budget` rows from `rows` and encodes them into `out`, stopping early when
+/// the output buffer is full. Returns the rows encoded and whether the stream is exhausted.
+fn encode_chunk(
+    rows: &mut RowStream,
+    out: &mut BytesMut,
+    scratch: &mut BytesMut,
+    budget: u64,
+    mut encode_row: impl FnMut(&mut BytesMut, &mut BytesMut, &[Value]) -> Result<(), SqlError>,
+) -> Result<(u64, bool), SqlError> {
+    let mut n = 0;
+    while n < budget && out.len() < OUT_HIGH_WATER {
+        match rows.next() {
+            None => return Ok((n, true)),
+            Some(row) => {
+                encode_row(out, scratch, &row?)?;
+                n += 1;
+            }
+        }
+    }
+    Ok((n, false))
 }
 
 /// How a row is written to the client.

@@ -6,7 +6,7 @@
 //! incoming COPY data is the session's job). Depends on: `connection` (row streaming,
 //! reading messages), `encode`, `sql` (CopyIn, values).
 
-use super::connection::{Connection, Fail, RowEncoding, blocking};
+use super::connection::{Connection, Fail, RowEncoding};
 use super::encode;
 use super::frame::Frontend;
 use super::wire::Stop;
@@ -48,9 +48,9 @@ impl Connection {
             };
             match msg {
                 Frontend::CopyData(data) => {
-                    blocking(|| self.session.copy_in_data(&mut copy, &data))?;
+                    self.session.copy_in_data(&mut copy, &data)?;
                 }
-                Frontend::CopyDone => return Ok(blocking(|| self.session.copy_in_done(copy))?),
+                Frontend::CopyDone => return Ok(self.session.copy_in_done(copy)?),
                 Frontend::CopyFail(message) => {
                     return Err(Fail::Sql(SqlError::new(
                         sqlstate::QUERY_CANCELED,

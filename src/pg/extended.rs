@@ -10,7 +10,7 @@
 //! Owns: [`Extended`] (statements not in the session, portals, the discard state).
 //! Depends on: `connection` (row streaming, outcome completion), `encode`, `sql`.
 
-use super::connection::{Connection, Fail, RowEncoding, blocking};
+use super::connection::{Connection, Fail, RowEncoding};
 use super::encode::{self, FormatsOf};
 use super::frame::{Frontend, Target};
 use super::wire::Stop;
@@ -193,12 +193,12 @@ impl Connection {
                 }),
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let mut statements = blocking(|| self.session.parse(query))?;
+        let mut statements = self.session.parse(query)?;
         let stmt = match statements.len() {
             0 => Stmt::Empty,
             1 => {
                 let statement = statements.remove(0);
-                let prepared = blocking(|| self.session.prepare(query, statement, &types))?;
+                let prepared = self.session.prepare(query, statement, &types)?;
                 Stmt::Sql(Arc::new(prepared))
             }
             _ => {
@@ -328,8 +328,7 @@ impl Connection {
                     Stmt::Sql(prepared) => prepared.clone(),
                 };
                 self.cancel.store(false, Ordering::SeqCst);
-                let outcome =
-                    blocking(|| self.session.execute(&prepared, params)).map_err(Fail::Marked)?;
+                let outcome = self.session.execute(&prepared, params).map_err(Fail::Marked)?;
                 match outcome {
                     Outcome::Rows { columns, rows, verb } => (columns, rows, verb),
                     other => return self.finish_outcome(other).await,

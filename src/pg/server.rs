@@ -1,14 +1,22 @@
-//! The listener: accepts connections and runs each as its own task, keeps the registry of
-//! live backends (process id, cancel key, cancel flag) that CancelRequests look up, and
-//! shuts down gracefully on SIGTERM/SIGINT.
+//! The listener: accepts connections and runs each on a thread of its own, keeps the
+//! registry of live backends (process id, cancel key, cancel flag) that CancelRequests look
+//! up, and shuts down gracefully on SIGTERM/SIGINT.
+//!
+//! Threads: a connection's session calls are synchronous (they may wait for fsync or scan
+//! for long), so each connection gets an OS thread with a single-threaded tokio runtime for
+//! its socket, as each PostgreSQL backend is a process of its own. Session calls then run
+//! directly on that thread: no hand-off to another thread per statement (which
+//! `block_in_place` on a shared multi-thread runtime costs), and the OS scheduler shares the
+//! cores between connections. The listener, signals and the shutdown drain run on a small
+//! runtime of their own.
 //!
 //! Shutdown: stop accepting; connections waiting for the client get FATAL 57P01 and close
 //! (their open transactions roll back); statements in flight may finish for
 //! [`SHUTDOWN_GRACE`], then they are cancelled; after [`SHUTDOWN_CANCEL_WAIT`] more, the
 //! server gives up on stragglers. The caller closes the database afterwards.
 //!
-//! Owns: [`ServerConfig`], [`serve`], the tokio runtime, the backend registry. Depends on:
-//! `connection` (one task per socket), `sql::Database`, `pgwire` (SCRAM salting).
+//! Owns: [`ServerConfig`], [`serve`], the tokio runtimes and connection threads, the
+//! backend registry. Depends on: `connection` (one protocol loop per socket), `sql::Database`, `pgwire` (SCRAM salting).
 
 use super::connection;
 use crate::sql::Database;
@@ -18,7 +26,7 @@ use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::time::Duration;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -27,6 +35,9 @@ use tokio::task::JoinSet;
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// How long cancelled statements get to end before the server stops waiting for them.
 pub const SHUTDOWN_CANCEL_WAIT: Duration = Duration::from_secs(5);
+/// Stack size of a connection thread (deep expressions grow the stack further on the heap,
+/// see `stacker` in the binder and evaluator).
+const CONNECTION_STACK_BYTES: usize = 4 << 20;
 /// PBKDF2 iterations of the SCRAM secret (PostgreSQL's default).
 const SCRAM_ITERATIONS: usize = 4096;
 
@@ -136,6 +147,7 @@ impl Drop for Registration {
 /// connections` once clients can connect. Does not close `db`.
 pub fn serve(db: Arc<Database>, config: ServerConfig) -> io::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
         .thread_name("quorumdb-pg")
         .build()?;
@@ -167,7 +179,7 @@ async fn serve_async(db: Arc<Database>, config: ServerConfig) -> io::Result<()> 
                 Ok((stream, peer)) => {
                     tracing::debug!(%peer, "connection accepted");
                     let _ = stream.set_nodelay(true);
-                    tasks.spawn(connection::run(stream, shared.clone(), shutdown_rx.clone()));
+                    tasks.spawn(on_own_thread(stream, shared.clone(), shutdown_rx.clone()));
                 }
                 Err(err) => {
                     // E.g. out of file descriptors: back off instead of spinning.
@@ -189,6 +201,47 @@ async fn serve_async(db: Arc<Database>, config: ServerConfig) -> io::Result<()> 
         }
     }
     Ok(())
+}
+
+/// Serves one accepted socket on a new thread with a single-threaded runtime (see the module
+/// docs); completes when the connection ends. A panic on that thread is logged here; the
+/// session it held was dropped (rolled back) while unwinding.
+async fn on_own_thread(stream: TcpStream, shared: Arc<Shared>, shutdown: watch::Receiver<bool>) {
+    // The socket moves to the connection thread's runtime: deregister it from this one.
+    let stream = match stream.into_std() {
+        Ok(stream) => stream,
+        Err(err) => {
+            tracing::warn!(%err, "cannot hand the connection to its thread");
+            return;
+        }
+    };
+    let (ended_tx, ended_rx) = tokio::sync::oneshot::channel::<()>();
+    let spawned = std::thread::Builder::new()
+        .name("quorumdb-backend".into())
+        .stack_size(CONNECTION_STACK_BYTES)
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(runtime) => runtime,
+                Err(err) => {
+                    tracing::warn!(%err, "cannot start a connection's runtime");
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                match TcpStream::from_std(stream) {
+                    Ok(stream) => connection::run(stream, shared, shutdown).await,
+                    Err(err) => tracing::warn!(%err, "cannot register the connection's socket"),
+                }
+            });
+            let _ = ended_tx.send(());
+        });
+    if let Err(err) = spawned {
+        tracing::warn!(%err, "cannot start a connection thread");
+        return;
+    }
+    if ended_rx.await.is_err() {
+        tracing::error!("a connection thread panicked; its session was dropped (rolled back)");
+    }
 }
 
 /// Waits up to `limit` for all connection tasks to end; true if they did.

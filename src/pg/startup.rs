@@ -106,8 +106,7 @@ pub async fn open(wire: &mut Wire, shared: &Arc<Shared>) -> Result<Opened, Stop>
     encode::put(&mut wire.out, Authentication::Ok);
 
     let db = shared.db.clone();
-    let mut session =
-        tokio::task::block_in_place(|| Session::new(db, &user, &params)).map_err(Stop::Fatal)?;
+    let mut session = Session::new(db, &user, &params).map_err(Stop::Fatal)?;
     for (name, value) in session.parameter_statuses() {
         encode::parameter_status(&mut wire.out, &name, &value);
     }

@@ -60,6 +60,9 @@ pub struct Binder<'a> {
     pub recursive_terms: usize,
     /// Whether window functions may appear where binding is (see `binder::window`).
     pub windows: window::WindowState,
+    /// Whether the plan holds rows computed while binding (system relations): it then
+    /// describes the moment it was bound, and must not be reused later.
+    pub materialised: bool,
 }
 
 /// The scope of an enclosing query, and whether the subquery being bound used it.
@@ -160,6 +163,7 @@ impl<'a> Binder<'a> {
             ctes: Vec::new(),
             recursive_terms: 0,
             windows: window::WindowState::default(),
+            materialised: false,
         }
     }
 

@@ -427,7 +427,7 @@ fn schema_key(name: &str) -> Vec<u8> {
 
 /// Reads schema `name` (None for `public`, which is built in, and for missing schemas).
 pub fn get_schema(txn: &mut Transaction, name: &str) -> Result<Option<SchemaDef>, SqlError> {
-    match txn.get(&schema_key(name))? {
+    match read_key(txn, schema_key(name))? {
         Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| damaged(name, e)),
         None => Ok(None),
     }
@@ -523,10 +523,39 @@ fn damaged(what: &str, err: impl std::fmt::Display) -> SqlError {
 
 /// Reads table `name` as the transaction sees it.
 pub fn get_table(txn: &mut Transaction, name: &str) -> Result<Option<TableDef>, SqlError> {
-    match txn.get(&table_key(name))? {
-        Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| damaged(name, e)),
+    match read_key(txn, table_key(name))? {
+        Some(bytes) => decode_table(name, &bytes).map(Some),
         None => Ok(None),
     }
+}
+
+/// Definitions most recently decoded on this thread, by their stored JSON: every statement
+/// that is bound reads its tables' definitions, and decoding JSON costs more than hashing
+/// and cloning. The same bytes always decode to the same definition, so the memo is never
+/// stale; it holds at most [`DECODED_TABLES_MAX`] entries and starts over when full.
+type DecodedTables = std::collections::HashMap<Bytes, TableDef>;
+
+thread_local! {
+    static DECODED_TABLES: std::cell::RefCell<DecodedTables> =
+        std::cell::RefCell::new(DecodedTables::new());
+}
+
+const DECODED_TABLES_MAX: usize = 128;
+
+fn decode_table(name: &str, bytes: &Bytes) -> Result<TableDef, SqlError> {
+    if let Some(table) = DECODED_TABLES.with(|memo| memo.borrow().get(bytes).cloned()) {
+        return Ok(table);
+    }
+    let table: TableDef = serde_json::from_slice(bytes).map_err(|e| damaged(name, e))?;
+    DECODED_TABLES.with(|memo| {
+        let mut memo = memo.borrow_mut();
+        if memo.len() >= DECODED_TABLES_MAX {
+            memo.clear();
+        }
+        // A copy: `bytes` may be a slice of a much larger buffer it would keep alive.
+        memo.insert(Bytes::copy_from_slice(bytes), table.clone());
+    });
+    Ok(table)
 }
 
 /// Reads table `name` or fails with 42P01.
@@ -566,6 +595,7 @@ fn list_under<T: serde::de::DeserializeOwned>(
     txn: &mut Transaction,
     prefix: Vec<u8>,
 ) -> Result<Vec<T>, SqlError> {
+    note_read(|| CatalogRead::Prefix(prefix.clone()));
     let end = prefix_end(&prefix).unwrap_or_default();
     let scan = txn.scan(
         std::ops::Bound::Included(Bytes::from(prefix)),
@@ -589,7 +619,7 @@ pub fn list_sequences(txn: &mut Transaction) -> Result<Vec<SequenceDef>, SqlErro
 
 /// Reads view `name`.
 pub fn get_view(txn: &mut Transaction, name: &str) -> Result<Option<ViewDef>, SqlError> {
-    match txn.get(&view_key(name))? {
+    match read_key(txn, view_key(name))? {
         Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| damaged(name, e)),
         None => Ok(None),
     }
@@ -632,7 +662,7 @@ pub fn relation_kind(txn: &mut Transaction, name: &str) -> Result<Option<&'stati
 
 /// Reads sequence `name`.
 pub fn get_sequence(txn: &mut Transaction, name: &str) -> Result<Option<SequenceDef>, SqlError> {
-    match txn.get(&sequence_key(name))? {
+    match read_key(txn, sequence_key(name))? {
         Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| damaged(name, e)),
         None => Ok(None),
     }
@@ -648,4 +678,83 @@ pub fn put_sequence(txn: &mut Transaction, sequence: &SequenceDef) -> Result<(),
 /// Removes a sequence definition.
 pub fn delete_sequence(txn: &mut Transaction, name: &str) {
     txn.delete(sequence_key(name));
+}
+
+/// One catalog read a binding made: a definition's key, or every key under a prefix.
+///
+/// A reused plan (see `session::plan_cache`) replays the reads its binding made, so that a
+/// SERIALIZABLE transaction still records them in its read set: a concurrent DDL commit on
+/// what the plan depends on then fails the transaction's commit, as it would have had the
+/// statement been bound again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CatalogRead {
+    Key(Vec<u8>),
+    Prefix(Vec<u8>),
+}
+
+impl CatalogRead {
+    /// Reads the same key(s) again in `txn` (the values are not needed).
+    pub fn replay(&self, txn: &mut Transaction) -> Result<(), SqlError> {
+        match self {
+            CatalogRead::Key(key) => {
+                txn.get(key)?;
+            }
+            CatalogRead::Prefix(prefix) => {
+                let end = prefix_end(prefix).unwrap_or_default();
+                let scan = txn.scan(
+                    std::ops::Bound::Included(Bytes::from(prefix.clone())),
+                    std::ops::Bound::Excluded(Bytes::from(end)),
+                )?;
+                for entry in scan {
+                    entry?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+thread_local! {
+    /// The reads of the binding running on this thread, while [`recording_reads`] records.
+    static RECORDED_READS: std::cell::RefCell<Option<Vec<CatalogRead>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` (a binding) and returns what it returned with the catalog reads it made, in
+/// order. Bindings run synchronously on one thread, so a thread-local log sees exactly them.
+pub fn recording_reads<T>(f: impl FnOnce() -> T) -> (T, Vec<CatalogRead>) {
+    let outer = RECORDED_READS.with(|log| log.borrow_mut().replace(Vec::new()));
+    let result = f();
+    let reads = RECORDED_READS.with(|log| {
+        let mut log = log.borrow_mut();
+        let reads = log.take().unwrap_or_default();
+        *log = outer;
+        reads
+    });
+    (result, reads)
+}
+
+/// Adds a read to the log if one is being recorded (`read` builds it only then).
+fn note_read(read: impl FnOnce() -> CatalogRead) {
+    RECORDED_READS.with(|log| {
+        if let Some(reads) = log.borrow_mut().as_mut()
+            && reads.len() < MAX_RECORDED_READS
+        {
+            let read = read();
+            if !reads.contains(&read) {
+                reads.push(read);
+            }
+        }
+    });
+}
+
+/// A binding that reads more than this many catalog entries keeps only the first ones in
+/// its log; `recording_reads` callers treat a full log as "do not reuse".
+pub const MAX_RECORDED_READS: usize = 64;
+
+/// A point read of a catalog key, logged for [`recording_reads`].
+fn read_key(txn: &mut Transaction, key: Vec<u8>) -> Result<Option<Bytes>, SqlError> {
+    let value = txn.get(&key)?;
+    note_read(|| CatalogRead::Key(key));
+    Ok(value)
 }

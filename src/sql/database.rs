@@ -9,9 +9,12 @@
 //! PostgreSQL's own sequence log-ahead; up to `MAX_SEQUENCE_BATCH` for a sequence in heavy
 //! use, which reserves more at a time).
 //!
-//! Depends on: `storage`, `txn`, `sql::catalog`.
+//! Also the catalog version sessions use to tell whether a cached plan is still current.
+//!
+//! Depends on: `storage`, `txn`, `sql::catalog`, `sql::catalog_version`.
 
 use super::catalog::{self, SequenceDef, TableDef};
+use super::catalog_version::CatalogVersion;
 use super::error::{SqlError, sqlstate};
 use crate::storage::{Engine, EngineOptions};
 use crate::txn::{IsolationLevel, TxnStore};
@@ -95,6 +98,7 @@ pub struct SequenceView {
 pub struct Database {
     store: Arc<TxnStore>,
     sequences: Mutex<HashMap<u32, SequenceState>>,
+    catalog_version: CatalogVersion,
 }
 
 impl std::fmt::Debug for Database {
@@ -120,7 +124,11 @@ impl Database {
         };
         let engine = Engine::open(Arc::new(OsFileSystem), data_dir, engine_options)?;
         let store = TxnStore::new(engine, Arc::new(SystemClock));
-        let db = Arc::new(Database { store, sequences: Mutex::new(HashMap::new()) });
+        let db = Arc::new(Database {
+            store,
+            sequences: Mutex::new(HashMap::new()),
+            catalog_version: CatalogVersion::default(),
+        });
         db.discard_unreferenced_storage()?;
         Ok(db)
     }
@@ -151,6 +159,11 @@ impl Database {
                 None => return Ok(()),
             }
         }
+    }
+
+    /// Counts committed catalog changes (see `sql::catalog_version`).
+    pub fn catalog_version(&self) -> &CatalogVersion {
+        &self.catalog_version
     }
 
     /// The transaction store.

@@ -12,6 +12,7 @@
 mod array_functions;
 mod binder;
 pub mod catalog;
+mod catalog_version;
 mod copy;
 mod database;
 mod datetime_functions;
@@ -45,6 +46,8 @@ mod tests_ddl;
 mod tests_explain;
 #[cfg(test)]
 mod tests_objects;
+#[cfg(test)]
+mod tests_plan_cache;
 #[cfg(test)]
 mod tests_query_features;
 #[cfg(test)]

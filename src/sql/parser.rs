@@ -7,7 +7,7 @@ use super::error::{SqlError, sqlstate};
 use sqlparser::ast;
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::{Parser, ParserError};
-use sqlparser::tokenizer::Location;
+use sqlparser::tokenizer::{Location, TokenWithSpan};
 
 /// Most operator tokens one statement may contain (see [`split_statements`]).
 const MAX_OPERATORS: usize = 2000;
@@ -26,10 +26,35 @@ pub fn parse_statements(sql: &str) -> Result<Vec<ast::Statement>, SqlError> {
         .map_err(|err| parse_error(&sql, err))
 }
 
+/// One statement's text, as [`split_statements`] cut it out.
+#[derive(Debug)]
+pub struct Piece {
+    pub text: String,
+    /// The statement's tokens when they are exactly what tokenizing `text` would give (the
+    /// text held one statement, starting at its first byte): parsing then reuses them
+    /// instead of tokenizing the text a second time.
+    tokens: Option<Vec<TokenWithSpan>>,
+}
+
+impl Piece {
+    /// Parses the piece (zero or more statements, like [`parse_statements`]).
+    pub fn parse(&mut self) -> Result<Vec<ast::Statement>, SqlError> {
+        let Some(tokens) = self.tokens.take() else {
+            return parse_statements(&self.text);
+        };
+        let dialect = PostgreSqlDialect {};
+        Parser::new(&dialect)
+            .with_recursion_limit(RECURSION_LIMIT)
+            .with_tokens_with_locations(tokens)
+            .parse_statements()
+            .map_err(|err| parse_error(&self.text, err))
+    }
+}
+
 /// Splits statement text at top-level semicolons (quotes, comments and dollar quotes are
 /// respected by using sqlparser's tokenizer). Empty pieces are dropped. Each piece keeps its
 /// own text so errors can point into it.
-pub fn split_statements(sql: &str) -> Result<Vec<String>, SqlError> {
+pub fn split_statements(sql: &str) -> Result<Vec<Piece>, SqlError> {
     use sqlparser::tokenizer::{Token, Tokenizer};
     let dialect = PostgreSqlDialect {};
     let tokens = Tokenizer::new(&dialect, sql).tokenize_with_location().map_err(|err| {
@@ -44,7 +69,9 @@ pub fn split_statements(sql: &str) -> Result<Vec<String>, SqlError> {
     let mut pieces = Vec::new();
     let mut start: Option<usize> = None;
     let mut operators = 0usize;
-    for token in &tokens {
+    // Where the first statement's tokens end (its semicolon), for the one-statement case.
+    let mut first_end = tokens.len();
+    for (index, token) in tokens.iter().enumerate() {
         if !matches!(
             token.token,
             Token::Word(_)
@@ -71,7 +98,10 @@ pub fn split_statements(sql: &str) -> Result<Vec<String>, SqlError> {
                 operators = 0;
                 if let Some(from) = start.take() {
                     let to = offsets.byte_offset(token.span.start).unwrap_or(sql.len());
-                    pieces.push(sql.get(from..to).unwrap_or_default().trim_end().to_string());
+                    if pieces.is_empty() {
+                        first_end = index;
+                    }
+                    pieces.push((from, sql.get(from..to).unwrap_or_default().trim_end()));
                 }
             }
             Token::Whitespace(_) | Token::EOF => {}
@@ -83,9 +113,21 @@ pub fn split_statements(sql: &str) -> Result<Vec<String>, SqlError> {
         }
     }
     if let Some(from) = start {
-        pieces.push(sql.get(from..).unwrap_or_default().trim_end().to_string());
+        pieces.push((from, sql.get(from..).unwrap_or_default().trim_end()));
     }
-    Ok(pieces)
+    let mut tokens = Some(tokens);
+    let reusable = matches!(pieces.as_slice(), [(0, text)]
+        if matches!(normalize_copy_options(text), std::borrow::Cow::Borrowed(_)));
+    Ok(pieces
+        .into_iter()
+        .map(|(_, text)| Piece {
+            text: text.to_string(),
+            tokens: tokens.take().filter(|_| reusable).map(|mut tokens| {
+                tokens.truncate(first_end);
+                tokens
+            }),
+        })
+        .collect())
 }
 
 /// Byte offsets of line starts, to turn tokenizer locations into string slices.
@@ -299,5 +341,38 @@ mod tests {
         assert!(parse_statements("  ")?.is_empty());
         assert!(parse_statements("-- just a comment")?.is_empty());
         Ok(())
+    }
+
+    #[test]
+    fn a_lone_statement_reuses_the_split_tokens_with_the_same_results() {
+        let cases = [
+            "SELECT a FROM t WHERE a = 1",
+            "SELECT a FROM t WHERE a = 1;  -- trailing comment",
+            "SELECT * FORM t;",
+            "SELECT * FROM",
+            "SELECT 'x\n' || E'y\n', $$z$$\n  FROM\n t;",
+            "  SELECT 1",
+            "SELECT 1; SELECT 2",
+            "COPY t FROM STDIN WITH (FREEZE on)",
+        ];
+        for sql in cases {
+            let mut pieces = split_statements(sql).expect("split");
+            let reused = pieces.len() == 1 && pieces[0].tokens.is_some();
+            assert_eq!(
+                reused,
+                !sql.starts_with(' ') && !sql.contains("2") && !sql.starts_with("COPY")
+            );
+            for piece in &mut pieces {
+                let direct = parse_statements(&piece.text);
+                let from_tokens = piece.parse();
+                match (direct, from_tokens) {
+                    (Ok(a), Ok(b)) => assert_eq!(a, b, "{sql}"),
+                    (Err(a), Err(b)) => {
+                        assert_eq!((&a.message, a.position), (&b.message, b.position), "{sql}")
+                    }
+                    (a, b) => panic!("{sql}: {a:?} vs {b:?}"),
+                }
+            }
+        }
     }
 }

@@ -630,6 +630,37 @@ impl Plan {
         }
     }
 
+    /// Whether running the plan may change catalog definitions (DDL). Conservative: every
+    /// plan not known to leave the catalog alone counts. A plan run by EXECUTE is checked
+    /// when it runs.
+    pub fn changes_catalog(&self) -> bool {
+        !matches!(
+            self,
+            Plan::Select(_)
+                | Plan::Insert(_)
+                | Plan::Update(_)
+                | Plan::Delete(_)
+                | Plan::Explain(_)
+                | Plan::Begin { .. }
+                | Plan::Commit
+                | Plan::Rollback
+                | Plan::Savepoint(_)
+                | Plan::ReleaseSavepoint(_)
+                | Plan::RollbackToSavepoint(_)
+                | Plan::Set { .. }
+                | Plan::Show { .. }
+                | Plan::ShowAll
+                | Plan::Reset { .. }
+                | Plan::SetIsolation { .. }
+                | Plan::Prepare { .. }
+                | Plan::ExecutePrepared { .. }
+                | Plan::Deallocate { .. }
+                | Plan::CopyFrom { .. }
+                | Plan::CopyTo { .. }
+                | Plan::Noop(_)
+        )
+    }
+
     /// Whether the plan only reads.
     pub fn is_read_only(&self) -> bool {
         match self {

@@ -1,15 +1,18 @@
 //! [`Session`] (one per connection): transaction state, settings, prepared statements, and the
-//! statement lifecycle the wire layer drives: parse → prepare (bind) → execute.
+//! statement lifecycle the wire layer drives: parse → prepare (bind) → execute. A prepared
+//! statement keeps its bound plan for later executions (`plan_cache`); a simple Query's
+//! statement is bound once, in the transaction that runs it (`Session::run_statement`).
 //!
 //! Transactions: outside BEGIN each statement runs in its own implicit transaction, committed
 //! when it succeeds. Inside BEGIN the block's transaction is kept; an error puts the block into
 //! the failed state, where everything but ROLLBACK (or COMMIT, which then rolls back) is
 //! refused with 25P02.
 //!
-//! Depends on: `sql::binder`, `sql::exec`, `sql::database`, `sql::settings`, `txn`.
+//! Depends on: `sql::binder`, `sql::exec`, `sql::database` (and its catalog version),
+//! `sql::settings`, `txn`.
 
 use super::binder::{Binder, bind_statement};
-use super::catalog::{self, SequenceDef, TableDef};
+use super::catalog::{self, CatalogRead, SequenceDef, TableDef};
 use super::copy::CopyParser;
 use super::database::Database;
 use super::error::{SqlError, sqlstate};
@@ -28,6 +31,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 mod objects;
+mod plan_cache;
+
+use plan_cache::{CachedPlan, PlanCache};
+
+/// Reused plans whose catalog reads a transaction defers to its commit, at most (see
+/// `Session::deferred_reads`).
+const MAX_DEFERRED_READS: usize = 64;
 
 /// A parsed but not yet bound statement (one of possibly several in a simple Query).
 #[derive(Debug, Clone)]
@@ -67,7 +77,8 @@ impl Column {
     }
 }
 
-/// A statement bound against the catalog: what Parse / Describe need.
+/// A statement bound against the catalog: what Parse / Describe need, and the bound plan
+/// later executions reuse while the catalog stays as it was (see `plan_cache`).
 #[derive(Debug)]
 pub struct Prepared {
     /// The statement text.
@@ -77,6 +88,132 @@ pub struct Prepared {
     /// Result columns; empty when the statement returns no rows.
     pub columns: Vec<Column>,
     statement: Statement,
+    /// Names and types of the result columns the statement was prepared with: an execution
+    /// that binds it again (the catalog changed) must produce the same, or fails as in
+    /// PostgreSQL ("cached plan must not change result type"). `None`: not checked (a
+    /// statement of a simple Query, prepared and run at once).
+    result_shape: Option<Vec<(String, DataType)>>,
+    /// The last bound plan; `None` for a statement run once.
+    plans: Option<PlanCache>,
+}
+
+/// What one binding of a statement produced.
+struct Bound {
+    plan: Plan,
+    /// Parameter types, declared or inferred (`None`: still unknown).
+    params: Vec<Option<DataType>>,
+    /// Whether the plan holds rows computed while binding (see `Binder::materialised`).
+    materialised: bool,
+    /// The catalog reads the binding made.
+    reads: Vec<CatalogRead>,
+}
+
+/// Binds `statement` in `txn`, recording the catalog reads it makes.
+fn bind_recorded(
+    txn: &mut Transaction,
+    statement: &Statement,
+    declared: Vec<Option<DataType>>,
+    search_path: Vec<String>,
+) -> Result<Bound, SqlError> {
+    let (bound, reads) = catalog::recording_reads(|| {
+        let mut binder = Binder::new(&statement.text, declared, txn).with_search_path(search_path);
+        let plan = match &statement.kind {
+            StatementKind::Ast(ast) => bind_statement(&mut binder, ast)?,
+            StatementKind::Special(plan) => plan.as_ref().clone(),
+        };
+        Ok::<_, SqlError>((plan, binder.params, binder.materialised))
+    });
+    let (plan, params, materialised) = bound?;
+    Ok(Bound { plan, params, materialised, reads })
+}
+
+/// The names and types of a plan's result columns.
+fn result_shape(plan: &Plan) -> Vec<(String, DataType)> {
+    plan.columns().into_iter().map(|c| (c.name, c.ty)).collect()
+}
+
+/// The catalog and settings a binding happens against: where a bound plan may be reused.
+struct BindContext {
+    /// The catalog version the binding transaction sees, if known (see `catalog_version`).
+    catalog_version: Option<u64>,
+    /// The schemas of the search path, and the setting's text (the cache key).
+    search_path: Vec<String>,
+    search_path_setting: String,
+}
+
+impl Prepared {
+    /// Prepares `statement` in `txn`: binds it (inferring parameter types the client left
+    /// open), fixes its result columns, and keeps the plan for executions.
+    fn prepare_in(
+        txn: &mut Transaction,
+        statement: Statement,
+        declared: &[Option<DataType>],
+        context: BindContext,
+    ) -> Result<Prepared, SqlError> {
+        let first = bind_recorded(txn, &statement, declared.to_vec(), context.search_path.clone())?;
+        let param_types: Vec<DataType> =
+            first.params.iter().map(|t| t.clone().unwrap_or(DataType::Text)).collect();
+        let columns = first.plan.columns();
+        // Executions bind with every parameter type known; when some were inferred, the
+        // plan to keep (and the result to hold them to) is that of such a binding.
+        let all_declared =
+            first.params.len() == declared.len() && declared.iter().all(Option::is_some);
+        let canonical = if all_declared {
+            Some(first)
+        } else {
+            let declared = param_types.iter().cloned().map(Some).collect();
+            bind_recorded(txn, &statement, declared, context.search_path.clone()).ok()
+        };
+        let prepared = Prepared {
+            sql: statement.text.clone(),
+            param_types,
+            columns,
+            statement,
+            result_shape: canonical.as_ref().map(|bound| result_shape(&bound.plan)),
+            plans: Some(PlanCache::default()),
+        };
+        if let Some(bound) = canonical {
+            prepared.keep(bound, &context);
+        }
+        Ok(prepared)
+    }
+
+    /// Whether a bound plan is kept for the next execution.
+    pub fn has_cached_plan(&self) -> bool {
+        self.plans.as_ref().is_some_and(PlanCache::is_filled)
+    }
+
+    /// A statement of a simple Query: bound when it runs, nothing kept.
+    fn one_shot(statement: Statement) -> Prepared {
+        Prepared {
+            sql: statement.text.clone(),
+            param_types: Vec::new(),
+            columns: Vec::new(),
+            statement,
+            result_shape: None,
+            plans: None,
+        }
+    }
+
+    /// Returns `bound`'s plan, keeping a copy in the cache if it may be reused (see
+    /// `plan_cache`).
+    fn keep(&self, bound: Bound, context: &BindContext) -> Plan {
+        let (Some(plans), Some(catalog_version)) = (&self.plans, context.catalog_version) else {
+            return bound.plan;
+        };
+        if !PlanCache::may_keep(&bound.plan, bound.materialised)
+            || bound.reads.len() >= catalog::MAX_RECORDED_READS
+        {
+            return bound.plan;
+        }
+        plans.put(CachedPlan {
+            plan: bound.plan.clone(),
+            catalog_version,
+            search_path: context.search_path_setting.clone(),
+            reads: bound.reads.into(),
+        });
+        bound.plan
+    }
 }
 
 /// Rows produced lazily: large results are never materialised.
@@ -179,6 +316,16 @@ pub struct Session {
     read_only: bool,
     cancel: Arc<AtomicBool>,
     prepared: HashMap<String, Arc<Prepared>>,
+    /// The catalog version the open transaction's snapshot sees, when known and the
+    /// transaction has not changed the catalog itself: cached plans of that version apply.
+    txn_catalog_version: Option<u64>,
+    /// The open transaction ran DDL: its commit moves the catalog version on.
+    txn_changed_catalog: bool,
+    /// Catalog reads of plans reused in the open transaction, not made yet. They matter
+    /// only to a SERIALIZABLE commit's validation, which a transaction without writes
+    /// skips; so they are made at commit, and only by a transaction with writes (a point
+    /// SELECT in its own transaction never pays for them).
+    deferred_reads: Vec<Arc<[CatalogRead]>>,
     backend_pid: i32,
     /// Inside a multi-statement simple Query: outside BEGIN its statements share one implicit
     /// transaction, committed at the end (as PostgreSQL does).
@@ -220,6 +367,9 @@ impl Session {
             read_only: false,
             cancel: Arc::new(AtomicBool::new(false)),
             prepared: HashMap::new(),
+            txn_catalog_version: None,
+            txn_changed_catalog: false,
+            deferred_reads: Vec::new(),
             backend_pid: 0,
             batch: false,
             block_settings: None,
@@ -240,12 +390,14 @@ impl Session {
     /// Splits and parses statement text. An empty or all-comment string gives no statements.
     pub fn parse(&self, sql: &str) -> Result<Vec<Statement>, SqlError> {
         let mut statements = Vec::new();
-        for text in parser::split_statements(sql)? {
-            if let Some(plan) = special_statement(&text) {
+        for mut piece in parser::split_statements(sql)? {
+            if let Some(plan) = special_statement(&piece.text) {
+                let text = piece.text;
                 statements.push(Statement { text, kind: StatementKind::Special(Box::new(plan)) });
                 continue;
             }
-            let mut parsed = parser::parse_statements(&text)?;
+            let mut parsed = piece.parse()?;
+            let text = piece.text;
             match (parsed.pop(), parsed.is_empty()) {
                 (Some(ast), true) => {
                     statements.push(Statement { text, kind: StatementKind::Ast(Arc::new(ast)) })
@@ -257,52 +409,47 @@ impl Session {
         Ok(statements)
     }
 
-    /// Binds one statement: resolves names and infers parameter types.
+    /// Binds one statement: resolves names and infers parameter types. The bound plan is
+    /// kept for executions (see `plan_cache`).
     pub fn prepare(
         &mut self,
-        sql: &str,
+        _sql: &str,
         statement: Statement,
         param_types: &[Option<DataType>],
     ) -> Result<Prepared, SqlError> {
         if self.block == Block::Failed && !is_transaction_end(&statement) {
             return Err(aborted());
         }
-        let path = self.search_path();
-        let (plan, params) = self.with_txn_for_binding(
-            |binder_txn, sql_text| {
-                let mut binder =
-                    Binder::new(sql_text, param_types.to_vec(), binder_txn).with_search_path(path);
-                let plan = match &statement.kind {
-                    StatementKind::Ast(ast) => bind_statement(&mut binder, ast)?,
-                    StatementKind::Special(plan) => plan.as_ref().clone(),
-                };
-                Ok((plan, binder.params))
-            },
-            &statement.text,
-        )?;
-        let param_types = params.into_iter().map(|t| t.unwrap_or(DataType::Text)).collect();
-        let _ = sql;
-        Ok(Prepared {
-            sql: statement.text.clone(),
-            param_types,
-            columns: plan.columns(),
-            statement,
-        })
-    }
-
-    /// Runs `f` with the block's transaction, or a temporary one for binding only.
-    fn with_txn_for_binding<T>(
-        &mut self,
-        f: impl FnOnce(&mut Transaction, &str) -> Result<T, SqlError>,
-        sql: &str,
-    ) -> Result<T, SqlError> {
+        let search_path = self.search_path();
+        let search_path_setting = self.search_path_setting().to_string();
         match self.txn.as_mut() {
-            Some(txn) => f(txn, sql),
+            Some(txn) => {
+                let context = BindContext {
+                    catalog_version: self.txn_catalog_version,
+                    search_path,
+                    search_path_setting,
+                };
+                Prepared::prepare_in(txn, statement, param_types, context)
+            }
             None => {
+                // Outside a transaction: bind in a temporary one (the statement runs later
+                // in its own).
+                let probe = self.db.catalog_version().probe();
                 let mut txn = self.db.store().begin(IsolationLevel::Snapshot);
-                f(&mut txn, sql)
+                let context = BindContext {
+                    catalog_version: self.db.catalog_version().confirm(probe),
+                    search_path,
+                    search_path_setting,
+                };
+                Prepared::prepare_in(&mut txn, statement, param_types, context)
             }
         }
+    }
+
+    /// Runs one statement of a simple Query: binds it in its transaction and executes it
+    /// (nothing is kept for later).
+    pub fn run_statement(&mut self, statement: Statement) -> Result<Outcome, SqlError> {
+        self.execute(&Prepared::one_shot(statement), Vec::new())
     }
 
     /// Executes a bound statement with parameter values (already decoded to the parameter
@@ -333,8 +480,28 @@ impl Session {
 
     fn begin_txn(&mut self, isolation: Option<IsolationLevel>) {
         let isolation = isolation.or(self.next_isolation).unwrap_or(self.default_isolation);
+        let probe = self.db.catalog_version().probe();
         self.txn = Some(self.db.store().begin(isolation));
+        self.txn_catalog_version = self.db.catalog_version().confirm(probe);
+        self.txn_changed_catalog = false;
+        self.deferred_reads.clear();
         self.txn_started = chrono::Utc::now();
+    }
+
+    /// Commits `txn`. When it changed the catalog, the catalog version moves on (so cached
+    /// plans bound before are bound again).
+    fn commit(&mut self, mut txn: Transaction) -> Result<(), SqlError> {
+        let deferred = std::mem::take(&mut self.deferred_reads);
+        if txn.has_writes() {
+            for read in deferred.iter().flat_map(|reads| reads.iter()) {
+                read.replay(&mut txn)?;
+            }
+        }
+        let changed_catalog = std::mem::take(&mut self.txn_changed_catalog);
+        let db = self.db.clone();
+        let _in_flight = changed_catalog.then(|| db.catalog_version().commit_guard());
+        txn.commit()?;
+        Ok(())
     }
 
     fn env(&self, params: Vec<Value>) -> Arc<Env> {
@@ -367,16 +534,56 @@ impl Session {
         })
     }
 
-    fn bind(&mut self, prepared: &Prepared) -> Result<Plan, SqlError> {
-        let declared: Vec<Option<DataType>> =
-            prepared.param_types.iter().cloned().map(Some).collect();
-        let path = self.search_path();
-        let txn = self.txn.as_mut().ok_or_else(|| SqlError::internal("no transaction"))?;
-        let mut binder = Binder::new(&prepared.sql, declared, txn).with_search_path(path);
-        match &prepared.statement.kind {
-            StatementKind::Ast(ast) => bind_statement(&mut binder, ast),
-            StatementKind::Special(plan) => Ok(plan.as_ref().clone()),
+    /// The plan to run `prepared` with in the open transaction: its cached plan when that
+    /// is still current, else a fresh binding (kept for next time when it may be).
+    fn plan_for(&mut self, prepared: &Prepared) -> Result<Plan, SqlError> {
+        let catalog_version = self.txn_catalog_version;
+        if let (Some(plans), Some(version)) = (&prepared.plans, catalog_version)
+            && let Some((plan, reads)) = plans.get(version, self.search_path_setting())
+        {
+            self.defer_reads(reads)?;
+            return Ok(plan);
         }
+        let context = BindContext {
+            catalog_version,
+            search_path: self.search_path(),
+            search_path_setting: self.search_path_setting().to_string(),
+        };
+        let declared = prepared.param_types.iter().cloned().map(Some).collect();
+        let txn = self.txn.as_mut().ok_or_else(|| SqlError::internal("no transaction"))?;
+        let bound = bind_recorded(txn, &prepared.statement, declared, context.search_path.clone())?;
+        if bound.params.len() > prepared.param_types.len() {
+            return Err(SqlError::new(
+                sqlstate::UNDEFINED_PARAMETER,
+                format!("there is no parameter ${}", prepared.param_types.len() + 1),
+            ));
+        }
+        if let Some(shape) = &prepared.result_shape
+            && *shape != result_shape(&bound.plan)
+        {
+            return Err(SqlError::new(
+                sqlstate::FEATURE_NOT_SUPPORTED,
+                "cached plan must not change result type",
+            ));
+        }
+        Ok(prepared.keep(bound, &context))
+    }
+
+    /// Notes the catalog reads of a reused plan for the commit (see `deferred_reads`).
+    /// A transaction that reuses many different plans makes the reads noted so far.
+    fn defer_reads(&mut self, reads: Arc<[CatalogRead]>) -> Result<(), SqlError> {
+        if reads.is_empty() || self.deferred_reads.iter().any(|r| Arc::ptr_eq(r, &reads)) {
+            return Ok(());
+        }
+        self.deferred_reads.push(reads);
+        if self.deferred_reads.len() > MAX_DEFERRED_READS {
+            let deferred = std::mem::take(&mut self.deferred_reads);
+            let txn = self.txn()?;
+            for read in deferred.iter().flat_map(|reads| reads.iter()) {
+                read.replay(txn)?;
+            }
+        }
+        Ok(())
     }
 
     fn execute_in_txn(
@@ -395,7 +602,7 @@ impl Session {
                 ),
             ));
         }
-        let plan = self.bind(prepared)?;
+        let plan = self.plan_for(prepared)?;
         if self.read_only
             && !plan.is_read_only()
             && matches!(
@@ -457,7 +664,7 @@ impl Session {
         if self.block == Block::None
             && let Some(txn) = self.txn.take()
         {
-            txn.commit()?;
+            self.commit(txn)?;
         }
         Ok(())
     }
@@ -469,12 +676,18 @@ impl Session {
             && !self.batch
             && let Some(txn) = self.txn.take()
         {
-            txn.commit()?;
+            self.commit(txn)?;
         }
         Ok(())
     }
 
     fn run(&mut self, plan: Plan, env: Arc<Env>, implicit: bool) -> Result<Outcome, SqlError> {
+        if plan.changes_catalog() {
+            // From here on the transaction sees a catalog of its own: no cached plan applies
+            // in it, and its commit moves the catalog version on.
+            self.txn_catalog_version = None;
+            self.txn_changed_catalog = true;
+        }
         let db = self.db.clone();
         let row_ids = move |table: &TableDef| -> Result<i64, SqlError> {
             let id = table
@@ -653,7 +866,7 @@ impl Session {
                 if implicit && self.batch {
                     // COMMIT inside a multi-statement Query ends its implicit transaction.
                     if let Some(txn) = self.txn.take() {
-                        txn.commit()?;
+                        self.commit(txn)?;
                     }
                     return Ok(Outcome::Done("COMMIT".into()));
                 }
@@ -672,7 +885,7 @@ impl Session {
                     return Ok(Outcome::Done("ROLLBACK".into()));
                 }
                 let committed = match self.txn.take() {
-                    Some(txn) => txn.commit().map(|_| ()),
+                    Some(txn) => self.commit(txn),
                     None => Ok(()),
                 };
                 self.end_block_with(committed.is_ok());
@@ -824,17 +1037,13 @@ impl Session {
                     ));
                 }
                 let statement =
-                    Statement { text: sql.clone(), kind: StatementKind::Ast(Arc::from(statement)) };
-                let path = self.search_path();
-                let txn = self.txn()?;
-                let mut binder = Binder::new(&sql, param_types, txn).with_search_path(path);
-                let plan = match &statement.kind {
-                    StatementKind::Ast(ast) => bind_statement(&mut binder, ast)?,
-                    StatementKind::Special(plan) => plan.as_ref().clone(),
+                    Statement { text: sql, kind: StatementKind::Ast(Arc::from(statement)) };
+                let context = BindContext {
+                    catalog_version: self.txn_catalog_version,
+                    search_path: self.search_path(),
+                    search_path_setting: self.search_path_setting().to_string(),
                 };
-                let param_types =
-                    binder.params.into_iter().map(|t| t.unwrap_or(DataType::Text)).collect();
-                let prepared = Prepared { sql, param_types, columns: plan.columns(), statement };
+                let prepared = Prepared::prepare_in(self.txn()?, statement, &param_types, context)?;
                 self.prepared.insert(name, Arc::new(prepared));
                 self.finish_implicit(implicit)?;
                 Outcome::Done("PREPARE".into())
@@ -860,17 +1069,7 @@ impl Session {
                 for (expr, ty) in params.iter().zip(&prepared.param_types) {
                     values.push(expr.eval(&[], &env)?.cast(ty, false)?);
                 }
-                let plan = {
-                    let path = self.search_path();
-                    let txn = self.txn()?;
-                    let declared = prepared.param_types.iter().cloned().map(Some).collect();
-                    let mut binder =
-                        Binder::new(&prepared.sql, declared, txn).with_search_path(path);
-                    match &prepared.statement.kind {
-                        StatementKind::Ast(ast) => bind_statement(&mut binder, ast)?,
-                        StatementKind::Special(plan) => plan.as_ref().clone(),
-                    }
-                };
+                let plan = self.plan_for(&prepared)?;
                 let env = self.env(values);
                 return self.run(plan, env, implicit);
             }
@@ -944,8 +1143,12 @@ impl Session {
 
     /// The schemas of the session's `search_path`, in order.
     fn search_path(&self) -> Vec<String> {
-        let setting = self.settings.get("search_path").unwrap_or("public");
-        super::binder::search_path(setting, &self.user)
+        super::binder::search_path(self.search_path_setting(), &self.user)
+    }
+
+    /// The `search_path` setting's text.
+    fn search_path_setting(&self) -> &str {
+        self.settings.get("search_path").unwrap_or("public")
     }
 
     fn savepoint_position(&mut self, name: &str, implicit: bool) -> Result<usize, SqlError> {

@@ -150,7 +150,13 @@ impl Settings {
 
     /// The value of `name`, if it exists.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.values.get(&name.to_lowercase()).map(|(_, v)| v.as_str())
+        // Names are stored lower-case; most callers pass them so (no allocation then).
+        let value = if name.bytes().any(|b| b.is_ascii_uppercase()) || !name.is_ascii() {
+            self.values.get(&name.to_lowercase())
+        } else {
+            self.values.get(name)
+        };
+        value.map(|(_, v)| v.as_str())
     }
 
     /// All settings as (name, value), for SHOW ALL and current_setting().

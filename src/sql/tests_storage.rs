@@ -4,6 +4,7 @@
 
 use super::test_support::*;
 use super::*;
+use crate::sql::types::Value;
 use bytes::Bytes;
 use std::ops::Bound;
 use std::time::{Duration, Instant};
@@ -140,4 +141,66 @@ fn storage_no_table_references_is_deleted_at_startup() {
     assert_eq!(stored_keys(&dir_db), 2, "only t's rows are left");
     let mut s1 = session(&dir_db);
     assert_eq!(rows(&mut s1, "SELECT id FROM t ORDER BY id"), s(&[&["1"], &["2"]]));
+}
+
+#[test]
+fn pg_stat_wal_counts_commits_and_syncs() {
+    let db = open();
+    let mut s1 = session(&db);
+    let counters = |s1: &mut Session| -> (i64, i64, i64) {
+        let row = rows(s1, "SELECT wal_records, wal_write, wal_bytes::bigint FROM pg_stat_wal");
+        let field = |i: usize| row[0][i].parse::<i64>().expect("a number");
+        (field(0), field(1), field(2))
+    };
+    rows(&mut s1, "CREATE TABLE t (id int PRIMARY KEY)");
+    let (records, writes, bytes) = counters(&mut s1);
+    for i in 0..5 {
+        rows(&mut s1, &format!("INSERT INTO t VALUES ({i})"));
+    }
+    let (records_after, writes_after, bytes_after) = counters(&mut s1);
+    assert_eq!(records_after - records, 5, "one WAL record per commit");
+    assert!(writes_after > writes && writes_after - writes <= 5);
+    assert!(bytes_after > bytes);
+    assert_eq!(
+        rows(&mut s1, "SELECT wal_fpi, wal_sync >= 0, stats_reset IS NULL FROM pg_stat_wal"),
+        s(&[&["0", "t", "t"]])
+    );
+}
+
+#[test]
+fn prepared_statements_follow_a_table_to_its_fresh_storage() {
+    let db = open();
+    let mut s1 = session(&db);
+    let mut s2 = session(&db);
+    rows(&mut s1, "CREATE TABLE t (id int NOT NULL)");
+    let statement = s1.parse("INSERT INTO t VALUES ($1)").expect("parse").remove(0);
+    let insert = s1.prepare("INSERT INTO t VALUES ($1)", statement, &[]).expect("prepare");
+    let statement = s1.parse("SELECT count(*) FROM t").expect("parse").remove(0);
+    let count = s1.prepare("SELECT count(*) FROM t", statement, &[]).expect("prepare");
+    let counted = |s1: &mut Session| match s1.execute(&count, Vec::new()).expect("count") {
+        Outcome::Rows { rows, .. } => {
+            rows.map(|r| r.expect("row")[0].to_text()).collect::<Vec<_>>().join(",")
+        }
+        _ => panic!("no rows"),
+    };
+    s1.execute(&insert, vec![Value::Int4(1)]).expect("insert");
+    assert_eq!(counted(&mut s1), "1");
+    // Truncated in this transaction: the cached plans must not use the old storage.
+    rows(&mut s1, "BEGIN; TRUNCATE t");
+    s1.execute(&insert, vec![Value::Int4(2)]).expect("insert after truncate");
+    assert_eq!(counted(&mut s1), "1");
+    rows(&mut s1, "COMMIT");
+    wait_for_reclaim(&db);
+    assert_eq!(rows(&mut s1, "SELECT id FROM t"), s(&[&["2"]]));
+    // Rewritten by another session.
+    rows(&mut s2, "ALTER TABLE t ADD PRIMARY KEY (id)");
+    s1.execute(&insert, vec![Value::Int4(3)]).expect("insert after rewrite");
+    assert_eq!(counted(&mut s1), "2");
+    // Truncated by another session.
+    rows(&mut s2, "TRUNCATE t");
+    s1.execute(&insert, vec![Value::Int4(4)]).expect("insert after truncate elsewhere");
+    assert_eq!(counted(&mut s1), "1");
+    wait_for_reclaim(&db);
+    assert_eq!(rows(&mut s1, "SELECT id FROM t"), s(&[&["4"]]));
+    assert_eq!(stored_keys(&db), 1);
 }

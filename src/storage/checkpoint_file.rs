@@ -222,9 +222,7 @@ impl CheckpointFile {
     /// Maps and fully verifies the file at `path`.
     pub fn open(fs: &dyn FileSystem, path: &Path) -> Result<Self, StorageError> {
         let mapped = fs.map(path).map_err(|e| StorageError::io("map", path, e))?;
-        let mut file = Self::from_bytes(path, Bytes::from_owner(mapped.clone()))?;
-        file.mapped = Some(mapped);
-        Ok(file)
+        Self::verified(path, Bytes::from_owner(mapped.clone()), Some(mapped))
     }
 
     /// Drops the file's pages from the process's resident memory (they stay in the page
@@ -237,6 +235,15 @@ impl CheckpointFile {
 
     /// Verifies `bytes` as the contents of a checkpoint file named `path`.
     pub fn from_bytes(path: &Path, bytes: Bytes) -> Result<Self, StorageError> {
+        Self::verified(path, bytes, None)
+    }
+
+    /// Verifies `bytes` (mapped from `mapped`, if given) as the contents of file `path`.
+    fn verified(
+        path: &Path,
+        bytes: Bytes,
+        mapped: Option<crate::vfs::FileBytes>,
+    ) -> Result<Self, StorageError> {
         let bad =
             |offset: usize, reason: &str| StorageError::corruption(path, offset as u64, reason);
         let len = bytes.len();
@@ -264,7 +271,7 @@ impl CheckpointFile {
         }
         let blocks = Self::parse_index(body, index_offset).map_err(|r| bad(index_offset, r))?;
         let mut file =
-            Self { path: path.to_path_buf(), bytes, blocks, summary, last_key: None, mapped: None };
+            Self { path: path.to_path_buf(), bytes, blocks, summary, last_key: None, mapped };
         file.last_key = file.verify_blocks(index_offset)?;
         Ok(file)
     }
@@ -310,7 +317,10 @@ impl CheckpointFile {
         let mut count = 0u64;
         let mut max_ts = 0;
         let mut previous: Option<(Bytes, Timestamp)> = None;
-        for meta in &self.blocks {
+        for (number, meta) in self.blocks.iter().enumerate() {
+            if number.is_multiple_of(RELEASE_EVERY_BLOCKS) {
+                self.release_pages(); // a large file is read once here, front to back
+            }
             let bad = |offset: usize, reason: &str| {
                 StorageError::corruption(&self.path, offset as u64, reason)
             };

@@ -87,6 +87,10 @@ pub struct EngineStats {
     pub wal_syncs: u64,
     /// WAL records made durable since open.
     pub wal_records: u64,
+    /// WAL write batches (one write call each) since open.
+    pub wal_writes: u64,
+    /// WAL bytes written since open.
+    pub wal_bytes: u64,
 }
 
 /// A batch logged but not yet durable or visible; finish it with [`Engine::finish`].
@@ -398,6 +402,8 @@ impl Engine {
             merges: self.merges.load(Ordering::Relaxed),
             wal_syncs: wal.syncs,
             wal_records: wal.records,
+            wal_writes: wal.batches,
+            wal_bytes: wal.bytes,
         }
     }
 

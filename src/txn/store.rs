@@ -150,6 +150,11 @@ impl Transaction {
         }
     }
 
+    /// The storage engine's counters (for monitoring views such as `pg_stat_wal`).
+    pub fn engine_stats(&self) -> crate::storage::EngineStats {
+        self.store.engine.stats()
+    }
+
     /// The snapshot timestamp this transaction reads at.
     pub fn snapshot(&self) -> Timestamp {
         self.snapshot

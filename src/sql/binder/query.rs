@@ -950,6 +950,7 @@ impl Binder<'_> {
         let Some(system) = crate::sql::system::lookup(self.txn, schema, relation)? else {
             return Ok(None);
         };
+        self.materialised = true;
         let qualifier = alias.map(|a| ident_name(&a.name)).unwrap_or_else(|| relation.to_string());
         let scope = Scope {
             columns: system

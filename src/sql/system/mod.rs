@@ -44,6 +44,8 @@ pub struct Snapshot {
     pub views: Vec<ViewDef>,
     pub sequences: Vec<SequenceDef>,
     pub schemas: Vec<SchemaDef>,
+    /// The storage engine's counters (WAL activity since the server started).
+    pub engine: crate::storage::EngineStats,
 }
 
 impl Snapshot {
@@ -54,6 +56,7 @@ impl Snapshot {
             views: catalog::list_views(txn)?,
             sequences: catalog::list_sequences(txn)?,
             schemas: catalog::list_schemas(txn)?,
+            engine: txn.engine_stats(),
         })
     }
 
