@@ -122,7 +122,8 @@ run() { # workload name port → "tps avg_ms p99_ms"
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-# QuorumDB's WAL counters (pg_stat_wal): "commit_records fdatasyncs".
+# QuorumDB's WAL counters (pg_stat_wal): "commit_records fdatasyncs". fdatasyncs per commit
+# is printed for runs that committed at least 100 write transactions.
 wal_counters() {
     psql -h 127.0.0.1 -p "$QDB_PORT" -U quorumdb -d quorumdb -Atqc \
         "SELECT wal_records || ' ' || wal_sync FROM pg_stat_wal" 2>/dev/null || echo "0 0"
@@ -140,7 +141,7 @@ for workload in "${LIST[@]}"; do
         read -r q_tps q_avg q_p99 <<<"$(run "$workload" quorumdb "$QDB_PORT")"
         read -r records_after syncs_after <<<"$(wal_counters)"
         per_commit=$(awk -v r=$((records_after - records_before)) -v s=$((syncs_after - syncs_before)) \
-            'BEGIN {if (r > 0) printf "%.3f", s / r; else print "-"}')
+            'BEGIN {if (r >= 100) printf "%.3f", s / r; else print "-"}')
         printf '%-16s %-9s %5s %12s %10s %10s %14s\n' "$workload" quorumdb "$round" "$q_tps" "$q_avg" "$q_p99" "$per_commit"
         ratios+=("$(awk -v q="$q_tps" -v p="$pg_tps" 'BEGIN {if (p > 0) printf "%.3f", q / p; else print 0}')")
     done
