@@ -268,14 +268,19 @@ impl TxnStore {
                     .take(RECLAIM_BATCH)
                     .map(|entry| entry.map(|(key, _)| key))
                     .collect::<Result<_, _>>()?;
+                drop(txn);
                 if keys.is_empty() {
                     break;
                 }
                 deleted += keys.len();
+                // No transaction can reach these keys any more (older snapshots keep reading
+                // the versions below the deletes), so nothing needs validating, and the
+                // oracle need not remember the keys for conflict checks.
+                let mut batch = WriteBatch::new();
                 for key in keys {
-                    txn.delete(key);
+                    batch.delete(key);
                 }
-                txn.commit()?;
+                self.commit_unvalidated(batch)?;
             }
             let mut queue = self.dead_prefixes.lock();
             if let Some(position) = queue.iter().position(|p| *p == prefix) {
