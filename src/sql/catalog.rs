@@ -366,16 +366,7 @@ pub fn storage_key_space() -> (Vec<u8>, Vec<u8>) {
 }
 
 /// The smallest key greater than every key starting with `prefix`.
-pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
-    let mut end = prefix.to_vec();
-    while let Some(last) = end.pop() {
-        if last < 0xff {
-            end.push(last + 1);
-            return Some(end);
-        }
-    }
-    None
-}
+pub use crate::util::bounds::prefix_end;
 
 fn table_key(name: &str) -> Vec<u8> {
     let mut key = vec![CATALOG, b't', b'/'];

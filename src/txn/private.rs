@@ -25,6 +25,7 @@
 use super::TxnError;
 use super::store::{Transaction, TxnStore};
 use crate::storage::{Timestamp, WriteBatch};
+use crate::util::bounds::prefix_end;
 use bytes::Bytes;
 use std::collections::BTreeMap;
 use std::ops::Bound;
@@ -125,18 +126,6 @@ impl PrivateStorage {
             }
         }
     }
-}
-
-/// The smallest key greater than every key starting with `prefix`.
-fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
-    let mut end = prefix.to_vec();
-    while let Some(last) = end.pop() {
-        if last < 0xff {
-            end.push(last + 1);
-            return Some(end);
-        }
-    }
-    None
 }
 
 impl Transaction {

@@ -9,7 +9,7 @@ use std::ops::Bound;
 use std::path::Path;
 use std::sync::Arc;
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
+pub(super) type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 fn store_on(fs: &SimFileSystem) -> Result<Arc<TxnStore>, TxnError> {
     let options = EngineOptions { background: false, ..EngineOptions::default() };
@@ -17,15 +17,15 @@ fn store_on(fs: &SimFileSystem) -> Result<Arc<TxnStore>, TxnError> {
     Ok(TxnStore::new(engine, Arc::new(ManualClock::new(1_000))))
 }
 
-fn store() -> Result<Arc<TxnStore>, TxnError> {
+pub(super) fn store() -> Result<Arc<TxnStore>, TxnError> {
     store_on(&SimFileSystem::new(0))
 }
 
-fn b(s: &str) -> Bytes {
+pub(super) fn b(s: &str) -> Bytes {
     Bytes::copy_from_slice(s.as_bytes())
 }
 
-fn seed(store: &Arc<TxnStore>, pairs: &[(&str, &str)]) -> Result<(), TxnError> {
+pub(super) fn seed(store: &Arc<TxnStore>, pairs: &[(&str, &str)]) -> Result<(), TxnError> {
     let mut txn = store.begin(IsolationLevel::Serializable);
     for (k, v) in pairs {
         txn.put(b(k), b(v));

@@ -1,36 +1,12 @@
 //! Row-lock tests: writers of one row wait for each other instead of failing, refreshes keep
 //! SERIALIZABLE honest, deadlocks and cancelled waits end cleanly.
 
+use super::tests::{TestResult, b, seed, store};
 use super::*;
-use crate::sim::SimFileSystem;
-use crate::storage::{Engine, EngineOptions};
-use crate::util::clock::ManualClock;
 use bytes::Bytes;
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::Duration;
-
-type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-fn store() -> Result<Arc<TxnStore>, TxnError> {
-    let fs = SimFileSystem::new(0);
-    let options = EngineOptions { background: false, ..EngineOptions::default() };
-    let engine = Engine::open(Arc::new(fs), Path::new("/db"), options)?;
-    Ok(TxnStore::new(engine, Arc::new(ManualClock::new(1_000))))
-}
-
-fn b(s: &str) -> Bytes {
-    Bytes::copy_from_slice(s.as_bytes())
-}
-
-fn seed(store: &Arc<TxnStore>, pairs: &[(&str, &str)]) -> Result<(), TxnError> {
-    let mut txn = store.begin(IsolationLevel::Serializable);
-    for (k, v) in pairs {
-        txn.put(b(k), b(v));
-    }
-    txn.commit().map(|_| ())
-}
 
 fn never() -> Result<(), TxnError> {
     Ok(())

@@ -2,23 +2,16 @@
 //! back by their transaction, stay atomic with its commit, and become garbage that is
 //! reclaimed when it aborts or when storage is discarded.
 
+use super::tests::TestResult;
 use super::*;
-use crate::sim::SimFileSystem;
-use crate::storage::{Engine, EngineOptions};
-use crate::util::clock::ManualClock;
 use bytes::Bytes;
 use std::ops::Bound;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
-
+/// A store whose transactions flush private writes after 1 kB.
 fn store() -> Result<Arc<TxnStore>, TxnError> {
-    let fs = SimFileSystem::new(0);
-    let options = EngineOptions { background: false, ..EngineOptions::default() };
-    let engine = Engine::open(Arc::new(fs), Path::new("/db"), options)?;
-    let store = TxnStore::new(engine, Arc::new(ManualClock::new(1_000)));
+    let store = super::tests::store()?;
     store.set_private_flush_bytes(1_000);
     Ok(store)
 }

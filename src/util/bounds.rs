@@ -1,4 +1,4 @@
-//! Range bounds helpers.
+//! Range bounds helpers, and the end of a key-prefix range.
 
 use std::ops::Bound;
 
@@ -13,6 +13,18 @@ pub fn is_empty<T: Ord + ?Sized>(start: Bound<&T>, end: Bound<&T>) -> bool {
         | (Bound::Excluded(s), Bound::Included(e)) => s >= e,
         _ => false,
     }
+}
+
+/// The smallest key greater than every key starting with `prefix`.
+pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0xff {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
 }
 
 #[cfg(test)]
