@@ -189,6 +189,12 @@ impl Connection {
     }
 
     async fn run_simple(&mut self, sql: &str) -> Result<(), Fail> {
+        // A repeated statement shape runs as a kept prepared statement (see
+        // `sql::session::shape_cache`); anything else is parsed and bound here.
+        if let Some(outcome) = self.session.run_by_shape(sql) {
+            self.simple_outcome(outcome.map_err(Fail::Marked)?).await?;
+            return Ok(());
+        }
         let statements = self.session.parse(sql)?;
         if statements.is_empty() {
             encode::empty(&mut self.wire.out, encode::EMPTY_QUERY);

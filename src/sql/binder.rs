@@ -21,6 +21,7 @@ mod view;
 mod window;
 mod with;
 
+pub use expr::number_constant;
 pub use foreign_key::unique_key_of;
 pub use names::{current_schema, current_schemas, resolve_text, search_path};
 pub use query::choose_access;

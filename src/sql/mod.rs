@@ -26,6 +26,7 @@ mod plan;
 mod sequences;
 mod session;
 mod settings;
+mod statement_shape;
 pub(crate) mod system;
 pub mod types;
 
@@ -50,5 +51,7 @@ mod tests_objects;
 mod tests_plan_cache;
 #[cfg(test)]
 mod tests_query_features;
+#[cfg(test)]
+mod tests_shape_cache;
 #[cfg(test)]
 mod tests_storage;

@@ -32,8 +32,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 mod objects;
 mod plan_cache;
+mod shape_cache;
 
 use plan_cache::{CachedPlan, PlanCache};
+use shape_cache::ShapeCache;
 
 /// Reused plans whose catalog reads a transaction defers to its commit, at most (see
 /// `Session::deferred_reads`).
@@ -334,6 +336,8 @@ pub struct Session {
     block_settings: Option<Settings>,
     /// Settings changed with SET LOCAL in the current block.
     local_settings: Vec<String>,
+    /// Prepared statements kept for the shapes of simple-Query texts (see `shape_cache`).
+    shapes: ShapeCache,
 }
 
 impl Session {
@@ -374,6 +378,7 @@ impl Session {
             batch: false,
             block_settings: None,
             local_settings: Vec::new(),
+            shapes: ShapeCache::default(),
         })
     }
 

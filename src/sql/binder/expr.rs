@@ -1121,6 +1121,22 @@ fn aggregate_type(function: AggregateFunction, arg: &DataType) -> Result<DataTyp
     })
 }
 
+/// The value and type the binder gives the numeric constant `text` (a leading `-` negates it,
+/// as a unary minus bound right before a constant is folded into it).
+pub fn number_constant(text: &str) -> Result<(Value, DataType), SqlError> {
+    let (digits, negative) = match text.strip_prefix('-') {
+        Some(digits) => (digits, true),
+        None => (text, false),
+    };
+    let (Expr::Literal(value), ty) = number_literal(digits)? else {
+        return Err(SqlError::internal("a numeric constant bound to a non-constant"));
+    };
+    if negative {
+        return Ok((crate::sql::types::unary_op(UnaryOp::Neg, &value)?, ty));
+    }
+    Ok((value, ty))
+}
+
 /// A numeric literal: int4 if it fits, else int8, else numeric; with a point or exponent:
 /// numeric (PostgreSQL types `1.5` as numeric, not float).
 fn number_literal(text: &str) -> Result<(Expr, DataType), SqlError> {
