@@ -6,6 +6,9 @@
 //!   plan is reused; see `sql/session/plan_cache.rs`).
 //! * `sql_point_select/simple`: the same statement with the value inlined, parsed, bound and
 //!   executed each iteration (pgbench `-M simple`).
+//! * `sql_point_select/by_shape`: the inlined statement as the wire layer runs a simple Query:
+//!   by its shape first (`Session::run_by_shape`: the constant lifted out, the statement kept
+//!   for that shape executed with it; see `sql/session/shape_cache.rs`).
 //! * `sql_point_select/prepared_after_ddl`: as `prepared`, but another session commits DDL
 //!   before every execution (not timed), so the statement binds again each time (the cost
 //!   of a plan cache miss).
@@ -100,6 +103,17 @@ fn bench_point_select(criterion: &mut Criterion, rows: i32) {
             run(&mut session, &format!("SELECT abalance FROM accounts WHERE aid = {aid};"))
         })
     });
+    group.bench_function("by_shape", |b| {
+        b.iter(|| {
+            let aid = rng.gen_range(1..=rows);
+            let sql = format!("SELECT abalance FROM accounts WHERE aid = {aid};");
+            match session.run_by_shape(&sql) {
+                Some(outcome) => drain(outcome.expect("run by shape")),
+                None => run(&mut session, &sql),
+            }
+        })
+    });
+    assert!(session.kept_shapes() >= 1, "the point select's shape is kept");
     let mut ddl = Session::new(db.clone(), "quorumdb", &[]).expect("session");
     run(&mut ddl, "CREATE SEQUENCE bench_ddl");
     group.bench_function("prepared_after_ddl", |b| {
