@@ -327,11 +327,15 @@ fn twist() -> impl Strategy<Value = Twist> {
     prop_oneof![manifest, wal]
 }
 
-/// The (kind, payload) records of a valid WAL segment, by the documented frame format.
+/// The (kind, payload) records of a valid WAL segment, by the documented frame format (a
+/// zero length field starts the preallocated zeros after the last record).
 fn wal_frames(mut bytes: &[u8]) -> Vec<(u8, Vec<u8>)> {
     let mut records = Vec::new();
     while bytes.len() >= 9 {
         let len = u32::from_le_bytes(bytes[..4].try_into().expect("4 bytes")) as usize;
+        if len == 0 {
+            break;
+        }
         records.push((bytes[8], bytes[9..8 + len].to_vec()));
         bytes = &bytes[8 + len..];
     }

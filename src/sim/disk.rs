@@ -9,9 +9,10 @@
 //! only `sync_dir` on the parent makes that change survive a crash.
 //!
 //! [`SimFileSystem::crash`] is a power loss: every name reverts to its last synced state and
-//! every file to its durable bytes, except that unsynced bytes appended after the durable
-//! prefix may partly survive: a seeded random prefix of them is kept, which is how a torn last
-//! write looks on a real disk. Directories are created durably (a simplification: QuorumDB
+//! every file to its durable bytes, except that unsynced writes may partly survive: from the
+//! first byte where the current bytes differ from the durable ones (the start of an append,
+//! or of an overwrite of preallocated zeros), a seeded random prefix of the current bytes is
+//! kept, which is how a torn last write looks on a real disk. Directories are created durably (a simplification: QuorumDB
 //! creates its directories once, before it writes anything that matters).
 //!
 //! Faults: [`SimFileSystem::crash_after_ops`] makes the machine "die" after N more mutating
@@ -166,16 +167,22 @@ impl SimFileSystem {
         let live: BTreeSet<Inode> = state.names.values().copied().collect();
         state.files.retain(|inode, _| live.contains(inode));
         for file in state.files.values_mut() {
+            // Unsynced writes begin where the current bytes first differ from the durable
+            // ones (an append, or an overwrite of preallocated zeros); a prefix of them survives.
             let mut survived = file.durable.clone();
-            if file.data.starts_with(&file.durable) {
-                let unsynced = &file.data[file.durable.len()..];
-                let keep = match state.rng.gen_range(0..3) {
-                    0 => 0,
-                    1 => unsynced.len(),
-                    _ => state.rng.gen_range(0..=unsynced.len()),
-                };
-                survived.extend_from_slice(&unsynced[..keep]);
+            let unsynced_from =
+                file.data.iter().zip(&file.durable).take_while(|(now, then)| now == then).count();
+            let unsynced = &file.data[unsynced_from..];
+            let keep = match state.rng.gen_range(0..3) {
+                0 => 0,
+                1 => unsynced.len(),
+                _ => state.rng.gen_range(0..=unsynced.len()),
+            };
+            let end = unsynced_from + keep;
+            if survived.len() < end {
+                survived.resize(end, 0);
             }
+            survived[unsynced_from..end].copy_from_slice(&unsynced[..keep]);
             file.data = survived.clone();
             file.durable = survived;
         }
@@ -212,6 +219,8 @@ impl SimFileSystem {
 struct SimHandle {
     state: Arc<Mutex<SimState>>,
     inode: Inode,
+    /// The append position (the file's end when opened).
+    position: usize,
 }
 
 impl SimHandle {
@@ -232,7 +241,12 @@ impl WritableFile for SimHandle {
             return Err(io::Error::new(io::ErrorKind::StorageFull, "no space left on device"));
         }
         let file = state.files.get_mut(&self.inode).ok_or_else(|| io::Error::other("stale"))?;
-        file.data.extend_from_slice(buf);
+        let end = self.position + buf.len();
+        if file.data.len() < end {
+            file.data.resize(end, 0);
+        }
+        file.data[self.position..end].copy_from_slice(buf);
+        self.position = end;
         Ok(())
     }
 
@@ -251,11 +265,29 @@ impl WritableFile for SimHandle {
 
     fn truncate(&mut self, len: u64) -> io::Result<()> {
         self.state.lock().tick()?;
-        self.with_file(|file| file.data.truncate(len as usize))
+        self.with_file(|file| file.data.truncate(len as usize))?;
+        self.position = len as usize;
+        Ok(())
+    }
+
+    fn preallocate(&mut self, size: u64) -> io::Result<()> {
+        let mut state = self.state.lock();
+        state.tick()?;
+        let current = state.files.get(&self.inode).map_or(0, |file| file.data.len() as u64);
+        if let Some(capacity) = state.capacity
+            && state.used_bytes() + size.saturating_sub(current) > capacity
+        {
+            return Err(io::Error::new(io::ErrorKind::StorageFull, "no space left on device"));
+        }
+        let file = state.files.get_mut(&self.inode).ok_or_else(|| io::Error::other("stale"))?;
+        if (file.data.len() as u64) < size {
+            file.data.resize(size as usize, 0);
+        }
+        Ok(())
     }
 
     fn len(&self) -> u64 {
-        self.with_file(|file| file.data.len() as u64).unwrap_or(0)
+        self.position as u64
     }
 }
 
@@ -301,7 +333,8 @@ impl FileSystem for SimFileSystem {
                 state.new_file(path)
             }
         };
-        Ok(Box::new(SimHandle { state: self.state.clone(), inode }))
+        let position = state.files.get(&inode).map_or(0, |file| file.data.len());
+        Ok(Box::new(SimHandle { state: self.state.clone(), inode, position }))
     }
 
     fn create(&self, path: &Path) -> io::Result<Box<dyn WritableFile>> {
@@ -309,7 +342,7 @@ impl FileSystem for SimFileSystem {
         state.tick()?;
         state.parent_exists(path)?;
         let inode = state.new_file(path);
-        Ok(Box::new(SimHandle { state: self.state.clone(), inode }))
+        Ok(Box::new(SimHandle { state: self.state.clone(), inode, position: 0 }))
     }
 
     fn map(&self, path: &Path) -> io::Result<FileBytes> {

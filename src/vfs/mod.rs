@@ -7,7 +7,8 @@
 //! trait, the same recovery code runs against both, and crash tests exercise the real thing.
 //!
 //! The trait is deliberately small: append-only writable files (`write_all`, `sync_data`,
-//! `truncate`), whole-file read-only maps, and the directory operations needed for atomic
+//! `truncate`, and `preallocate`, which zero-fills ahead of the append position so later
+//! appends overwrite blocks that already exist), whole-file read-only maps, and the directory operations needed for atomic
 //! replacement (`rename` + `sync_dir`). Durability contract, same as POSIX:
 //! - data written to a file is durable only after `sync_data` on that file;
 //! - a created, renamed or removed name is durable only after `sync_dir` on its directory.
@@ -24,17 +25,26 @@ use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// A file opened for appending. Writes go to the end of the file.
+/// A file opened for appending. Writes go to the append position: the end of the file as
+/// opened, advanced by every write (zeros written by [`WritableFile::preallocate`] lie beyond
+/// it and are overwritten by later appends).
 pub trait WritableFile: Send + Debug {
-    /// Appends `buf` at the end of the file.
+    /// Writes `buf` at the append position and advances it.
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()>;
     /// Makes everything written so far durable (fdatasync).
     fn sync_data(&mut self) -> io::Result<()>;
-    /// Cuts the file to `len` bytes; later writes append after `len`.
+    /// Cuts the file to `len` bytes (dropping any preallocated zeros); later writes append
+    /// after `len`.
     fn truncate(&mut self, len: u64) -> io::Result<()>;
-    /// Current length in bytes, including unsynced writes.
+    /// Makes the file at least `size` bytes long by writing zeros after its current end,
+    /// without moving the append position. An append that then only overwrites those zeros
+    /// leaves the file's size and block map unchanged, so its `sync_data` has no metadata to
+    /// write (one device write instead of two on ext4).
+    fn preallocate(&mut self, size: u64) -> io::Result<()>;
+    /// The append position: bytes written, including unsynced ones, not counting zeros
+    /// preallocated beyond it.
     fn len(&self) -> u64;
-    /// True when the file holds no bytes.
+    /// True when nothing has been written.
     fn is_empty(&self) -> bool {
         self.len() == 0
     }

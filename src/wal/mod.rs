@@ -117,10 +117,15 @@ struct Queue {
     poisoned: Option<WalError>,
 }
 
+/// The active segment is zero-filled this far ahead of its appends (see `Wal::write_batch`).
+const PREALLOCATE_BYTES: u64 = 1 << 20;
+
 /// The active segment, owned by whichever thread is writing.
 #[derive(Debug)]
 struct Writer {
     file: Box<dyn WritableFile>,
+    /// How far `file` is zero-filled (at least its append position).
+    preallocated: u64,
     /// First LSN of every segment on disk, ascending; the last one is `file`.
     segments: Vec<Lsn>,
 }
@@ -211,15 +216,20 @@ impl Wal {
                     }
                 },
             )?;
+            let file_len = bytes.len() as u64;
             drop(bytes);
             next_lsn = first + outcome.records;
-            if let Some(reason) = outcome.torn {
-                tracing::warn!(
-                    file = %path.display(),
-                    offset = outcome.valid_len,
-                    reason,
-                    "WAL ends in a torn write (crash during an unsynced append); cutting it off"
-                );
+            if is_last && outcome.valid_len < file_len {
+                // Appends continue right after the last record: cut what follows it, the
+                // unused preallocated zeros or a torn write.
+                if let Some(reason) = outcome.torn {
+                    tracing::warn!(
+                        file = %path.display(),
+                        offset = outcome.valid_len,
+                        reason,
+                        "WAL ends in a torn write (crash during an unsynced append); cutting it off"
+                    );
+                }
                 let mut file = fs.open_append(&path).map_err(|e| WalError::io("open", &path, e))?;
                 file.truncate(outcome.valid_len).map_err(|e| WalError::io("truncate", &path, e))?;
                 file.sync_data().map_err(|e| WalError::io("fsync", &path, e))?;
@@ -243,6 +253,7 @@ impl Wal {
         segments: Vec<Lsn>,
         next_lsn: Lsn,
     ) -> Self {
+        let preallocated = file.len();
         let queue = Queue {
             next_lsn,
             buffer: Vec::new(),
@@ -257,7 +268,7 @@ impl Wal {
             options,
             queue: Mutex::new(queue),
             queue_changed: Condvar::new(),
-            writer: Mutex::new(Writer { file, segments }),
+            writer: Mutex::new(Writer { file, preallocated, segments }),
             counters: Counters::default(),
         }
     }
@@ -351,6 +362,19 @@ impl Wal {
         }
         let active = writer.segments[writer.segments.len() - 1];
         let path = |active| self.segment_path(active);
+        // Zero-fill ahead of the append, a megabyte at a time (but not far past the segment's
+        // end), so most batches overwrite existing blocks and their fdatasync writes no
+        // metadata; recovery reads trailing zeros as the end of the log (see `segment`).
+        let end = writer.file.len() + batch.len() as u64;
+        if end > writer.preallocated {
+            let ahead = end.next_multiple_of(PREALLOCATE_BYTES).min(self.options.segment_bytes);
+            let target = ahead.max(end);
+            writer
+                .file
+                .preallocate(target)
+                .map_err(|e| WalError::io("preallocate", path(active), e))?;
+            writer.preallocated = target;
+        }
         writer.file.write_all(batch).map_err(|e| WalError::io("write", path(active), e))?;
         if self.options.sync == SyncMode::Fsync {
             writer.file.sync_data().map_err(|e| WalError::io("fsync", path(active), e))?;
@@ -366,6 +390,7 @@ impl Wal {
         let file = self.fs.create(&path).map_err(|e| WalError::io("create", &path, e))?;
         self.sync_dir()?;
         writer.file = file;
+        writer.preallocated = 0;
         writer.segments.push(first);
         Ok(())
     }
@@ -428,6 +453,7 @@ impl Wal {
         file.truncate(cut).map_err(|e| WalError::io("truncate", &path, e))?;
         file.sync_data().map_err(|e| WalError::io("fsync", &path, e))?;
         self.sync_dir()?;
+        writer.preallocated = cut;
         writer.file = file;
         queue.next_lsn = lsn;
         queue.buffer_first_lsn = lsn;

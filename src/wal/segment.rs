@@ -10,6 +10,11 @@
 //! * An invalid frame in any other segment, or one followed by a valid frame anywhere later in
 //!   the file, cannot be explained by a crash: it is corruption, and recovery refuses, naming
 //!   the file and byte offset.
+//!
+//! The writer zero-fills a segment ahead of its appends (see `Wal::write_batch`), so a
+//! segment, sealed or not, may end in zeros that were never written over. Zeros from some
+//! offset to the end of the file are therefore the end of the records, not a torn tail (a
+//! record's length field is never zero, so no record starts with them).
 
 use super::WalError;
 use super::record::{self, Frame};
@@ -43,7 +48,7 @@ pub fn parse_file_name(name: &str) -> Option<Lsn> {
 pub struct ScanOutcome {
     /// Number of valid records.
     pub records: u64,
-    /// Bytes covered by valid records; the file is cut here if it is longer.
+    /// Bytes covered by valid records. Beyond them: preallocated zeros, or a torn tail.
     pub valid_len: u64,
     /// Why the rest of the file was dropped as a torn tail, if it was.
     pub torn: Option<&'static str>,
@@ -68,6 +73,9 @@ pub fn scan<E: From<WalError>>(
                 offset += frame_len;
             }
             Frame::End => return Ok(ScanOutcome { records, valid_len: offset as u64, torn: None }),
+            Frame::Invalid(_) if bytes[offset..].iter().all(|&b| b == 0) => {
+                return Ok(ScanOutcome { records, valid_len: offset as u64, torn: None });
+            }
             Frame::Invalid(reason) => {
                 let corruption = |why: String| WalError::Corruption {
                     file: path.to_path_buf(),
@@ -144,6 +152,29 @@ mod tests {
             panic!("middle damage must be corruption");
         };
         assert_eq!(offset, 0);
+    }
+
+    #[test]
+    fn preallocated_zeros_end_any_segment() -> Result<(), WalError> {
+        let records = segment(&[b"one", b"two"]);
+        let mut bytes = records.clone();
+        bytes.resize(records.len() + 4096, 0);
+        for is_last in [true, false] {
+            let (outcome, seen) = scan_all(&bytes, is_last)?;
+            assert_eq!(seen.len(), 2);
+            assert_eq!(
+                outcome,
+                ScanOutcome { records: 2, valid_len: records.len() as u64, torn: None }
+            );
+        }
+        // A torn append into the zeros: part of a frame, then zeros.
+        let torn_at = records.len();
+        let mut torn = bytes.clone();
+        torn[torn_at..torn_at + 6].copy_from_slice(&segment(&[b"three"])[..6]);
+        let (outcome, _) = scan_all(&torn, true)?;
+        assert_eq!((outcome.valid_len, outcome.torn.is_some()), (torn_at as u64, true));
+        assert!(scan_all(&torn, false).is_err(), "a torn frame in a sealed segment");
+        Ok(())
     }
 
     #[test]

@@ -240,3 +240,29 @@ fn zero_segment_size_rotates_after_every_batch_without_duplicates() -> TestResul
     assert_eq!(wal.remove_before(2)?, 2);
     Ok(())
 }
+
+#[test]
+fn segments_are_zero_filled_ahead_and_recovery_reads_zeros_as_the_end() -> TestResult {
+    let fs = SimFileSystem::new(11);
+    let (wal, _) = open(&fs, 0)?;
+    for i in 0..30 {
+        wal.append(1, &payload(i))?;
+    }
+    // Every segment file is at least `segment_bytes` long: the sealed ones and the active
+    // one end in zeros the appends did not reach.
+    let names = fs.list_dir(&dir())?;
+    assert!(names.len() > 1);
+    for name in &names {
+        assert!(fs.map(&dir().join(name))?.len() >= options().segment_bytes as usize, "{name}");
+    }
+    drop(wal);
+    for round in 0..3u64 {
+        fs.crash();
+        let (wal, seen) = open(&fs, 0)?;
+        let expected = 30 + round;
+        assert_eq!(seen, (0..expected).map(|i| (i, payload(i))).collect::<Vec<_>>());
+        // Appends continue right after the last record, over the cut-off zeros.
+        assert_eq!(wal.append(1, &payload(expected))?, expected);
+    }
+    Ok(())
+}
