@@ -13,7 +13,7 @@ use crate::vfs::{FileSystem, LockGuard};
 use crate::wal::{Lsn, Wal, WalOptions};
 use bytes::Bytes;
 use parking_lot::{Condvar, Mutex, RwLock};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -98,6 +98,11 @@ pub struct EngineStats {
 #[must_use = "a submitted write must be finished"]
 pub struct PendingWrite {
     lsn: Lsn,
+}
+
+/// A batch in the WAL that is not yet in a memtable (see [`Engine::finish`]).
+#[derive(Debug)]
+pub(super) struct Unapplied {
     ts: Timestamp,
     batch: WriteBatch,
 }
@@ -119,8 +124,8 @@ pub struct Engine {
     pub(super) levels: RwLock<Arc<Levels>>,
     /// Orders timestamp checks, WAL submission and memtable freezes.
     pub(super) commit_order: Mutex<Timestamp>,
-    /// LSNs submitted but not yet applied (or failed).
-    pub(super) inflight: Mutex<BTreeSet<Lsn>>,
+    /// Batches submitted but not yet applied (or failed), by LSN.
+    pub(super) inflight: Mutex<BTreeMap<Lsn, Unapplied>>,
     pub(super) inflight_done: Condvar,
     /// Serializes checkpoints, merges and GC; holds the manifest as last stored.
     pub(super) maintenance: Mutex<Manifest>,
@@ -195,7 +200,7 @@ impl Engine {
             wal,
             levels: RwLock::new(Arc::new(levels)),
             commit_order: Mutex::new(max_ts),
-            inflight: Mutex::new(BTreeSet::new()),
+            inflight: Mutex::new(BTreeMap::new()),
             inflight_done: Condvar::new(),
             maintenance: Mutex::new(manifest),
             gc_horizon: AtomicU64::new(gc_horizon),
@@ -238,40 +243,69 @@ impl Engine {
         }
         let lsn = self.wal.submit(RECORD_COMMIT, &payload)?;
         *last_ts = ts;
-        self.inflight.lock().insert(lsn);
-        Ok(PendingWrite { lsn, ts, batch })
+        self.inflight.lock().insert(lsn, Unapplied { ts, batch });
+        Ok(PendingWrite { lsn })
     }
 
-    /// Waits until a submitted batch is durable, then makes it visible to reads at its
-    /// timestamp. On error nothing of the batch is visible.
+    /// Waits until a submitted batch is durable, then makes sure it is visible to reads at
+    /// its timestamp. On error nothing of the batch is visible.
+    ///
+    /// Batches are applied to the memtable in LSN order (which is timestamp order), and
+    /// whoever gets there first applies every durable batch before its own: one fsync wakes
+    /// several committers at once, and the first of them to run does the work of all, so the
+    /// others find their batch applied and need not wait for each other. Hence, once this
+    /// returns Ok, every batch with a timestamp up to [`Engine::max_committed_ts`] is applied.
     pub fn finish(&self, pending: PendingWrite) -> Result<(), StorageError> {
-        let result =
-            self.wal.wait_durable(pending.lsn).map_err(StorageError::from).and_then(|()| {
-                let table = self.memtable_for(pending.lsn)?;
-                table.apply(pending.ts, pending.batch.writes());
-                self.max_ts.fetch_max(pending.ts, Ordering::SeqCst);
-                Ok(())
-            });
-        self.inflight.lock().remove(&pending.lsn);
-        self.inflight_done.notify_all();
-        result?;
+        let applied = self
+            .wal
+            .wait_durable(pending.lsn)
+            .map_err(StorageError::from)
+            .and_then(|()| self.apply_through(pending.lsn));
+        if let Err(err) = applied {
+            self.inflight.lock().remove(&pending.lsn);
+            self.inflight_done.notify_all();
+            return Err(err);
+        }
         self.after_write()
+    }
+
+    /// Applies the submitted batches up to and including `lsn` (all durable) that nobody
+    /// applied yet, in order.
+    fn apply_through(&self, lsn: Lsn) -> Result<(), StorageError> {
+        // Read before locking `inflight` (a freeze takes them in the other order). Every
+        // batch up to `lsn` was submitted before, so its memtable is among these levels.
+        let levels = self.current_levels();
+        let mut inflight = self.inflight.lock();
+        let mut applied_any = false;
+        let mut result = Ok(());
+        while let Some(entry) = inflight.first_entry()
+            && *entry.key() <= lsn
+        {
+            // The newest memtable that starts at or before the batch's LSN receives it.
+            let lsn = *entry.key();
+            let Some(table) = std::iter::once(&levels.active)
+                .chain(&levels.frozen)
+                .find(|t| t.first_lsn() <= lsn)
+            else {
+                result = Err(StorageError::InvalidRequest(format!("no memtable for LSN {lsn}")));
+                break;
+            };
+            let Unapplied { ts, batch } = entry.remove();
+            table.apply(ts, batch.writes());
+            self.max_ts.fetch_max(ts, Ordering::SeqCst);
+            applied_any = true;
+        }
+        drop(inflight);
+        if applied_any {
+            self.inflight_done.notify_all();
+        }
+        result
     }
 
     /// Logs, syncs and applies `batch` at `ts`: [`Engine::submit`] then [`Engine::finish`].
     pub fn write(&self, ts: Timestamp, batch: WriteBatch) -> Result<(), StorageError> {
         let pending = self.submit(ts, batch)?;
         self.finish(pending)
-    }
-
-    /// The memtable that receives the commit logged at `lsn`.
-    fn memtable_for(&self, lsn: Lsn) -> Result<Arc<Memtable>, StorageError> {
-        let levels = self.levels.read().clone();
-        std::iter::once(&levels.active)
-            .chain(&levels.frozen)
-            .find(|table| table.first_lsn() <= lsn)
-            .cloned()
-            .ok_or_else(|| StorageError::InvalidRequest(format!("no memtable for LSN {lsn}")))
     }
 
     pub(super) fn current_levels(&self) -> Arc<Levels> {
@@ -373,7 +407,8 @@ impl Engine {
     }
 
     /// The largest commit timestamp applied (or recovered). A clock restarting after a crash
-    /// must issue timestamps above it.
+    /// must issue timestamps above it. Batches are applied in timestamp order, so every
+    /// batch submitted with a timestamp up to this one is applied (or has failed).
     pub fn max_committed_ts(&self) -> Timestamp {
         self.max_ts.load(Ordering::SeqCst)
     }

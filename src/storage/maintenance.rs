@@ -80,7 +80,7 @@ impl Engine {
     /// Blocks until every commit logged below `lsn` has been applied (or has failed).
     fn wait_applied_below(&self, lsn: Lsn) {
         let mut inflight = self.inflight.lock();
-        while inflight.first().is_some_and(|&oldest| oldest < lsn) {
+        while inflight.first_key_value().is_some_and(|(&oldest, _)| oldest < lsn) {
             self.inflight_done.wait(&mut inflight);
         }
     }

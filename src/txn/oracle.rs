@@ -291,6 +291,20 @@ impl Oracle {
         };
     }
 
+    /// Reports that every commit with a timestamp up to `ts` is applied (or failed). The
+    /// storage applies commits in timestamp order (see `Engine::finish`), so a committer
+    /// that finds its own commit applied reports all earlier ones with it, and need not wait
+    /// for their committers to run.
+    pub fn applied_through(&mut self, ts: Timestamp) {
+        if self.pending.first().is_some_and(|&oldest| oldest <= ts) {
+            self.pending = self.pending.split_off(&ts.saturating_add(1));
+            self.visible = match self.pending.first() {
+                Some(&oldest) => oldest - 1,
+                None => self.hlc.last(),
+            };
+        }
+    }
+
     /// Versions below this may be garbage-collected: no running or future snapshot needs them.
     pub fn gc_horizon(&self) -> Timestamp {
         self.active.keys().next().copied().unwrap_or(self.visible).min(self.visible)

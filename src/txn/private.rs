@@ -43,7 +43,7 @@ const RECLAIM_BATCH: usize = 10_000;
 #[derive(Debug, Clone)]
 pub(super) struct PrivateStorage {
     /// Private key prefixes.
-    prefixes: Vec<Bytes>,
+    pub(super) prefixes: Vec<Bytes>,
     /// Private storage is read at this timestamp (the newest flush).
     pub(super) read_ts: Timestamp,
     /// Bytes of private writes buffered since the last flush.
@@ -54,7 +54,7 @@ pub(super) struct PrivateStorage {
     flushed: bool,
     /// Prefixes that become garbage if the transaction commits (dropped or replaced
     /// storage).
-    dead_on_commit: Vec<Bytes>,
+    pub(super) dead_on_commit: Vec<Bytes>,
 }
 
 impl PrivateStorage {
@@ -204,8 +204,7 @@ impl TxnStore {
             }
         };
         let result = self.engine.finish(pending);
-        self.oracle.lock().finished(commit_ts);
-        self.visible_changed.notify_all();
+        self.report_finished(&mut self.oracle.lock(), commit_ts, result.is_ok());
         result?;
         Ok(commit_ts)
     }

@@ -66,6 +66,7 @@ impl TxnStore {
             store: self.clone(),
             id: self.next_txn_id.fetch_add(1, Ordering::Relaxed),
             registered: snapshot,
+            ended: false,
             holds_locks: false,
             private: PrivateStorage::new(snapshot),
             committed: false,
@@ -94,6 +95,16 @@ impl TxnStore {
     }
 
     /// Registers `snapshot` as in use until the returned pin is dropped.
+    /// Reports the commit at `commit_ts` finished (applied when `applied`, else failed),
+    /// together with every earlier commit the storage has applied by now.
+    pub(super) fn report_finished(&self, oracle: &mut Oracle, commit_ts: Timestamp, applied: bool) {
+        if applied {
+            oracle.applied_through(self.engine.max_committed_ts());
+        }
+        oracle.finished(commit_ts);
+        self.visible_changed.notify_all();
+    }
+
     fn pin(self: &Arc<Self>, snapshot: Timestamp) -> SnapshotPin {
         self.oracle.lock().pin(snapshot);
         SnapshotPin { store: self.clone(), snapshot }
@@ -113,6 +124,8 @@ pub struct Transaction {
     /// The snapshot registered with the oracle at begin; it stays registered until the
     /// transaction ends even if a refresh moves `snapshot` forward.
     registered: Timestamp,
+    /// Set once `registered` was unregistered (by a successful commit), so `Drop` does not.
+    ended: bool,
     /// Whether it may hold row locks that must be released when it ends.
     holds_locks: bool,
     /// Storage only this transaction can reach (see `private.rs`).
@@ -139,6 +152,7 @@ impl Transaction {
             store: self.store.clone(),
             id: self.id,
             registered: self.snapshot,
+            ended: false,
             holds_locks: false,
             private: self.private.for_view(),
             committed: false,
@@ -324,13 +338,20 @@ impl Transaction {
     /// be taken back.
     pub fn savepoint(&mut self) -> Savepoint {
         self.private.flush_allowed = false;
-        Savepoint { writes: self.writes.clone() }
+        Savepoint {
+            writes: self.writes.clone(),
+            private_prefixes: self.private.prefixes.len(),
+            dead_on_commit: self.private.dead_on_commit.len(),
+        }
     }
 
-    /// Forgets every write buffered since `savepoint` was taken.
+    /// Forgets every write buffered since `savepoint` was taken, and the storage changes
+    /// declared since (a table dropped after the savepoint keeps its rows).
     pub fn rollback_to(&mut self, savepoint: &Savepoint) {
         if !self.view {
             self.writes = savepoint.writes.clone();
+            self.private.prefixes.truncate(savepoint.private_prefixes);
+            self.private.dead_on_commit.truncate(savepoint.dead_on_commit);
         }
     }
 
@@ -403,15 +424,17 @@ impl Transaction {
         drop(reads);
         let result = store.engine.finish(pending);
         let mut oracle = store.oracle.lock();
-        oracle.finished(commit_ts);
-        store.visible_changed.notify_all();
+        store.report_finished(&mut oracle, commit_ts, result.is_ok());
         result?;
         // Read your writes: acknowledge only once new snapshots include this commit, i.e.
-        // once every commit with a smaller timestamp (still being made durable by another
-        // thread) has been applied too.
+        // once every commit with a smaller timestamp has been applied too (normally already
+        // reported with this one; see `Oracle::applied_through`).
         while oracle.visible() < commit_ts {
             store.visible_changed.wait(&mut oracle);
         }
+        // Unregister now, under this same lock, rather than again in `drop`.
+        oracle.end(self.registered);
+        self.ended = true;
         drop(oracle);
         self.committed = true;
         self.private.on_commit(&store);
@@ -427,7 +450,9 @@ impl Drop for Transaction {
         if !self.view && !self.committed {
             self.private.on_abort(&self.store);
         }
-        self.store.oracle.lock().end(self.registered);
+        if !self.ended {
+            self.store.oracle.lock().end(self.registered);
+        }
         if self.holds_locks && self.store.locks.lock().release_all(self.id) {
             self.store.locks_released.notify_all();
         }
@@ -546,4 +571,7 @@ impl Drop for SnapshotPin {
 #[derive(Debug, Clone)]
 pub struct Savepoint {
     writes: Arc<BTreeMap<Bytes, Option<Bytes>>>,
+    /// How many storage prefixes were private, and how many doomed at commit, back then.
+    private_prefixes: usize,
+    dead_on_commit: usize,
 }

@@ -256,3 +256,30 @@ fn reverse_scans_merge_own_writes_in_descending_order() -> TestResult {
     assert_eq!(keys, vec![b("b"), b("bb"), b("d"), b("e")]);
     Ok(())
 }
+
+#[test]
+fn commits_applied_in_order_are_reported_by_whichever_committer_comes_first() {
+    let mut oracle = Oracle::new(10);
+    let reads = ReadSet::default();
+    let snapshot = oracle.begin();
+    let assign = |oracle: &mut Oracle, key: &str| {
+        oracle.validate_and_assign(0, snapshot, IsolationLevel::Snapshot, &reads, &[b(key)])
+    };
+    let (first, second, third) = (
+        assign(&mut oracle, "a").expect("a"),
+        assign(&mut oracle, "b").expect("b"),
+        assign(&mut oracle, "c").expect("c"),
+    );
+    assert_eq!(oracle.visible(), 10);
+    // The storage applied the first two (in timestamp order); the second committer runs
+    // first and reports both, so it need not wait for the first one's thread.
+    oracle.applied_through(second);
+    oracle.finished(second);
+    assert_eq!(oracle.visible(), second);
+    // The first committer's report changes nothing; the third is still pending.
+    oracle.applied_through(second);
+    oracle.finished(first);
+    assert_eq!(oracle.visible(), second);
+    oracle.finished(third);
+    assert_eq!(oracle.visible(), third);
+}

@@ -110,6 +110,27 @@ fn discarded_storage_goes_only_once_the_commit_succeeds() -> TestResult {
 }
 
 #[test]
+fn storage_dropped_after_a_savepoint_survives_rolling_back_to_it() -> TestResult {
+    // BEGIN; SAVEPOINT a; DROP TABLE t; ROLLBACK TO a; INSERT INTO t ...; COMMIT
+    let store = store()?;
+    let mut seed = store.begin(IsolationLevel::Serializable);
+    for i in 0..5 {
+        seed.put(key("kept/", i), Bytes::from("row"));
+    }
+    seed.commit()?;
+    let mut txn = store.begin(IsolationLevel::Serializable);
+    let savepoint = txn.savepoint();
+    txn.discard_on_commit(Bytes::from("kept/"));
+    txn.make_private(Bytes::from("created/"));
+    txn.rollback_to(&savepoint);
+    txn.put(key("kept/", 5), Bytes::from("row"));
+    txn.commit()?;
+    wait_for_reclaim(&store)?;
+    assert_eq!(committed_keys(&store, "kept/")?, 6);
+    Ok(())
+}
+
+#[test]
 fn a_guard_fails_a_snapshot_transaction_whose_guarded_range_changed() -> TestResult {
     let store = store()?;
     let mut writer = store.begin(IsolationLevel::Snapshot);

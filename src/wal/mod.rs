@@ -16,6 +16,11 @@
 //! that fsync accumulate for the next writer, so under load one fsync covers many commits.
 //! There is no dedicated thread, which keeps the single-threaded simulator simple.
 //!
+//! Waiters sleep on one of two condition variables by the parity of their batch: the one
+//! being written, or the one gathering behind it. A finished write wakes exactly the
+//! committers it made durable, plus one waiter of the next batch to write that (when it has
+//! records), instead of every waiting thread.
+//!
 //! If a write or fsync fails, the WAL is *poisoned*: the failed batch and everything after it
 //! fail, and no further commit is accepted until the process restarts and recovery establishes
 //! what is really on disk (after an fsync error the kernel may have dropped the dirty pages, so
@@ -113,6 +118,9 @@ struct Queue {
     durable_lsn: Lsn,
     /// A writer is appending a batch right now.
     writing: bool,
+    /// Batches taken by writers so far: the one being written (if `writing`) is number
+    /// `batches_taken - 1`, the buffer gathers number `batches_taken`.
+    batches_taken: u64,
     /// Set after a failed write or fsync; see the module docs.
     poisoned: Option<WalError>,
 }
@@ -137,7 +145,10 @@ pub struct Wal {
     dir: PathBuf,
     options: WalOptions,
     queue: Mutex<Queue>,
-    queue_changed: Condvar,
+    /// Waiters of the batches with even and odd numbers (see the module docs).
+    batch_done: [Condvar; 2],
+    /// Submitters held back by a full buffer, and truncations waiting for writes to end.
+    writer_idle: Condvar,
     writer: Mutex<Writer>,
     counters: Counters,
 }
@@ -260,6 +271,7 @@ impl Wal {
             buffer_first_lsn: next_lsn,
             durable_lsn: next_lsn,
             writing: false,
+            batches_taken: 0,
             poisoned: None,
         };
         Self {
@@ -267,7 +279,8 @@ impl Wal {
             dir: dir.to_path_buf(),
             options,
             queue: Mutex::new(queue),
-            queue_changed: Condvar::new(),
+            batch_done: [Condvar::new(), Condvar::new()],
+            writer_idle: Condvar::new(),
             writer: Mutex::new(Writer { file, preallocated, segments }),
             counters: Counters::default(),
         }
@@ -285,7 +298,7 @@ impl Wal {
             if let Some(err) = &queue.poisoned {
                 return Err(err.clone());
             }
-            self.queue_changed.wait(&mut queue);
+            self.writer_idle.wait(&mut queue);
         }
         if let Some(err) = &queue.poisoned {
             return Err(err.clone());
@@ -312,11 +325,16 @@ impl Wal {
             if lsn >= queue.next_lsn {
                 return Err(WalError::InvalidPosition { lsn, reason: "never submitted" });
             }
-            if queue.writing {
-                self.queue_changed.wait(&mut queue);
-            } else {
+            if !queue.writing {
                 self.write_pending(&mut queue);
+                continue;
             }
+            // In the batch being written, or in the one gathering behind it.
+            let batch_number = match lsn < queue.buffer_first_lsn {
+                true => queue.batches_taken - 1,
+                false => queue.batches_taken,
+            };
+            self.batch_done[(batch_number % 2) as usize].wait(&mut queue);
         }
     }
 
@@ -335,6 +353,8 @@ impl Wal {
         let end = queue.next_lsn;
         queue.buffer_first_lsn = end;
         queue.writing = true;
+        let batch_number = queue.batches_taken;
+        queue.batches_taken += 1;
         let result = MutexGuard::unlocked(queue, || self.write_batch(&batch, first));
         queue.writing = false;
         match result {
@@ -349,7 +369,16 @@ impl Wal {
                 queue.poisoned = Some(WalError::Poisoned { cause: err.to_string() });
             }
         }
-        self.queue_changed.notify_all();
+        // Wake this batch's committers; and, if records gathered meanwhile, one of the next
+        // batch's (a failure wakes everyone: they all get the error).
+        let this = (batch_number % 2) as usize;
+        self.batch_done[this].notify_all();
+        if queue.poisoned.is_some() {
+            self.batch_done[1 - this].notify_all();
+        } else if !queue.buffer.is_empty() {
+            self.batch_done[1 - this].notify_one();
+        }
+        self.writer_idle.notify_all();
     }
 
     fn write_batch(&self, batch: &[u8], first: Lsn) -> Result<(), WalError> {
@@ -428,7 +457,7 @@ impl Wal {
                 return Err(err.clone());
             }
             if queue.writing {
-                self.queue_changed.wait(&mut queue);
+                self.writer_idle.wait(&mut queue);
             } else if !queue.buffer.is_empty() {
                 self.write_pending(&mut queue);
             } else {
