@@ -195,7 +195,7 @@ impl Connection {
             self.simple_outcome(outcome.map_err(Fail::Marked)?).await?;
             return Ok(());
         }
-        let statements = self.session.parse(sql)?;
+        let statements = self.session.parse_repeated(sql)?;
         if statements.is_empty() {
             encode::empty(&mut self.wire.out, encode::EMPTY_QUERY);
             return Ok(());

@@ -684,21 +684,17 @@ pub enum CatalogRead {
 }
 
 impl CatalogRead {
-    /// Reads the same key(s) again in `txn` (the values are not needed).
+    /// Records the same read in `txn`'s read set, so a conflicting catalog change fails its
+    /// commit. The values are not needed, so nothing is read from storage.
     pub fn replay(&self, txn: &mut Transaction) -> Result<(), SqlError> {
         match self {
-            CatalogRead::Key(key) => {
-                txn.get(key)?;
-            }
+            CatalogRead::Key(key) => txn.note_read(Bytes::copy_from_slice(key)),
             CatalogRead::Prefix(prefix) => {
                 let end = prefix_end(prefix).unwrap_or_default();
-                let scan = txn.scan(
+                txn.note_range_read(
                     std::ops::Bound::Included(Bytes::from(prefix.clone())),
                     std::ops::Bound::Excluded(Bytes::from(end)),
-                )?;
-                for entry in scan {
-                    entry?;
-                }
+                );
             }
         }
         Ok(())

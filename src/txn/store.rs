@@ -65,8 +65,7 @@ impl TxnStore {
         Transaction {
             store: self.clone(),
             id: self.next_txn_id.fetch_add(1, Ordering::Relaxed),
-            registered: snapshot,
-            ended: false,
+            registration: Arc::new(Registration { store: self.clone(), snapshot: Some(snapshot) }),
             holds_locks: false,
             private: PrivateStorage::new(snapshot),
             committed: false,
@@ -121,11 +120,10 @@ pub struct Transaction {
     pub(super) store: Arc<TxnStore>,
     /// Identifies the transaction (and its read views) in the lock table.
     id: TxnId,
-    /// The snapshot registered with the oracle at begin; it stays registered until the
-    /// transaction ends even if a refresh moves `snapshot` forward.
-    registered: Timestamp,
-    /// Set once `registered` was unregistered (by a successful commit), so `Drop` does not.
-    ended: bool,
+    /// The snapshot registered with the oracle at begin, shared with the read views: it stays
+    /// registered until the transaction and all its views are gone, even if a refresh moves
+    /// `snapshot` forward.
+    registration: Arc<Registration>,
     /// Whether it may hold row locks that must be released when it ends.
     holds_locks: bool,
     /// Storage only this transaction can reach (see `private.rs`).
@@ -147,12 +145,12 @@ impl Transaction {
     /// copy-on-write, so this is cheap), and records what it reads into this transaction's
     /// read set, so SERIALIZABLE validation covers reads made through views (subqueries).
     pub fn read_view(&self) -> Transaction {
-        self.store.oracle.lock().pin(self.snapshot);
+        // The view shares the registration (no trip to the oracle): the snapshot it reads at
+        // is at or after the registered one, so it stays readable while the view lives.
         Transaction {
             store: self.store.clone(),
             id: self.id,
-            registered: self.snapshot,
-            ended: false,
+            registration: self.registration.clone(),
             holds_locks: false,
             private: self.private.for_view(),
             committed: false,
@@ -325,6 +323,21 @@ impl Transaction {
         self.snapshot
     }
 
+    /// Records a read of `key` (as [`Transaction::get`] would, without reading it): the
+    /// commit fails if another transaction wrote it since this one's snapshot
+    /// (SERIALIZABLE). For reads whose values were already used once, e.g. the catalog rows
+    /// a cached plan was bound from.
+    pub fn note_read(&mut self, key: Bytes) {
+        if !self.writes.contains_key(&key) && !self.private.covers(&key) {
+            self.reads.lock().add_key(key, self.snapshot);
+        }
+    }
+
+    /// Records a read of a key range (as a scan would, without scanning it).
+    pub fn note_range_read(&mut self, start: Bound<Bytes>, end: Bound<Bytes>) {
+        self.range_read_ts(&start, &end);
+    }
+
     /// Makes the commit fail with 40001 if another transaction commits a write inside the
     /// range after this one's snapshot, at every isolation level: what a statement relies
     /// on staying put (a table's definition while writing its rows, the rows a TRUNCATE
@@ -432,9 +445,12 @@ impl Transaction {
         while oracle.visible() < commit_ts {
             store.visible_changed.wait(&mut oracle);
         }
-        // Unregister now, under this same lock, rather than again in `drop`.
-        oracle.end(self.registered);
-        self.ended = true;
+        // Unregister now, under this same lock, unless read views still share the snapshot.
+        if let Some(registration) = Arc::get_mut(&mut self.registration)
+            && let Some(snapshot) = registration.snapshot.take()
+        {
+            oracle.end(snapshot);
+        }
         drop(oracle);
         self.committed = true;
         self.private.on_commit(&store);
@@ -449,9 +465,6 @@ impl Drop for Transaction {
     fn drop(&mut self) {
         if !self.view && !self.committed {
             self.private.on_abort(&self.store);
-        }
-        if !self.ended {
-            self.store.oracle.lock().end(self.registered);
         }
         if self.holds_locks && self.store.locks.lock().release_all(self.id) {
             self.store.locks_released.notify_all();
@@ -550,6 +563,23 @@ impl Iterator for ReverseTxnScan {
             if let Some(value) = value {
                 return Some(Ok((key, value)));
             }
+        }
+    }
+}
+
+/// A transaction's snapshot registration (see [`Oracle::begin`]), ended when the last of the
+/// transaction and its read views is dropped (or early, by a commit that has no views).
+#[derive(Debug)]
+struct Registration {
+    store: Arc<TxnStore>,
+    /// None once ended.
+    snapshot: Option<Timestamp>,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        if let Some(snapshot) = self.snapshot {
+            self.store.oracle.lock().end(snapshot);
         }
     }
 }

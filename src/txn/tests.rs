@@ -283,3 +283,28 @@ fn commits_applied_in_order_are_reported_by_whichever_committer_comes_first() {
     oracle.finished(third);
     assert_eq!(oracle.visible(), third);
 }
+
+#[test]
+fn read_views_share_the_registration_and_keep_it_past_the_transaction() -> TestResult {
+    let store = store()?;
+    let txn = store.begin(IsolationLevel::Snapshot);
+    let view = txn.read_view();
+    assert_eq!(store.running(), 1, "a view is not a registration of its own");
+    drop(txn);
+    assert_eq!(store.running(), 1, "the view still reads at the snapshot");
+    drop(view);
+    assert_eq!(store.running(), 0);
+
+    let mut txn = store.begin(IsolationLevel::Serializable);
+    txn.put(b("k"), b("v"));
+    let view = txn.read_view();
+    txn.commit()?;
+    assert_eq!(store.running(), 1, "committed, but its view is alive");
+    drop(view);
+    assert_eq!(store.running(), 0);
+    let mut txn = store.begin(IsolationLevel::Serializable);
+    txn.put(b("k"), b("w"));
+    txn.commit()?;
+    assert_eq!(store.running(), 0, "a commit without views unregisters at once");
+    Ok(())
+}

@@ -21,7 +21,10 @@
 //! scan), and holds for one catalog version and `search_path` (after DDL it is proven
 //! again). Only statements whose plans the plan cache may keep (see `plan_cache`) qualify.
 //!
-//! Owns: [`ShapeCache`], `Session::run_by_shape`. Depends on: `sql::statement_shape`,
+//! Statements that are not plans the cache keeps (`BEGIN`, `END`, ...) repeat verbatim;
+//! for short ones the session keeps the parsed form (`Session::parse_repeated`).
+//!
+//! Owns: [`ShapeCache`], `Session::run_by_shape`, `Session::parse_repeated`. Depends on: `sql::statement_shape`,
 //! `sql::binder` (constant typing), the session's prepare / execute.
 
 use super::{Block, Outcome, Prepared, Session, Statement, StatementKind, bind_recorded};
@@ -36,10 +39,17 @@ use std::sync::Arc;
 /// Most shapes a session keeps; when full, it starts over.
 const MAX_SHAPES: usize = 512;
 
+/// Longest text whose parse is kept (see [`Session::parse_repeated`]).
+const MAX_PARSED_TEXT: usize = 64;
+/// Most parsed texts a session keeps; when full, it starts over.
+const MAX_PARSED: usize = 64;
+
 /// The shapes a session has seen, by shape text.
 #[derive(Default)]
 pub struct ShapeCache {
     entries: HashMap<String, Entry>,
+    /// Short constant-free texts (`BEGIN`, `END`, `ROLLBACK`, ...) and what they parse to.
+    parsed: HashMap<String, Vec<Statement>>,
 }
 
 /// What is known about one shape, at one catalog version.
@@ -82,6 +92,24 @@ impl Session {
     /// How many statement shapes the session keeps prepared statements for.
     pub fn kept_shapes(&self) -> usize {
         self.shapes.ready_count()
+    }
+
+    /// [`Session::parse`], remembering the result for short texts without constants: the
+    /// statements no shape can keep (transaction control above all) repeat verbatim, and
+    /// parsing depends on nothing but the text.
+    pub fn parse_repeated(&mut self, sql: &str) -> Result<Vec<Statement>, SqlError> {
+        if let Some(statements) = self.shapes.parsed.get(sql) {
+            return Ok(statements.clone());
+        }
+        let statements = self.parse(sql)?;
+        let constant_free = !sql.bytes().any(|b| b.is_ascii_digit() || b == b'\'' || b == b'$');
+        if sql.len() <= MAX_PARSED_TEXT && constant_free {
+            if self.shapes.parsed.len() >= MAX_PARSED {
+                self.shapes.parsed.clear();
+            }
+            self.shapes.parsed.insert(sql.to_string(), statements.clone());
+        }
+        Ok(statements)
     }
 
     /// Runs a one-statement simple Query as the prepared statement kept for its shape, when
