@@ -16,10 +16,11 @@
 //! that fsync accumulate for the next writer, so under load one fsync covers many commits.
 //! There is no dedicated thread, which keeps the single-threaded simulator simple.
 //!
-//! Waiters sleep on one of two condition variables by the parity of their batch: the one
-//! being written, or the one gathering behind it. A finished write wakes exactly the
+//! Waiters register (LSN, thread) in the queue and park. A finished write wakes exactly the
 //! committers it made durable, plus one waiter of the next batch to write that (when it has
-//! records), instead of every waiting thread.
+//! records), instead of every waiting thread; and a woken committer learns that its record
+//! is durable from an atomic, without taking the queue's lock again (with a condition
+//! variable, every woken thread would take the lock in turn).
 //!
 //! If a write or fsync fails, the WAL is *poisoned*: the failed batch and everything after it
 //! fail, and no further commit is accepted until the process restarts and recovery establishes
@@ -118,9 +119,9 @@ struct Queue {
     durable_lsn: Lsn,
     /// A writer is appending a batch right now.
     writing: bool,
-    /// Batches taken by writers so far: the one being written (if `writing`) is number
-    /// `batches_taken - 1`, the buffer gathers number `batches_taken`.
-    batches_taken: u64,
+    /// Committers parked until their record is durable (or until they are picked to write
+    /// the next batch).
+    waiters: Vec<(Lsn, std::thread::Thread)>,
     /// Set after a failed write or fsync; see the module docs.
     poisoned: Option<WalError>,
 }
@@ -145,8 +146,9 @@ pub struct Wal {
     dir: PathBuf,
     options: WalOptions,
     queue: Mutex<Queue>,
-    /// Waiters of the batches with even and odd numbers (see the module docs).
-    batch_done: [Condvar; 2],
+    /// `Queue::durable_lsn`, readable without the lock (it only grows, except that
+    /// `truncate_from` moves it back, with nobody waiting).
+    durable_lsn: AtomicU64,
     /// Submitters held back by a full buffer, and truncations waiting for writes to end.
     writer_idle: Condvar,
     writer: Mutex<Writer>,
@@ -271,7 +273,7 @@ impl Wal {
             buffer_first_lsn: next_lsn,
             durable_lsn: next_lsn,
             writing: false,
-            batches_taken: 0,
+            waiters: Vec::new(),
             poisoned: None,
         };
         Self {
@@ -279,7 +281,7 @@ impl Wal {
             dir: dir.to_path_buf(),
             options,
             queue: Mutex::new(queue),
-            batch_done: [Condvar::new(), Condvar::new()],
+            durable_lsn: AtomicU64::new(next_lsn),
             writer_idle: Condvar::new(),
             writer: Mutex::new(Writer { file, preallocated, segments }),
             counters: Counters::default(),
@@ -314,8 +316,11 @@ impl Wal {
 
     /// Blocks until the record at `lsn` is durable (or, with [`SyncMode::Off`], written).
     pub fn wait_durable(&self, lsn: Lsn) -> Result<(), WalError> {
-        let mut queue = self.queue.lock();
         loop {
+            if lsn < self.durable_lsn.load(Ordering::Acquire) {
+                return Ok(());
+            }
+            let mut queue = self.queue.lock();
             if lsn < queue.durable_lsn {
                 return Ok(());
             }
@@ -329,12 +334,11 @@ impl Wal {
                 self.write_pending(&mut queue);
                 continue;
             }
-            // In the batch being written, or in the one gathering behind it.
-            let batch_number = match lsn < queue.buffer_first_lsn {
-                true => queue.batches_taken - 1,
-                false => queue.batches_taken,
-            };
-            self.batch_done[(batch_number % 2) as usize].wait(&mut queue);
+            // The writer unparks us once our record is durable, or to write the next batch.
+            // An unpark that comes before the park makes the park return at once.
+            queue.waiters.push((lsn, std::thread::current()));
+            drop(queue);
+            std::thread::park();
         }
     }
 
@@ -353,13 +357,12 @@ impl Wal {
         let end = queue.next_lsn;
         queue.buffer_first_lsn = end;
         queue.writing = true;
-        let batch_number = queue.batches_taken;
-        queue.batches_taken += 1;
         let result = MutexGuard::unlocked(queue, || self.write_batch(&batch, first));
         queue.writing = false;
         match result {
             Ok(()) => {
                 queue.durable_lsn = end;
+                self.durable_lsn.store(end, Ordering::Release);
                 self.counters.records.fetch_add(end - first, Ordering::Relaxed);
                 self.counters.batches.fetch_add(1, Ordering::Relaxed);
                 self.counters.bytes.fetch_add(batch.len() as u64, Ordering::Relaxed);
@@ -370,15 +373,23 @@ impl Wal {
             }
         }
         // Wake this batch's committers; and, if records gathered meanwhile, one of the next
-        // batch's (a failure wakes everyone: they all get the error).
-        let this = (batch_number % 2) as usize;
-        self.batch_done[this].notify_all();
-        if queue.poisoned.is_some() {
-            self.batch_done[1 - this].notify_all();
-        } else if !queue.buffer.is_empty() {
-            self.batch_done[1 - this].notify_one();
+        // batch's, to write them (a failure wakes everyone: they all get the error).
+        let failed = queue.poisoned.is_some();
+        let mut woken = Vec::new();
+        queue.waiters.retain(|(lsn, thread)| {
+            let wake = failed || *lsn < end;
+            if wake {
+                woken.push(thread.clone());
+            }
+            !wake
+        });
+        if !queue.buffer.is_empty()
+            && let Some((_, next_writer)) = queue.waiters.pop()
+        {
+            woken.push(next_writer);
         }
         self.writer_idle.notify_all();
+        MutexGuard::unlocked(queue, || woken.iter().for_each(std::thread::Thread::unpark));
     }
 
     fn write_batch(&self, batch: &[u8], first: Lsn) -> Result<(), WalError> {
@@ -487,6 +498,7 @@ impl Wal {
         queue.next_lsn = lsn;
         queue.buffer_first_lsn = lsn;
         queue.durable_lsn = lsn;
+        self.durable_lsn.store(lsn, Ordering::Release);
         Ok(())
     }
 
