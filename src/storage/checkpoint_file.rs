@@ -20,12 +20,15 @@ use super::{StorageError, Timestamp};
 use crate::encoding::{checksum, read_u32_le, read_u64_le};
 use crate::vfs::{FileSystem, WritableFile};
 use bytes::Bytes;
+use fastbloom::BloomFilter;
 use std::cmp::{Ordering, Reverse};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 
 /// Target size of a data block.
 pub const BLOCK_BYTES: usize = 4096;
+/// False-positive rate of a file's key filter (about 10 bits per key).
+const KEY_FILTER_FALSE_POSITIVES: f64 = 0.01;
 /// The writer fsyncs every this many bytes, so a large file never ends in one long fsync
 /// that would stall concurrent WAL commits on the same disk.
 const SYNC_EVERY_BYTES: u64 = 4 << 20;
@@ -179,6 +182,9 @@ pub struct CheckpointFile {
     summary: FileSummary,
     /// The largest key in the file (lookups above it end at once).
     last_key: Option<Bytes>,
+    /// Which keys the file holds, approximately (1% false positives): most lookups of a key
+    /// the file does not hold end here, without reading a block. Built while verifying.
+    keys: BloomFilter,
     /// The mapping behind `bytes`, to give its resident pages back (see `release_pages`).
     mapped: Option<crate::vfs::FileBytes>,
 }
@@ -270,9 +276,22 @@ impl CheckpointFile {
             return Err(bad(index_offset, "index checksum mismatch"));
         }
         let blocks = Self::parse_index(body, index_offset).map_err(|r| bad(index_offset, r))?;
-        let mut file =
-            Self { path: path.to_path_buf(), bytes, blocks, summary, last_key: None, mapped };
-        file.last_key = file.verify_blocks(index_offset)?;
+        // Sized by the footer's entry count, which cannot exceed what the bytes can hold (every
+        // entry takes at least 16), so a corrupt footer cannot make it huge.
+        let expected = summary.entries.min(len as u64 / 16).max(1) as usize;
+        let mut keys =
+            BloomFilter::with_false_pos(KEY_FILTER_FALSE_POSITIVES).expected_items(expected);
+        let mut file = Self {
+            path: path.to_path_buf(),
+            bytes,
+            blocks,
+            summary,
+            last_key: None,
+            keys: BloomFilter::with_false_pos(KEY_FILTER_FALSE_POSITIVES).expected_items(1),
+            mapped,
+        };
+        file.last_key = file.verify_blocks(index_offset, &mut keys)?;
+        file.keys = keys;
         Ok(file)
     }
 
@@ -312,8 +331,12 @@ impl CheckpointFile {
 
     /// Checks every block's checksum, that entries decode exactly to the block end, that the
     /// index's first keys match, and that versions are strictly ordered across the file.
-    /// Returns the file's last key.
-    fn verify_blocks(&self, data_end: usize) -> Result<Option<Bytes>, StorageError> {
+    /// Returns the file's last key; adds every key to `keys`.
+    fn verify_blocks(
+        &self,
+        data_end: usize,
+        keys: &mut BloomFilter,
+    ) -> Result<Option<Bytes>, StorageError> {
         let mut count = 0u64;
         let mut max_ts = 0;
         let mut previous: Option<(Bytes, Timestamp)> = None;
@@ -340,6 +363,9 @@ impl CheckpointFile {
                     && cmp_version(key, *ts, &entry.key, entry.ts) != Ordering::Less
                 {
                     return Err(bad(meta.offset + pos, "entries out of order"));
+                }
+                if previous.as_ref().is_none_or(|(key, _)| *key != entry.key) {
+                    keys.insert(entry.key.as_ref());
                 }
                 max_ts = max_ts.max(entry.ts);
                 count += 1;
@@ -406,6 +432,7 @@ impl CheckpointFile {
         // Keys outside the file's range need no block read (appends and fresh keys).
         if self.last_key.as_ref().is_none_or(|last| key > last.as_ref())
             || self.blocks.first().is_some_and(|first| key < first.first_key.as_ref())
+            || !self.keys.contains(key)
         {
             return Ok(None);
         }

@@ -90,6 +90,11 @@ impl LockTable {
         self.waiting_for.remove(&txn);
     }
 
+    /// The transactions waiting for a lock `holder` holds (to wake when it releases).
+    pub fn waiters_of(&self, holder: TxnId) -> Vec<TxnId> {
+        self.waiting_for.iter().filter(|entry| *entry.1 == holder).map(|entry| *entry.0).collect()
+    }
+
     /// Releases every lock `txn` holds (it committed or rolled back). Returns whether it
     /// held any, i.e. whether waiters should be woken.
     pub fn release_all(&mut self, txn: TxnId) -> bool {
@@ -124,6 +129,8 @@ mod tests {
         assert_eq!(locks.acquire(1, &key("a")), Acquire::Granted, "re-entrant");
         assert_eq!(locks.acquire(2, &key("a")), Acquire::Wait { holder: 1 });
         assert_eq!(locks.holder(b"a"), Some(1));
+        assert_eq!(locks.waiters_of(1), vec![2]);
+        assert_eq!(locks.waiters_of(2), Vec::<TxnId>::new());
         assert!(locks.release_all(1));
         assert!(!locks.release_all(1), "nothing left to release");
         assert_eq!(locks.acquire(2, &key("a")), Acquire::Granted);

@@ -9,8 +9,8 @@ use crate::storage::{Engine, ReverseScan, Scan, Timestamp, WriteBatch};
 use crate::util::clock::PhysicalClock;
 use bytes::Bytes;
 use parking_lot::{Condvar, Mutex};
-use std::collections::BTreeMap;
 use std::collections::btree_map;
+use std::collections::{BTreeMap, HashMap};
 use std::iter::Peekable;
 use std::ops::Bound;
 use std::sync::Arc;
@@ -24,10 +24,8 @@ pub struct TxnStore {
     pub(super) oracle: Mutex<Oracle>,
     /// Signalled whenever the oracle's visible timestamp may have advanced.
     pub(super) visible_changed: Condvar,
-    /// Row locks taken by [`Transaction::get_for_update`].
-    locks: Mutex<LockTable>,
-    /// Signalled whenever a transaction releases its locks.
-    locks_released: Condvar,
+    /// Row locks taken by [`Transaction::get_for_update`], and who is parked waiting.
+    locks: Mutex<RowLocks>,
     next_txn_id: AtomicU64,
     /// Key prefixes whose every key is garbage (see [`TxnStore::discard_prefix`]).
     pub(super) dead_prefixes: Mutex<Vec<Bytes>>,
@@ -49,8 +47,7 @@ impl TxnStore {
             engine,
             oracle: Mutex::new(oracle),
             visible_changed: Condvar::new(),
-            locks: Mutex::new(LockTable::default()),
-            locks_released: Condvar::new(),
+            locks: Mutex::new(RowLocks::default()),
             next_txn_id: AtomicU64::new(1),
             dead_prefixes: Mutex::new(Vec::new()),
             reclaiming: AtomicBool::new(false),
@@ -223,14 +220,20 @@ impl Transaction {
         self.holds_locks = true;
         let mut locks = self.store.locks.lock();
         loop {
-            match locks.acquire(self.id, key) {
+            match locks.table.acquire(self.id, key) {
                 Acquire::Granted => return Ok(()),
                 Acquire::Deadlock => return Err(TxnError::Deadlock.into()),
                 Acquire::Wait { .. } => {
-                    self.store.locks_released.wait_for(&mut locks, LOCK_WAIT_SLICE);
-                    let check = parking_lot::MutexGuard::unlocked(&mut locks, &mut *interrupted);
+                    // The holder unparks us when it releases its locks; the slice bounds how
+                    // long a cancel goes unnoticed.
+                    locks.parked.insert(self.id, std::thread::current());
+                    drop(locks);
+                    std::thread::park_timeout(LOCK_WAIT_SLICE);
+                    let check = interrupted();
+                    locks = self.store.locks.lock();
+                    locks.parked.remove(&self.id);
                     if let Err(err) = check {
-                        locks.stop_waiting(self.id);
+                        locks.table.stop_waiting(self.id);
                         return Err(err);
                     }
                 }
@@ -466,8 +469,15 @@ impl Drop for Transaction {
         if !self.view && !self.committed {
             self.private.on_abort(&self.store);
         }
-        if self.holds_locks && self.store.locks.lock().release_all(self.id) {
-            self.store.locks_released.notify_all();
+        if self.holds_locks {
+            let mut locks = self.store.locks.lock();
+            // Wake only the transactions waiting for a lock this one held.
+            for waiter in locks.table.waiters_of(self.id) {
+                if let Some(thread) = locks.parked.remove(&waiter) {
+                    thread.unpark();
+                }
+            }
+            locks.table.release_all(self.id);
         }
     }
 }
@@ -565,6 +575,13 @@ impl Iterator for ReverseTxnScan {
             }
         }
     }
+}
+
+/// The row lock table, and the threads parked waiting in it (by transaction).
+#[derive(Debug, Default)]
+struct RowLocks {
+    table: LockTable,
+    parked: HashMap<TxnId, std::thread::Thread>,
 }
 
 /// A transaction's snapshot registration (see [`Oracle::begin`]), ended when the last of the
