@@ -13,7 +13,9 @@
 //! [`BLOCK_BYTES`] of entries; the index keeps each block's first version so a lookup does a
 //! binary search and reads one block. [`CheckpointFile::open`] verifies the whole file —
 //! footer, index, every block checksum, entry bounds and ordering — before it serves a byte,
-//! so a damaged file is refused at startup instead of returning wrong rows later.
+//! so a damaged file is refused at startup instead of returning wrong rows later. While it
+//! reads every entry for that, it also fills a Bloom filter of the file's keys (kept in
+//! memory only), so a point lookup of a key the file does not hold rarely reads a block.
 
 use super::memtable::{Entry, VersionKey};
 use super::{StorageError, Timestamp};
