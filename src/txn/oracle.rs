@@ -285,10 +285,7 @@ impl Oracle {
     /// include it, and everything below the oldest pending commit.
     pub fn finished(&mut self, commit_ts: Timestamp) {
         self.pending.remove(&commit_ts);
-        self.visible = match self.pending.first() {
-            Some(&oldest) => oldest - 1,
-            None => self.hlc.last(),
-        };
+        self.update_visible();
     }
 
     /// Reports that every commit with a timestamp up to `ts` is applied (or failed). The
@@ -298,11 +295,16 @@ impl Oracle {
     pub fn applied_through(&mut self, ts: Timestamp) {
         if self.pending.first().is_some_and(|&oldest| oldest <= ts) {
             self.pending = self.pending.split_off(&ts.saturating_add(1));
-            self.visible = match self.pending.first() {
-                Some(&oldest) => oldest - 1,
-                None => self.hlc.last(),
-            };
+            self.update_visible();
         }
+    }
+
+    /// New snapshots read just below the oldest pending commit (or at the newest one).
+    fn update_visible(&mut self) {
+        self.visible = match self.pending.first() {
+            Some(&oldest) => oldest - 1,
+            None => self.hlc.last(),
+        };
     }
 
     /// Versions below this may be garbage-collected: no running or future snapshot needs them.
