@@ -7,14 +7,16 @@
 //! trait, the same recovery code runs against both, and crash tests exercise the real thing.
 //!
 //! The trait is deliberately small: append-only writable files (`write_all`, `sync_data`,
-//! `truncate`, and `preallocate`, which zero-fills ahead of the append position so later
-//! appends overwrite blocks that already exist), whole-file read-only maps, and the directory operations needed for atomic
-//! replacement (`rename` + `sync_dir`). Durability contract, same as POSIX:
+//! `append_durable` (both at once), `truncate`, and `preallocate`, which zero-fills ahead of
+//! the append position so later appends overwrite blocks that already exist), whole-file
+//! read-only maps, and the directory operations needed for atomic replacement (`rename` +
+//! `sync_dir`). Durability contract, same as POSIX:
 //! - data written to a file is durable only after `sync_data` on that file;
 //! - a created, renamed or removed name is durable only after `sync_dir` on its directory.
 //!
 //! Depends on: nothing inside the crate.
 
+mod direct_log;
 mod os;
 
 pub use os::OsFileSystem;
@@ -33,6 +35,13 @@ pub trait WritableFile: Send + Debug {
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()>;
     /// Makes everything written so far durable (fdatasync).
     fn sync_data(&mut self) -> io::Result<()>;
+    /// Appends `buf` and makes everything written so far durable: `write_all` then
+    /// `sync_data` (the default), or one synchronous write where the file can (see
+    /// [`FileSystem::open_log`]).
+    fn append_durable(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.write_all(buf)?;
+        self.sync_data()
+    }
     /// Cuts the file to `len` bytes (dropping any preallocated zeros); later writes append
     /// after `len`.
     fn truncate(&mut self, len: u64) -> io::Result<()>;
@@ -113,6 +122,12 @@ pub trait FileSystem: Send + Sync + Debug {
     fn open_append(&self, path: &Path) -> io::Result<Box<dyn WritableFile>>;
     /// Creates a new empty file for appending, replacing any existing file.
     fn create(&self, path: &Path) -> io::Result<Box<dyn WritableFile>>;
+    /// Opens (or, if `create`, creates or empties) a file that is written mostly by
+    /// [`WritableFile::append_durable`], such as a WAL segment. The default is `create` or
+    /// `open_append`; the OS file system writes such files with direct, synchronous IO.
+    fn open_log(&self, path: &Path, create: bool) -> io::Result<Box<dyn WritableFile>> {
+        if create { self.create(path) } else { self.open_append(path) }
+    }
     /// Maps a whole file read-only. The file must not change while mapped.
     fn map(&self, path: &Path) -> io::Result<FileBytes>;
     /// Atomically renames `from` to `to`, replacing `to`.

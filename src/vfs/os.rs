@@ -1,6 +1,7 @@
-//! [`OsFileSystem`]: the real disk, through std::fs and memmap2.
+//! [`OsFileSystem`]: the real disk, through std::fs and memmap2 (and direct IO for logs, in
+//! `direct_log`).
 
-use super::{FileBytes, FileSystem, LockGuard, WritableFile};
+use super::{FileBytes, FileSystem, LockGuard, WritableFile, direct_log};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
@@ -90,6 +91,13 @@ impl FileSystem for OsFileSystem {
 
     fn create(&self, path: &Path) -> io::Result<Box<dyn WritableFile>> {
         open_with(path, true)
+    }
+
+    fn open_log(&self, path: &Path, create: bool) -> io::Result<Box<dyn WritableFile>> {
+        match direct_log::open(path, create)? {
+            Some(file) => Ok(Box::new(file)),
+            None => open_with(path, create),
+        }
     }
 
     fn map(&self, path: &Path) -> io::Result<FileBytes> {
