@@ -34,7 +34,7 @@ pub struct SessionSequences {
     pub view: Option<Transaction>,
     pub values: Arc<Mutex<SessionValues>>,
     /// Schemas unqualified names are looked up in.
-    pub search_path: Vec<String>,
+    pub search_path: Arc<[String]>,
 }
 
 impl SessionSequences {

@@ -334,6 +334,9 @@ pub struct Session {
     batch: bool,
     /// Settings as they were at BEGIN (ROLLBACK restores them).
     block_settings: Option<Settings>,
+    /// The schemas of `search_path`, parsed, with the setting text they were parsed from
+    /// (every statement's environment needs them; the setting rarely changes).
+    search_path_cache: std::cell::RefCell<Option<(String, Arc<[String]>)>>,
     /// Settings changed with SET LOCAL in the current block.
     local_settings: Vec<String>,
     /// Prepared statements kept for the shapes of simple-Query texts (see `shape_cache`).
@@ -377,6 +380,7 @@ impl Session {
             backend_pid: 0,
             batch: false,
             block_settings: None,
+            search_path_cache: std::cell::RefCell::new(None),
             local_settings: Vec::new(),
             shapes: ShapeCache::default(),
         })
@@ -510,6 +514,7 @@ impl Session {
     }
 
     fn env(&self, params: Vec<Value>) -> Arc<Env> {
+        let limits = self.settings.statement_limits();
         Arc::new(Env {
             params,
             user: self.user.clone(),
@@ -520,22 +525,16 @@ impl Session {
                 db: self.db.clone(),
                 view: self.txn.as_ref().map(Transaction::read_view),
                 values: self.sequence_values.clone(),
-                search_path: self.search_path(),
+                search_path: self.shared_search_path(),
             }),
             cancel: self.cancel.clone(),
             setting_changes: Mutex::new(Vec::new()),
             backend_pid: self.backend_pid,
-            deadline: self
-                .settings
-                .get("statement_timeout")
-                .and_then(super::settings::duration_setting)
-                .map(|timeout| std::time::Instant::now() + timeout),
+            deadline: limits.timeout.map(|timeout| std::time::Instant::now() + timeout),
             view: self.txn.as_ref().map(Transaction::read_view),
             outer: Vec::new(),
             instrument: exec::Instrument::Off,
-            memory: exec::MemoryBudget::new(super::settings::work_mem_bytes(
-                self.settings.get("work_mem"),
-            )),
+            memory: exec::MemoryBudget::new(limits.work_mem_bytes),
         })
     }
 
@@ -1148,7 +1147,21 @@ impl Session {
 
     /// The schemas of the session's `search_path`, in order.
     fn search_path(&self) -> Vec<String> {
-        super::binder::search_path(self.search_path_setting(), &self.user)
+        self.shared_search_path().to_vec()
+    }
+
+    /// [`Session::search_path`], parsed once per setting value.
+    fn shared_search_path(&self) -> Arc<[String]> {
+        let setting = self.search_path_setting();
+        let mut cache = self.search_path_cache.borrow_mut();
+        if let Some((parsed_from, path)) = cache.as_ref()
+            && parsed_from == setting
+        {
+            return path.clone();
+        }
+        let path: Arc<[String]> = super::binder::search_path(setting, &self.user).into();
+        *cache = Some((setting.to_string(), path.clone()));
+        path
     }
 
     /// The `search_path` setting's text.

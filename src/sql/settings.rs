@@ -5,6 +5,7 @@
 
 use super::error::{SqlError, sqlstate};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// The version string clients parse (`server_version`): 15-compatible.
 pub const SERVER_VERSION: &str = "15.0 (QuorumDB 0.1.0)";
@@ -123,12 +124,25 @@ pub fn work_mem_bytes(value: Option<&str>) -> usize {
 /// The settings of one session.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// lower-case name → (display name, value)
-    values: BTreeMap<String, (String, String)>,
+    /// lower-case name → (display name, value). Shared until changed: a transaction block
+    /// saves the settings at BEGIN (to undo SET on ROLLBACK), which then costs a reference
+    /// count instead of a copy of every setting.
+    values: Arc<BTreeMap<String, (String, String)>>,
     /// Reported parameters changed since the client last heard.
     changed: Vec<(String, String)>,
     /// `all()`, built once per change (every statement's evaluation environment reads it).
     all_cache: std::sync::OnceLock<std::sync::Arc<Vec<(String, String)>>>,
+    /// `statement_limits()`, parsed once per change.
+    limits_cache: std::sync::OnceLock<StatementLimits>,
+}
+
+/// The settings every statement's execution reads, parsed.
+#[derive(Debug, Clone, Copy)]
+pub struct StatementLimits {
+    /// `statement_timeout` (None: no limit).
+    pub timeout: Option<std::time::Duration>,
+    /// `work_mem` in bytes.
+    pub work_mem_bytes: usize,
 }
 
 impl Settings {
@@ -145,7 +159,12 @@ impl Settings {
             "session_authorization".into(),
             ("session_authorization".into(), user.to_string()),
         );
-        Self { values, changed: Vec::new(), all_cache: std::sync::OnceLock::new() }
+        Self {
+            values: Arc::new(values),
+            changed: Vec::new(),
+            all_cache: std::sync::OnceLock::new(),
+            limits_cache: std::sync::OnceLock::new(),
+        }
     }
 
     /// The value of `name`, if it exists.
@@ -157,6 +176,20 @@ impl Settings {
             self.values.get(name)
         };
         value.map(|(_, v)| v.as_str())
+    }
+
+    /// `statement_timeout` and `work_mem`, parsed (once per change of the settings).
+    pub fn statement_limits(&self) -> StatementLimits {
+        *self.limits_cache.get_or_init(|| StatementLimits {
+            timeout: self.get("statement_timeout").and_then(duration_setting),
+            work_mem_bytes: work_mem_bytes(self.get("work_mem")),
+        })
+    }
+
+    /// Drops what is derived from the values, after a change.
+    fn forget_derived(&mut self) {
+        self.all_cache = std::sync::OnceLock::new();
+        self.limits_cache = std::sync::OnceLock::new();
     }
 
     /// All settings as (name, value), for SHOW ALL and current_setting().
@@ -186,6 +219,9 @@ impl Settings {
     /// Puts settings back to `saved` (all of them, or only those named in `only`), reporting
     /// the reported ones that change: ROLLBACK undoes SET, and transaction end undoes SET LOCAL.
     pub fn revert_to(&mut self, saved: &Settings, only: Option<&[String]>) {
+        if Arc::ptr_eq(&self.values, &saved.values) {
+            return;
+        }
         let keys: Vec<String> = self.values.keys().chain(saved.values.keys()).cloned().collect();
         for key in keys {
             if only.is_some_and(|names| !names.contains(&key)) {
@@ -201,12 +237,12 @@ impl Settings {
                     if reported {
                         self.changed.push((display.clone(), value.clone()));
                     }
-                    self.all_cache = std::sync::OnceLock::new();
-                    self.values.insert(key, (display, value));
+                    self.forget_derived();
+                    Arc::make_mut(&mut self.values).insert(key, (display, value));
                 }
                 None => {
-                    self.all_cache = std::sync::OnceLock::new();
-                    self.values.remove(&key);
+                    self.forget_derived();
+                    Arc::make_mut(&mut self.values).remove(&key);
                 }
             }
         }
@@ -252,8 +288,8 @@ impl Settings {
         }
         let display = if key == "datestyle" { "DateStyle".to_string() } else { display };
         let key = if key == "datestyle" { "datestyle".to_string() } else { key };
-        self.all_cache = std::sync::OnceLock::new();
-        self.values.insert(key, (display.clone(), value.clone()));
+        self.forget_derived();
+        Arc::make_mut(&mut self.values).insert(key, (display.clone(), value.clone()));
         if reported {
             self.changed.push((display, value));
         }
