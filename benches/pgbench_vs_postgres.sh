@@ -7,14 +7,18 @@
 #
 # Usage: benches/pgbench_vs_postgres.sh [--scale N] [--clients C] [--threads J]
 #                                       [--seconds S] [--rounds R] [--workloads LIST]
-#                                       [--memory-limit-mb M]
+#                                       [--memory-limit-mb M] [--warmup S]
+# Before the measured rounds of each workload, both servers run it once for S seconds
+# (default 10), unmeasured: right after the load both are still busy with it (PostgreSQL's
+# first TPC-B run after `pgbench -i` is typically a third slower than its later ones), and a
+# cold first round would flatter whichever server recovers faster.
 # QuorumDB runs with --memory-limit-mb M (default 256); its peak resident memory (VmHWM) is
 # printed at the end.
 # LIST is comma-separated from: tpcb, select, select-prepared, insert, tpcb-extended,
 #                               tpcb-prepared, simple-update (default: tpcb,select,select-prepared,insert)
 set -euo pipefail
 
-SCALE=10 CLIENTS=8 THREADS=2 SECONDS_PER_RUN=30 ROUNDS=3 MEMORY_MB=256
+SCALE=10 CLIENTS=8 THREADS=2 SECONDS_PER_RUN=30 ROUNDS=3 MEMORY_MB=256 WARMUP=10
 WORKLOADS="tpcb,select,select-prepared,insert"
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -25,6 +29,7 @@ while [ $# -gt 0 ]; do
         --rounds) ROUNDS=$2; shift 2 ;;
         --workloads) WORKLOADS=$2; shift 2 ;;
         --memory-limit-mb) MEMORY_MB=$2; shift 2 ;;
+        --warmup) WARMUP=$2; shift 2 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -132,8 +137,19 @@ wal_counters() {
 printf '\n%-16s %-9s %5s %12s %10s %10s %14s\n' workload server round tps avg_ms p99_ms fsyncs/commit
 IFS=',' read -r -a LIST <<<"$WORKLOADS"
 declare -A RATIOS
+warm_up() { # workload name port
+    # shellcheck disable=SC2046
+    "$PGBENCH" -h 127.0.0.1 -p "$3" -U quorumdb -c "$CLIENTS" -j "$THREADS" -T "$WARMUP" \
+        $(args_for "$1") quorumdb >"$WORK/warmup-$2-$1.out" 2>&1 \
+        || { echo "warm-up failed on $2 ($1):" >&2; tail -5 "$WORK/warmup-$2-$1.out" >&2; }
+}
+
 for workload in "${LIST[@]}"; do
     ratios=()
+    if [ "$WARMUP" -gt 0 ]; then
+        warm_up "$workload" postgres "$PG_PORT"
+        warm_up "$workload" quorumdb "$QDB_PORT"
+    fi
     for round in $(seq 1 "$ROUNDS"); do
         read -r pg_tps pg_avg pg_p99 <<<"$(run "$workload" postgres "$PG_PORT")"
         printf '%-16s %-9s %5s %12s %10s %10s\n' "$workload" postgres "$round" "$pg_tps" "$pg_avg" "$pg_p99"
