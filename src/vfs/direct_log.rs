@@ -74,9 +74,10 @@ pub fn open(path: &Path, create: bool) -> io::Result<Option<DirectLogFile>> {
     };
     log.load_tail()?;
     // Some file systems accept O_DIRECT at open but refuse writes of an alignment they do not
-    // support. Find out now, with a write that changes nothing (the last block as it is, with
-    // zeros after the append position), rather than by failing the first commit.
-    match log.rewrite_last_block() {
+    // support. Find out now, with a write that changes nothing (zero-filling the block that
+    // holds the append position, which rewrites its tail as it is), rather than by failing
+    // the first commit.
+    match log.preallocate(len + 1) {
         Ok(()) => Ok(Some(log)),
         Err(err) if err.raw_os_error() == Some(libc::EINVAL) => Ok(None),
         Err(err) => Err(err),
@@ -92,17 +93,6 @@ impl DirectLogFile {
         if !self.tail.is_empty() {
             File::open(&self.path)?.read_exact_at(&mut self.tail, start)?;
         }
-        Ok(())
-    }
-
-    /// Writes the block holding the append position as it is: the tail, then zeros.
-    fn rewrite_last_block(&mut self) -> io::Result<()> {
-        let region = Self::aligned(&mut self.scratch);
-        region[..self.tail.len()].copy_from_slice(&self.tail);
-        region[self.tail.len()..BLOCK].fill(0);
-        let offset = self.len - self.tail.len() as u64;
-        Self::write_blocks(&self.file, &region[..BLOCK], offset)?;
-        self.size = self.size.max(offset + BLOCK as u64);
         Ok(())
     }
 

@@ -12,7 +12,8 @@
 //! Committers call [`Wal::submit`], which frames the record into a shared buffer and assigns
 //! its LSN, then [`Wal::wait_durable`]. The first waiter that finds no write in progress
 //! becomes the writer: it takes the whole buffer, appends it with one `write`, issues one
-//! `fdatasync`, and wakes everyone whose record is now durable. Records that arrive during
+//! `fdatasync` (on a real disk both are one synchronous direct write, see
+//! `vfs::direct_log`), and wakes everyone whose record is now durable. Records that arrive during
 //! that fsync accumulate for the next writer, so under load one fsync covers many commits.
 //! There is no dedicated thread, which keeps the single-threaded simulator simple.
 //!
