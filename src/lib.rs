@@ -10,7 +10,8 @@
 //! * [`storage`]: the MVCC key-value engine (memtables + checkpoint files) and its recovery.
 //! * [`txn`]: transactions on one shard: HLC timestamps, snapshot reads, conflict detection.
 //! * [`sql`]: sessions, catalog, types, planning and execution of SQL statements.
-//! * [`pg`]: the PostgreSQL wire protocol server (pgwire codec, tokio).
+//! * [`pg`]: the PostgreSQL wire protocol server (pgwire codec; tokio listener, a thread with a
+//!   blocking socket per connection).
 //!
 //! Still to come, per docs/architecture.md: `replication` (Raft), `coordinator` (shards and
 //! 2PC) and `backup`.

@@ -23,10 +23,9 @@ use crate::sql::{
     Column, Outcome, RowStream, Session, SqlError, Statement, TxnStatus, completion_tag,
 };
 use bytes::BytesMut;
+use std::net::TcpStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use tokio::net::TcpStream;
-use tokio::sync::watch;
 
 /// Rows pulled from a stream between two checks of the output buffer, at most.
 pub const CHUNK_ROWS: u64 = 512;
@@ -71,27 +70,27 @@ pub struct Connection {
 
 /// Serves one accepted socket until it closes; never panics on client input. When the
 /// connection ends for any reason its session is terminated (open transaction rolled back).
-pub async fn run(stream: TcpStream, shared: Arc<Shared>, shutdown: watch::Receiver<bool>) {
-    let mut wire = Wire::new(stream, shared.max_message, shutdown);
-    let (session, registration) = match startup::open(&mut wire, &shared).await {
+pub fn run(stream: Arc<TcpStream>, shared: Arc<Shared>) {
+    let mut wire = Wire::new(stream, shared.max_message, shared.stopping());
+    let (session, registration) = match startup::open(&mut wire, &shared) {
         Ok(Opened::Session(session, registration)) => (session, registration),
         Ok(Opened::Cancel) => return,
         Err(stop) => {
             log_stop(&stop);
-            wire.close(&stop).await;
+            wire.close(&stop);
             return;
         }
     };
     let cancel = session.cancel_flag();
     let mut conn = Connection { wire, session, cancel, ext: Extended::default() };
-    let stop = conn.serve().await;
+    let stop = conn.serve();
     log_stop(&stop);
     let Connection { wire, mut session, .. } = conn;
     // Dropping portals first releases their row streams before the rollback.
     session.terminate();
     drop(session);
     drop(registration);
-    wire.close(&stop).await;
+    wire.close(&stop);
 }
 
 fn log_stop(stop: &Stop) {
@@ -103,11 +102,11 @@ fn log_stop(stop: &Stop) {
 }
 
 impl Connection {
-    async fn serve(&mut self) -> Stop {
+    fn serve(&mut self) -> Stop {
         loop {
-            let result = match self.wire.read().await {
-                Ok(Ok(msg)) => self.dispatch(msg).await,
-                Ok(Err((tag, err))) => self.bad_message(tag, err).await,
+            let result = match self.wire.read() {
+                Ok(Ok(msg)) => self.dispatch(msg),
+                Ok(Err((tag, err))) => self.bad_message(tag, err),
                 Err(stop) => return stop,
             };
             if let Err(stop) = result {
@@ -116,10 +115,10 @@ impl Connection {
         }
     }
 
-    async fn dispatch(&mut self, msg: Frontend) -> Result<(), Stop> {
+    fn dispatch(&mut self, msg: Frontend) -> Result<(), Stop> {
         match msg {
             Frontend::Terminate => return Err(Stop::Terminate),
-            Frontend::Sync => return self.sync().await,
+            Frontend::Sync => return self.sync(),
             // Left over from a COPY FROM STDIN that failed: ignored, as PostgreSQL does.
             Frontend::CopyData(_) | Frontend::CopyDone | Frontend::CopyFail(_) => {}
             Frontend::Password(_) => {
@@ -130,10 +129,10 @@ impl Connection {
             }
             // After an error in extended mode everything up to Sync is discarded.
             _ if self.ext.skipping => {}
-            Frontend::Query(sql) => return self.simple_query(&sql).await,
-            Frontend::Flush => return self.wire.flush().await,
+            Frontend::Query(sql) => return self.simple_query(&sql),
+            Frontend::Flush => return self.wire.flush(),
             other => {
-                let result = self.extended(other).await;
+                let result = self.extended(other);
                 return self.extended_result(result);
             }
         }
@@ -141,13 +140,13 @@ impl Connection {
     }
 
     /// A message whose strings were not UTF-8: an ordinary error for that message.
-    async fn bad_message(&mut self, tag: u8, err: SqlError) -> Result<(), Stop> {
+    fn bad_message(&mut self, tag: u8, err: SqlError) -> Result<(), Stop> {
         if self.ext.skipping || matches!(tag, b'd' | b'c' | b'f') {
             return Ok(());
         }
         if tag == b'Q' {
             self.report(Fail::Sql(err))?;
-            return self.ready().await;
+            return self.ready();
         }
         self.extended_result(Err(Fail::Sql(err)))
     }
@@ -167,32 +166,32 @@ impl Connection {
     }
 
     /// Parameter changes, then ReadyForQuery with the transaction status; flushes.
-    pub(super) async fn ready(&mut self) -> Result<(), Stop> {
+    pub(super) fn ready(&mut self) -> Result<(), Stop> {
         for (name, value) in self.session.take_parameter_changes() {
             encode::parameter_status(&mut self.wire.out, &name, &value);
         }
         encode::ready(&mut self.wire.out, self.session.txn_status());
-        self.wire.flush().await
+        self.wire.flush()
     }
 
-    async fn simple_query(&mut self, sql: &str) -> Result<(), Stop> {
+    fn simple_query(&mut self, sql: &str) -> Result<(), Stop> {
         self.ext.forget_unnamed();
         self.cancel.store(false, Ordering::SeqCst);
-        let result = self.run_simple(sql).await;
+        let result = self.run_simple(sql);
         if let Err(fail) = result {
             self.report(fail)?;
         }
         if self.session.txn_status() == TxnStatus::Idle {
             self.ext.end_of_transaction();
         }
-        self.ready().await
+        self.ready()
     }
 
-    async fn run_simple(&mut self, sql: &str) -> Result<(), Fail> {
+    fn run_simple(&mut self, sql: &str) -> Result<(), Fail> {
         // A repeated statement shape runs as a kept prepared statement (see
         // `sql::session::shape_cache`); anything else is parsed and bound here.
         if let Some(outcome) = self.session.run_by_shape(sql) {
-            self.simple_outcome(outcome.map_err(Fail::Marked)?).await?;
+            self.simple_outcome(outcome.map_err(Fail::Marked)?)?;
             return Ok(());
         }
         let statements = self.session.parse_repeated(sql)?;
@@ -208,7 +207,7 @@ impl Connection {
         }
         let mut result = Ok(());
         for statement in statements {
-            result = self.run_one_simple(statement).await;
+            result = self.run_one_simple(statement);
             if result.is_err() {
                 break;
             }
@@ -227,28 +226,28 @@ impl Connection {
         result
     }
 
-    async fn run_one_simple(&mut self, statement: Statement) -> Result<(), Fail> {
+    fn run_one_simple(&mut self, statement: Statement) -> Result<(), Fail> {
         let outcome = self.session.run_statement(statement).map_err(Fail::Marked)?;
-        self.simple_outcome(outcome).await?;
-        self.wire.flush_if_full().await?;
+        self.simple_outcome(outcome)?;
+        self.wire.flush_if_full()?;
         Ok(())
     }
 
-    async fn simple_outcome(&mut self, outcome: Outcome) -> Result<(), Fail> {
+    fn simple_outcome(&mut self, outcome: Outcome) -> Result<(), Fail> {
         match outcome {
             Outcome::Rows { columns, mut rows, verb } => {
                 encode::row_description(&mut self.wire.out, &columns, &[]);
                 let (sent, _) =
-                    self.send_rows(&mut rows, &columns, &[], 0, RowEncoding::DataRow).await?;
+                    self.send_rows(&mut rows, &columns, &[], 0, RowEncoding::DataRow)?;
                 encode::command_complete(&mut self.wire.out, &completion_tag(verb, sent));
             }
-            other => self.finish_outcome(other).await?,
+            other => self.finish_outcome(other)?,
         }
         Ok(())
     }
 
     /// Completes an outcome that is not a row set (the same in simple and extended mode).
-    pub(super) async fn finish_outcome(&mut self, outcome: Outcome) -> Result<(), Fail> {
+    pub(super) fn finish_outcome(&mut self, outcome: Outcome) -> Result<(), Fail> {
         let tag = match outcome {
             Outcome::Rows { .. } => {
                 return Err(Fail::Sql(SqlError::internal("row outcome in finish_outcome")));
@@ -264,9 +263,9 @@ impl Connection {
                 encode::empty(&mut self.wire.out, encode::EMPTY_QUERY);
                 return Ok(());
             }
-            Outcome::CopyIn(copy) => self.copy_in(copy).await?,
+            Outcome::CopyIn(copy) => self.copy_in(copy)?,
             Outcome::CopyOut { format, column_count, rows } => {
-                self.copy_out(format, column_count, rows).await?
+                self.copy_out(format, column_count, rows)?
             }
         };
         encode::command_complete(&mut self.wire.out, &tag);
@@ -276,7 +275,7 @@ impl Connection {
     /// Streams up to `limit` rows (0 = all) of `rows` into the output, flushing as it grows.
     /// Returns the rows sent and whether the stream is exhausted. Checks the cancel flag
     /// between chunks (the session also checks it between rows).
-    pub(super) async fn send_rows(
+    pub(super) fn send_rows(
         &mut self,
         rows: &mut RowStream,
         columns: &[Column],
@@ -303,7 +302,7 @@ impl Connection {
             if exhausted || (limit > 0 && sent >= limit) {
                 return Ok((sent, exhausted));
             }
-            self.wire.flush_if_full().await?;
+            self.wire.flush_if_full()?;
         }
     }
 }

@@ -33,16 +33,16 @@ impl Connection {
     /// Runs COPY FROM STDIN after `Session::execute` returned [`CopyIn`]; returns the
     /// CommandComplete tag. On an error the client's remaining CopyData/CopyDone/CopyFail
     /// are ignored by the main loop.
-    pub(super) async fn copy_in(&mut self, mut copy: CopyIn) -> Result<String, Fail> {
+    pub(super) fn copy_in(&mut self, mut copy: CopyIn) -> Result<String, Fail> {
         let count = count_field(copy.column_count)?;
         let format = i16::from(copy.format == CopyFormat::Binary);
         encode::put(
             &mut self.wire.out,
             CopyInResponse::new(format as i8, count, vec![format; copy.column_count]),
         );
-        self.wire.flush().await?;
+        self.wire.flush()?;
         loop {
-            let msg = match self.wire.read().await? {
+            let msg = match self.wire.read()? {
                 Ok(msg) => msg,
                 Err((_, err)) => return Err(Fail::Sql(err)),
             };
@@ -74,7 +74,7 @@ impl Connection {
     }
 
     /// Runs COPY TO STDOUT for `rows`; returns the CommandComplete tag `COPY n`.
-    pub(super) async fn copy_out(
+    pub(super) fn copy_out(
         &mut self,
         format: CopyFormat,
         column_count: usize,
@@ -91,7 +91,7 @@ impl Connection {
         };
         let count = count_field(column_count)?;
         encode::put(&mut self.wire.out, CopyOutResponse::new(0, count, vec![0; column_count]));
-        let (sent, _) = self.send_rows(&mut rows, &[], &[], 0, RowEncoding::Copy(encoding)).await?;
+        let (sent, _) = self.send_rows(&mut rows, &[], &[], 0, RowEncoding::Copy(encoding))?;
         encode::empty(&mut self.wire.out, encode::COPY_DONE);
         Ok(format!("COPY {sent}"))
     }

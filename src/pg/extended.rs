@@ -119,14 +119,14 @@ fn decode_param(ty: &DataType, value: Option<&Bytes>, binary: bool) -> Result<Va
 
 impl Connection {
     /// Handles Parse, Bind, Describe, Execute or Close.
-    pub(super) async fn extended(&mut self, msg: Frontend) -> Result<(), Fail> {
+    pub(super) fn extended(&mut self, msg: Frontend) -> Result<(), Fail> {
         match msg {
             Frontend::Parse { name, query, param_oids } => self.parse(name, &query, &param_oids),
             Frontend::Bind { portal, statement, param_formats, params, result_formats } => {
                 self.bind(portal, &statement, &param_formats, &params, &result_formats)
             }
             Frontend::Describe { target, name } => self.describe(target, &name),
-            Frontend::Execute { portal, max_rows } => self.execute(portal, max_rows).await,
+            Frontend::Execute { portal, max_rows } => self.execute(portal, max_rows),
             Frontend::Close { target, name } => {
                 self.close(target, &name);
                 Ok(())
@@ -149,12 +149,12 @@ impl Connection {
 
     /// Sync: ends the discard state, drops portals outside a transaction block, and sends
     /// ReadyForQuery.
-    pub(super) async fn sync(&mut self) -> Result<(), Stop> {
+    pub(super) fn sync(&mut self) -> Result<(), Stop> {
         self.ext.skipping = false;
         if self.session.txn_status() == TxnStatus::Idle {
             self.ext.end_of_transaction();
         }
-        self.ready().await
+        self.ready()
     }
 
     fn statement(&mut self, name: &str) -> Result<Stmt, SqlError> {
@@ -298,11 +298,11 @@ impl Connection {
         encode::empty(&mut self.wire.out, encode::CLOSE_COMPLETE);
     }
 
-    async fn execute(&mut self, name: String, max_rows: i32) -> Result<(), Fail> {
+    fn execute(&mut self, name: String, max_rows: i32) -> Result<(), Fail> {
         // The portal is out of the map while it runs; a failed portal is not put back.
         let mut portal = self.ext.portals.remove(&name).ok_or_else(|| portal_missing(&name))?;
         let before = self.session.txn_status();
-        self.run_portal(&name, &mut portal, max_rows).await?;
+        self.run_portal(&name, &mut portal, max_rows)?;
         if before != TxnStatus::Idle && self.session.txn_status() == TxnStatus::Idle {
             // COMMIT or ROLLBACK: other portals end with the transaction.
             self.ext.end_of_transaction();
@@ -311,12 +311,7 @@ impl Connection {
         Ok(())
     }
 
-    async fn run_portal(
-        &mut self,
-        name: &str,
-        portal: &mut Portal,
-        max_rows: i32,
-    ) -> Result<(), Fail> {
+    fn run_portal(&mut self, name: &str, portal: &mut Portal, max_rows: i32) -> Result<(), Fail> {
         let state = std::mem::replace(&mut portal.state, PortalState::Done(None));
         let (columns, mut rows, verb) = match state {
             PortalState::Ready(params) => {
@@ -331,7 +326,7 @@ impl Connection {
                 let outcome = self.session.execute(&prepared, params).map_err(Fail::Marked)?;
                 match outcome {
                     Outcome::Rows { columns, rows, verb } => (columns, rows, verb),
-                    other => return self.finish_outcome(other).await,
+                    other => return self.finish_outcome(other),
                 }
             }
             PortalState::Rows { columns, rows, verb } => (columns, rows, verb),
@@ -348,9 +343,8 @@ impl Connection {
             }
         };
         let limit = u64::try_from(max_rows).unwrap_or(0);
-        let (sent, exhausted) = self
-            .send_rows(&mut rows, &columns, &portal.binary, limit, RowEncoding::DataRow)
-            .await?;
+        let (sent, exhausted) =
+            self.send_rows(&mut rows, &columns, &portal.binary, limit, RowEncoding::DataRow)?;
         if exhausted {
             encode::command_complete(&mut self.wire.out, &completion_tag(verb, sent));
             portal.state = PortalState::Done(Some(verb));

@@ -3,11 +3,12 @@
 //!
 //! Owns: connections and their protocol state (statements, portals), message framing, the
 //! mapping of `SqlError` to ErrorResponse. Depends on: `sql` (a [`crate::sql::Session`] per
-//! connection), `pgwire` (backend message encoding, SCRAM), `tokio`. Never touches disk.
+//! connection), `pgwire` (backend message encoding, SCRAM), `tokio` (listener and signals only; each
+//! connection thread does blocking socket IO). Never touches disk.
 //!
 //! Files, one job each:
 //! * [`frame`]: sans-IO decoding of frontend messages with our length limit (fuzzed).
-//! * `wire`: the socket halves and buffers; reads frames, flushing output before blocking.
+//! * `wire`: the blocking socket and its buffers; reads frames, flushing output before blocking.
 //! * `encode`: backend messages from our types (RowDescription, DataRow, ErrorResponse...).
 //! * `startup`: SSL/GSS refusal, startup parameters, trust or SCRAM-SHA-256, cancel requests.
 //! * `connection`: the protocol loop and the simple query protocol; row streaming.

@@ -3,32 +3,34 @@
 //! up, and shuts down gracefully on SIGTERM/SIGINT.
 //!
 //! Threads: a connection's session calls are synchronous (they may wait for fsync or scan
-//! for long), so each connection gets an OS thread with a single-threaded tokio runtime for
-//! its socket, as each PostgreSQL backend is a process of its own. Session calls then run
-//! directly on that thread: no hand-off to another thread per statement (which
-//! `block_in_place` on a shared multi-thread runtime costs), and the OS scheduler shares the
-//! cores between connections. The listener, signals and the shutdown drain run on a small
-//! runtime of their own.
+//! for long), so each connection gets an OS thread that owns its socket in blocking mode, as
+//! each PostgreSQL backend is a process of its own. Session calls and socket reads and writes
+//! then run directly on that thread: no hand-off to another thread per statement (which
+//! `block_in_place` on a shared multi-thread runtime costs), no event loop between a message
+//! arriving and the thread that serves it waking up (an epoll wait and a read that finds
+//! nothing cost as much as the read itself), and the OS scheduler shares the cores between
+//! connections. The listener, signals and the shutdown drain run on a small tokio runtime.
 //!
-//! Shutdown: stop accepting; connections waiting for the client get FATAL 57P01 and close
+//! Shutdown: stop accepting; set the stop flag and shut the read side of every tracked
+//! socket, so connections waiting for the client wake up, get FATAL 57P01 and close
 //! (their open transactions roll back); statements in flight may finish for
 //! [`SHUTDOWN_GRACE`], then they are cancelled; after [`SHUTDOWN_CANCEL_WAIT`] more, the
 //! server gives up on stragglers. The caller closes the database afterwards.
 //!
-//! Owns: [`ServerConfig`], [`serve`], the tokio runtimes and connection threads, the
-//! backend registry. Depends on: `connection` (one protocol loop per socket), `sql::Database`, `pgwire` (SCRAM salting).
+//! Owns: [`ServerConfig`], [`serve`], the tokio runtime and connection threads, the
+//! backend registry, the socket registry that shutdown wakes. Depends on: `connection` (one protocol loop per socket), `sql::Database`, `pgwire` (SCRAM salting).
 
 use super::connection;
 use crate::sql::Database;
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::io;
+use std::net::{Shutdown, TcpStream as StdTcpStream};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 /// How long statements in flight may run on after a shutdown signal before being cancelled.
@@ -72,6 +74,11 @@ pub(crate) struct Shared {
     pub max_message: usize,
     backends: Mutex<HashMap<i32, Backend>>,
     next_pid: AtomicI32,
+    /// Turns true when the server stops; read by every connection before it blocks on a read.
+    stopping: Arc<AtomicBool>,
+    /// Every open connection socket, so shutdown can wake reads blocked on them.
+    sockets: Mutex<HashMap<u64, Arc<StdTcpStream>>>,
+    next_socket: AtomicU64,
 }
 
 impl Shared {
@@ -91,6 +98,9 @@ impl Shared {
             max_message: config.max_message_bytes,
             backends: Mutex::new(HashMap::new()),
             next_pid: AtomicI32::new(1),
+            stopping: Arc::new(AtomicBool::new(false)),
+            sockets: Mutex::new(HashMap::new()),
+            next_socket: AtomicU64::new(0),
         }
     }
 
@@ -122,6 +132,31 @@ impl Shared {
         }
     }
 
+    /// The flag that turns true when the server stops.
+    pub fn stopping(&self) -> Arc<AtomicBool> {
+        self.stopping.clone()
+    }
+
+    /// Tracks a connection socket until the returned guard is dropped, so that
+    /// [`Shared::stop_reads`] can wake a read blocked on it.
+    fn track(self: &Arc<Self>, stream: Arc<StdTcpStream>) -> TrackedSocket {
+        let id = self.next_socket.fetch_add(1, Ordering::Relaxed);
+        self.sockets.lock().insert(id, stream);
+        TrackedSocket { shared: self.clone(), id }
+    }
+
+    /// Sets the stop flag, then shuts the read side of every tracked socket: a connection
+    /// blocked on a read gets no bytes, sees the flag and closes with FATAL 57P01; one busy
+    /// with a statement sees the flag before its next read. (A socket tracked after this
+    /// loop was tracked after the flag was set, and its thread checks the flag before its
+    /// first read.)
+    fn stop_reads(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        for stream in self.sockets.lock().values() {
+            let _ = stream.shutdown(Shutdown::Read);
+        }
+    }
+
     fn cancel_all(&self) {
         for backend in self.backends.lock().values() {
             backend.cancel.store(true, Ordering::SeqCst);
@@ -139,6 +174,18 @@ pub(crate) struct Registration {
 impl Drop for Registration {
     fn drop(&mut self) {
         self.shared.backends.lock().remove(&self.pid);
+    }
+}
+
+/// A socket's entry in the registry that shutdown wakes; removed on drop.
+struct TrackedSocket {
+    shared: Arc<Shared>,
+    id: u64,
+}
+
+impl Drop for TrackedSocket {
+    fn drop(&mut self) {
+        self.shared.sockets.lock().remove(&self.id);
     }
 }
 
@@ -161,7 +208,6 @@ async fn serve_async(db: Arc<Database>, config: ServerConfig) -> io::Result<()> 
     let mut sigint = signal(SignalKind::interrupt())?;
     let listener = TcpListener::bind(&config.listen).await?;
     let shared = Arc::new(Shared::new(db, &config));
-    let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let mut tasks = JoinSet::new();
     tracing::info!("listening on {}", listener.local_addr()?);
     tracing::info!("ready to accept connections");
@@ -179,7 +225,7 @@ async fn serve_async(db: Arc<Database>, config: ServerConfig) -> io::Result<()> 
                 Ok((stream, peer)) => {
                     tracing::debug!(%peer, "connection accepted");
                     let _ = stream.set_nodelay(true);
-                    tasks.spawn(on_own_thread(stream, shared.clone(), shutdown_rx.clone()));
+                    tasks.spawn(on_own_thread(stream, shared.clone()));
                 }
                 Err(err) => {
                     // E.g. out of file descriptors: back off instead of spinning.
@@ -191,7 +237,7 @@ async fn serve_async(db: Arc<Database>, config: ServerConfig) -> io::Result<()> 
         }
     }
     drop(listener);
-    shutdown_tx.send_replace(true);
+    shared.stop_reads();
     if !drain(&mut tasks, SHUTDOWN_GRACE).await {
         tracing::warn!(connections = tasks.len(), "cancelling statements still running");
         shared.cancel_all();
@@ -203,36 +249,29 @@ async fn serve_async(db: Arc<Database>, config: ServerConfig) -> io::Result<()> 
     Ok(())
 }
 
-/// Serves one accepted socket on a new thread with a single-threaded runtime (see the module
+/// Serves one accepted socket on a new thread that owns it in blocking mode (see the module
 /// docs); completes when the connection ends. A panic on that thread is logged here; the
 /// session it held was dropped (rolled back) while unwinding.
-async fn on_own_thread(stream: TcpStream, shared: Arc<Shared>, shutdown: watch::Receiver<bool>) {
-    // The socket moves to the connection thread's runtime: deregister it from this one.
-    let stream = match stream.into_std() {
-        Ok(stream) => stream,
+async fn on_own_thread(stream: TcpStream, shared: Arc<Shared>) {
+    // The socket moves to the connection thread: deregister it from this runtime.
+    let stream = match stream.into_std().and_then(|stream| {
+        stream.set_nonblocking(false)?;
+        Ok(stream)
+    }) {
+        Ok(stream) => Arc::new(stream),
         Err(err) => {
             tracing::warn!(%err, "cannot hand the connection to its thread");
             return;
         }
     };
+    let tracked = shared.track(stream.clone());
     let (ended_tx, ended_rx) = tokio::sync::oneshot::channel::<()>();
     let spawned = std::thread::Builder::new()
         .name("quorumdb-backend".into())
         .stack_size(CONNECTION_STACK_BYTES)
         .spawn(move || {
-            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                Ok(runtime) => runtime,
-                Err(err) => {
-                    tracing::warn!(%err, "cannot start a connection's runtime");
-                    return;
-                }
-            };
-            runtime.block_on(async move {
-                match TcpStream::from_std(stream) {
-                    Ok(stream) => connection::run(stream, shared, shutdown).await,
-                    Err(err) => tracing::warn!(%err, "cannot register the connection's socket"),
-                }
-            });
+            let _tracked = tracked;
+            connection::run(stream, shared);
             let _ = ended_tx.send(());
         });
     if let Err(err) = spawned {

@@ -42,10 +42,10 @@ fn fatal(code: &'static str, message: impl Into<String>) -> Stop {
 }
 
 /// Runs the startup phase on a fresh connection.
-pub async fn open(wire: &mut Wire, shared: &Arc<Shared>) -> Result<Opened, Stop> {
+pub fn open(wire: &mut Wire, shared: &Arc<Shared>) -> Result<Opened, Stop> {
     let mut negotiations = 0;
     let (major, minor, params) = loop {
-        match wire.read_startup().await? {
+        match wire.read_startup()? {
             StartupPacket::SslRequest | StartupPacket::GssEncRequest => {
                 negotiations += 1;
                 if negotiations > MAX_NEGOTIATIONS {
@@ -60,7 +60,7 @@ pub async fn open(wire: &mut Wire, shared: &Arc<Shared>) -> Result<Opened, Stop>
                     ));
                 }
                 wire.put_byte(b'N');
-                wire.flush().await?;
+                wire.flush()?;
             }
             StartupPacket::Cancel { pid, key } => {
                 shared.cancel(pid, &key);
@@ -102,7 +102,7 @@ pub async fn open(wire: &mut Wire, shared: &Arc<Shared>) -> Result<Opened, Stop>
             )),
         ));
     }
-    authenticate(wire, shared).await?;
+    authenticate(wire, shared)?;
     encode::put(&mut wire.out, Authentication::Ok);
 
     let db = shared.db.clone();
@@ -117,17 +117,17 @@ pub async fn open(wire: &mut Wire, shared: &Arc<Shared>) -> Result<Opened, Stop>
         BackendKeyData::new(registration.pid, SecretKey::I32(i32::from_be_bytes(registration.key))),
     );
     encode::ready(&mut wire.out, TxnStatus::Idle);
-    wire.flush().await?;
+    wire.flush()?;
     Ok(Opened::Session(Box::new(session), registration))
 }
 
 /// Trust when no password is configured; otherwise a SCRAM-SHA-256 exchange.
-async fn authenticate(wire: &mut Wire, shared: &Shared) -> Result<(), Stop> {
+fn authenticate(wire: &mut Wire, shared: &Shared) -> Result<(), Stop> {
     let Some(key) = &shared.scram else {
         return Ok(());
     };
     encode::put(&mut wire.out, Authentication::SASL(vec![SCRAM_MECHANISM.to_owned()]));
-    let initial = read_password_message(wire).await?;
+    let initial = read_password_message(wire)?;
     let client_first = parse_sasl_initial(&initial)?;
     let secret = ScramSecret::SaltedPassword {
         salt: key.salt.clone(),
@@ -137,7 +137,7 @@ async fn authenticate(wire: &mut Wire, shared: &Shared) -> Result<(), Stop> {
         .on_client_first_message_with_secret(&client_first, secret)
         .map_err(scram_error)?;
     encode::put(&mut wire.out, Authentication::SASLContinue(Bytes::from(server_first)));
-    let client_final = read_password_message(wire).await?;
+    let client_final = read_password_message(wire)?;
     let server_final = waiting.on_client_final_message(&client_final).map_err(scram_error)?;
     encode::put(&mut wire.out, Authentication::SASLFinal(Bytes::from(server_final)));
     Ok(())
@@ -157,8 +157,8 @@ fn scram_error(err: PgWireError) -> Stop {
 }
 
 /// Reads the next message, which must be a PasswordMessage-family (`p`) message.
-async fn read_password_message(wire: &mut Wire) -> Result<Bytes, Stop> {
-    match wire.read().await? {
+fn read_password_message(wire: &mut Wire) -> Result<Bytes, Stop> {
+    match wire.read()? {
         Ok(Frontend::Password(body)) => Ok(body),
         Ok(Frontend::Terminate) => Err(Stop::Terminate),
         Ok(other) => Err(fatal(

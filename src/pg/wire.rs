@@ -1,27 +1,31 @@
 //! One client socket: the read and write halves, the input buffer that [`frame`] decodes
 //! from, and the output buffer every backend message is appended to.
 //!
-//! Output is written to the socket only by [`Wire::flush`] (on Sync, Flush, a full buffer),
-//! and before any read that would block: a client never waits for bytes we hold. Reads give
-//! way to server shutdown. Owns: socket IO and [`Stop`], the reasons a connection ends.
-//! Depends on: `frame`, `encode`, `tokio`.
+//! The socket is in blocking mode and used only by its connection's thread (see `server`):
+//! a read or write is one system call that sleeps in the kernel until it can proceed, with
+//! no event loop or readiness registration in between. Output is written to the socket only
+//! by [`Wire::flush`] (on Sync, Flush, a full buffer), and before any read that would block:
+//! a client never waits for bytes we hold. Reads give way to server shutdown: the server sets
+//! the stop flag and shuts the read side of every socket, which wakes a blocked read.
+//! Owns: socket IO and [`Stop`], the reasons a connection ends. Depends on: `frame`, `encode`.
 
 use super::encode::{self, Severity};
 use super::frame::{self, Frontend, StartupPacket};
 use crate::sql::SqlError;
 use bytes::BytesMut;
-use std::io;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::sync::watch;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 /// Output above this size is written out without waiting for Sync/Flush.
 pub const OUT_HIGH_WATER: usize = 64 << 10;
 /// How long, and how many bytes, a closing connection reads and discards after its FATAL.
-const DRAIN_TIME: std::time::Duration = std::time::Duration::from_millis(500);
+const DRAIN_TIME: Duration = Duration::from_millis(500);
 const DRAIN_LIMIT: usize = 4 << 20;
-/// Largest single read into the input buffer.
+/// Smallest and largest single read into the input buffer.
+const MIN_READ: usize = 8 << 10;
 const READ_CHUNK: usize = 64 << 10;
 
 /// Why a connection ends.
@@ -52,60 +56,58 @@ pub type BadMessage = (u8, SqlError);
 
 /// The socket of one connection with its buffers.
 pub struct Wire {
-    reader: OwnedReadHalf,
-    writer: OwnedWriteHalf,
+    stream: Arc<TcpStream>,
     input: BytesMut,
     /// Backend messages not yet written to the socket.
     pub out: BytesMut,
     max_message: usize,
-    shutdown: watch::Receiver<bool>,
+    /// Turns true when the server stops.
+    stopping: Arc<AtomicBool>,
 }
 
 impl Wire {
-    /// Wraps an accepted socket. `max_message` bounds every regular message (length field
-    /// included); `shutdown` turns true when the server stops.
-    pub fn new(stream: TcpStream, max_message: usize, shutdown: watch::Receiver<bool>) -> Self {
-        let (reader, writer) = stream.into_split();
+    /// Wraps an accepted socket (in blocking mode). `max_message` bounds every regular
+    /// message (length field included); `stopping` turns true when the server stops.
+    pub fn new(stream: Arc<TcpStream>, max_message: usize, stopping: Arc<AtomicBool>) -> Self {
         Wire {
-            reader,
-            writer,
+            stream,
             input: BytesMut::with_capacity(8 << 10),
             out: BytesMut::with_capacity(16 << 10),
             max_message,
-            shutdown,
+            stopping,
         }
     }
 
     /// Writes the output buffer to the socket now.
-    pub async fn flush(&mut self) -> Result<(), Stop> {
+    pub fn flush(&mut self) -> Result<(), Stop> {
         if !self.out.is_empty() {
-            self.writer.write_all(&self.out).await?;
+            (&*self.stream).write_all(&self.out)?;
             self.out.clear();
         }
         Ok(())
     }
 
     /// Writes the output buffer out if it has grown past [`OUT_HIGH_WATER`].
-    pub async fn flush_if_full(&mut self) -> Result<(), Stop> {
-        if self.out.len() >= OUT_HIGH_WATER { self.flush().await } else { Ok(()) }
+    pub fn flush_if_full(&mut self) -> Result<(), Stop> {
+        if self.out.len() >= OUT_HIGH_WATER { self.flush() } else { Ok(()) }
     }
 
     /// Reads one startup-phase packet.
-    pub async fn read_startup(&mut self) -> Result<StartupPacket, Stop> {
+    pub fn read_startup(&mut self) -> Result<StartupPacket, Stop> {
         loop {
             match frame::decode_startup(&mut self.input) {
                 Ok(Some(packet)) => return Ok(packet),
                 Ok(None) => {}
                 Err(err) => return Err(Stop::Fatal(SqlError::new(err.code(), err.message()))),
             }
-            self.fill(4).await?;
+            self.fill(4)?;
         }
     }
 
     /// Reads one regular message. A header that breaks the protocol (unknown type, bad or
     /// too large length) is a [`Stop::Fatal`] as soon as its 5 bytes are in, without
     /// waiting for the body.
-    pub async fn read(&mut self) -> Result<Result<Frontend, BadMessage>, Stop> {
+    pub fn read(&mut self) -> Result<Result<Frontend, BadMessage>, Stop> {
         loop {
             let tag = self.input.first().copied().unwrap_or(0);
             match frame::decode_message(&mut self.input, self.max_message) {
@@ -120,22 +122,32 @@ impl Wire {
                     };
                 }
             }
-            self.flush().await?;
-            self.fill(frame::bytes_wanted(&self.input)).await?;
+            self.flush()?;
+            self.fill(frame::bytes_wanted(&self.input))?;
         }
     }
 
-    /// Reads at least one more byte (up to `wanted`, within [`READ_CHUNK`]), giving way to
-    /// shutdown.
-    async fn fill(&mut self, wanted: usize) -> Result<(), Stop> {
-        self.input.reserve(wanted.clamp(1, READ_CHUNK));
-        tokio::select! {
-            biased;
-            _ = self.shutdown.wait_for(|&stop| stop) => Err(Stop::Shutdown),
-            read = self.reader.read_buf(&mut self.input) => match read? {
-                0 => Err(Stop::Eof),
-                _ => Ok(()),
-            },
+    /// Reads at least one more byte (up to `wanted`, within [`MIN_READ`]..[`READ_CHUNK`]),
+    /// giving way to shutdown: the stop flag is checked before the read, and a read that the
+    /// server's shutdown woke returns no bytes.
+    fn fill(&mut self, wanted: usize) -> Result<(), Stop> {
+        if self.stopping.load(Ordering::SeqCst) {
+            return Err(Stop::Shutdown);
+        }
+        let start = self.input.len();
+        let chunk = wanted.clamp(MIN_READ, READ_CHUNK);
+        self.input.resize(start + chunk, 0);
+        let read = loop {
+            match (&*self.stream).read(&mut self.input[start..]) {
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                other => break other,
+            }
+        };
+        self.input.truncate(start + *read.as_ref().unwrap_or(&0));
+        match read? {
+            0 if self.stopping.load(Ordering::SeqCst) => Err(Stop::Shutdown),
+            0 => Err(Stop::Eof),
+            _ => Ok(()),
         }
     }
 
@@ -152,7 +164,7 @@ impl Wire {
 
     /// Ends the connection for `stop`: sends the FATAL error it calls for (if any), flushes
     /// what can still be flushed and closes the socket.
-    pub async fn close(mut self, stop: &Stop) {
+    pub fn close(mut self, stop: &Stop) {
         let fatal = match stop {
             Stop::Fatal(err) => Some(err.clone()),
             Stop::Shutdown => Some(SqlError::new(
@@ -167,21 +179,23 @@ impl Wire {
         if let Some(err) = fatal {
             encode::error(&mut self.out, &err, Severity::Fatal);
         }
-        if self.flush().await.is_err() || self.writer.shutdown().await.is_err() {
+        if self.flush().is_err() || self.stream.shutdown(Shutdown::Write).is_err() {
             return;
         }
         // Closing a socket with unread input makes the kernel send RST, which can destroy
         // the error we just sent before the client reads it: drain (bounded) first.
-        let drain = async {
-            let mut scratch = vec![0u8; 16 << 10];
-            let mut total = 0usize;
-            while total < DRAIN_LIMIT {
-                match self.reader.read(&mut scratch).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => total += n,
-                }
+        let deadline = Instant::now() + DRAIN_TIME;
+        let mut scratch = vec![0u8; 16 << 10];
+        let mut total = 0usize;
+        while total < DRAIN_LIMIT {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || self.stream.set_read_timeout(Some(left)).is_err() {
+                break;
             }
-        };
-        let _ = tokio::time::timeout(DRAIN_TIME, drain).await;
+            match (&*self.stream).read(&mut scratch) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => total += n,
+            }
+        }
     }
 }
