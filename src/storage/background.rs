@@ -1,5 +1,6 @@
 //! The background checkpointer: one thread per engine that checkpoints when the memtable
 //! reaches its threshold (woken by writers) or on a timer, so writers never do that work.
+//! The thread runs at a lower priority than connection threads ([`CHECKPOINTER_NICE`]).
 
 use super::Engine;
 use parking_lot::{Condvar, Mutex};
@@ -69,7 +70,14 @@ impl Drop for Background {
 /// How often mapped checkpoint-file pages are given back to the kernel.
 const RELEASE_PAGES_EVERY: Duration = Duration::from_millis(500);
 
+/// The checkpointer's nice value. Checkpoints and merges are background work: with a lower
+/// CPU (and, derived from it, IO) priority they take what the connection threads leave over
+/// instead of delaying commits, and the memory limit still bounds how far they can fall
+/// behind (writers wait for them at the limit, which frees the CPU for them).
+const CHECKPOINTER_NICE: i32 = 10;
+
 fn run(engine: Weak<Engine>, signal: Arc<Signal>) {
+    lower_priority();
     let mut last_checkpoint = Instant::now();
     let mut last_release = Instant::now();
     while !signal.stop.load(Ordering::SeqCst) {
@@ -104,5 +112,15 @@ fn run(engine: Weak<Engine>, signal: Arc<Signal>) {
             signal.wake.wait_for(&mut wanted, interval.min(RELEASE_PAGES_EVERY));
         }
         *wanted = false;
+    }
+}
+
+/// Gives the calling thread (only: on Linux the nice value is per thread) the
+/// checkpointer's priority. Raising one's own nice value needs no privilege; if it fails all
+/// the same, the thread runs at normal priority.
+fn lower_priority() {
+    let thread = rustix::thread::gettid();
+    if let Err(err) = rustix::process::setpriority_process(Some(thread), CHECKPOINTER_NICE) {
+        tracing::debug!(%err, "could not lower the checkpointer's priority");
     }
 }
