@@ -3,8 +3,8 @@
 //!
 //! Owns: connections and their protocol state (statements, portals), message framing, the
 //! mapping of `SqlError` to ErrorResponse. Depends on: `sql` (a [`crate::sql::Session`] per
-//! connection), `pgwire` (backend message encoding, SCRAM), `tokio` (listener and signals only; each
-//! connection thread does blocking socket IO). Never touches disk.
+//! connection), `pgwire` (backend message encoding, SCRAM), `tokio` (listener and signals
+//! only; each connection thread does blocking socket IO). Never touches disk.
 //!
 //! Files, one job each:
 //! * [`frame`]: sans-IO decoding of frontend messages with our length limit (fuzzed).

@@ -18,7 +18,8 @@
 //! server gives up on stragglers. The caller closes the database afterwards.
 //!
 //! Owns: [`ServerConfig`], [`serve`], the tokio runtime and connection threads, the
-//! backend registry, the socket registry that shutdown wakes. Depends on: `connection` (one protocol loop per socket), `sql::Database`, `pgwire` (SCRAM salting).
+//! backend registry, the socket registry that shutdown wakes. Depends on: `connection` (one
+//! protocol loop per socket), `sql::Database`, `pgwire` (SCRAM salting).
 
 use super::connection;
 use crate::sql::Database;

@@ -1,5 +1,5 @@
-//! One client socket: the read and write halves, the input buffer that [`frame`] decodes
-//! from, and the output buffer every backend message is appended to.
+//! One client socket: the socket itself, the input buffer that [`frame`] decodes from, and
+//! the output buffer every backend message is appended to.
 //!
 //! The socket is in blocking mode and used only by its connection's thread (see `server`):
 //! a read or write is one system call that sleeps in the kernel until it can proceed, with
@@ -143,7 +143,8 @@ impl Wire {
                 other => break other,
             }
         };
-        self.input.truncate(start + *read.as_ref().unwrap_or(&0));
+        // Keep only the bytes read (none on an error).
+        self.input.truncate(start + read.as_ref().map_or(0, |&n| n));
         match read? {
             0 if self.stopping.load(Ordering::SeqCst) => Err(Stop::Shutdown),
             0 => Err(Stop::Eof),

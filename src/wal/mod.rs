@@ -13,9 +13,9 @@
 //! its LSN, then [`Wal::wait_durable`]. The first waiter that finds no write in progress
 //! becomes the writer: it takes the whole buffer, appends it with one `write`, issues one
 //! `fdatasync` (on a real disk both are one synchronous direct write, see
-//! `vfs::direct_log`), and wakes everyone whose record is now durable. Records that arrive during
-//! that fsync accumulate for the next writer, so under load one fsync covers many commits.
-//! There is no dedicated thread, which keeps the single-threaded simulator simple.
+//! `vfs::direct_log`), and wakes everyone whose record is now durable. Records that arrive
+//! during that fsync accumulate for the next writer, so under load one fsync covers many
+//! commits. There is no dedicated thread, which keeps the single-threaded simulator simple.
 //!
 //! Waiters register (LSN, thread) in the queue and park. A finished write wakes exactly the
 //! committers it made durable, plus one waiter of the next batch to write that (when it has
