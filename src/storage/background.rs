@@ -77,7 +77,7 @@ const RELEASE_PAGES_EVERY: Duration = Duration::from_millis(500);
 const CHECKPOINTER_NICE: i32 = 10;
 
 fn run(engine: Weak<Engine>, signal: Arc<Signal>) {
-    lower_priority();
+    crate::util::priority::lower_current_thread(CHECKPOINTER_NICE);
     let mut last_checkpoint = Instant::now();
     let mut last_release = Instant::now();
     while !signal.stop.load(Ordering::SeqCst) {
@@ -112,15 +112,5 @@ fn run(engine: Weak<Engine>, signal: Arc<Signal>) {
             signal.wake.wait_for(&mut wanted, interval.min(RELEASE_PAGES_EVERY));
         }
         *wanted = false;
-    }
-}
-
-/// Gives the calling thread (only: on Linux the nice value is per thread) the
-/// checkpointer's priority. Raising one's own nice value needs no privilege; if it fails all
-/// the same, the thread runs at normal priority.
-fn lower_priority() {
-    let thread = rustix::thread::gettid();
-    if let Err(err) = rustix::process::setpriority_process(Some(thread), CHECKPOINTER_NICE) {
-        tracing::debug!(%err, "could not lower the checkpointer's priority");
     }
 }

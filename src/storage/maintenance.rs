@@ -94,6 +94,7 @@ impl Engine {
             n => levels.frozen[n - 2].first_lsn(),
         };
         drop(levels);
+        let started = std::time::Instant::now();
         self.wait_applied_below(end_lsn);
 
         let horizon = self.gc_horizon();
@@ -101,6 +102,7 @@ impl Engine {
         let id = manifest.next_file_id;
         let filter = GcFilter::new(horizon, false);
         let written = self.write_file(id, vec![Box::new(source)], filter, &[])?;
+        let written_summary = written.as_ref().map(|(_, summary)| *summary);
 
         let mut next = manifest.clone();
         next.next_file_id += 1;
@@ -119,8 +121,16 @@ impl Engine {
                 levels.files.insert(0, file);
             }
         });
-        self.wal.remove_before(end_lsn)?;
+        let removed_segments = self.wal.remove_before(end_lsn)?;
         self.checkpoints.fetch_add(1, Ordering::Relaxed);
+        tracing::info!(
+            file = id,
+            versions = written_summary.map_or(0, |s| s.entries),
+            bytes = written_summary.map_or(0, |s| s.bytes),
+            wal_segments_removed = removed_segments,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "checkpoint complete"
+        );
         self.memory_freed.notify_all();
         Ok(true)
     }
@@ -138,12 +148,14 @@ impl Engine {
             merge_run_length(&manifest.files, self.options.max_checkpoint_files)
         };
         let includes_oldest = count == n;
+        let started = std::time::Instant::now();
         let horizon = self.gc_horizon();
         let sources: Vec<Box<dyn VersionSource>> =
             files[..count].iter().map(|f| Box::new(f.iter()) as Box<dyn VersionSource>).collect();
         let id = manifest.next_file_id;
         let filter = GcFilter::new(horizon, includes_oldest);
         let written = self.write_file(id, sources, filter, &files[..count])?;
+        let written_summary = written.as_ref().map(|(_, summary)| *summary);
 
         let mut next = manifest.clone();
         next.next_file_id += 1;
@@ -167,6 +179,14 @@ impl Engine {
         }
         self.fs.sync_dir(&self.dir).map_err(|e| StorageError::io("sync dir", &self.dir, e))?;
         self.merges.fetch_add(1, Ordering::Relaxed);
+        tracing::info!(
+            files_merged = count,
+            into_file = id,
+            versions = written_summary.map_or(0, |s| s.entries),
+            bytes = written_summary.map_or(0, |s| s.bytes),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "merge complete"
+        );
         Ok(())
     }
 

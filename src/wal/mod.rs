@@ -17,6 +17,15 @@
 //! during that fsync accumulate for the next writer, so under load one fsync covers many
 //! commits. There is no dedicated thread, which keeps the single-threaded simulator simple.
 //!
+//! A writer may first *gather*: when fewer records are queued than there are committers
+//! in the last two batches (committers that commit in a loop, like the clients of a busy
+//! server), it waits up to [`WalOptions::gather_max`] (about one device write) for the
+//! rest, so that one write carries them all instead of leaving them for the next one. On
+//! the 2-core VM of docs/performance.md: 8 clients inserting, ~7.8 commits per write
+//! instead of ~3.4; 2 clients, +33% commits per second. A lone committer never waits, and
+//! a gather ends the moment the expected records are queued. PostgreSQL's `commit_delay`
+//! with `commit_siblings` is the same idea with fixed settings.
+//!
 //! Waiters register (LSN, thread) in the queue and park. A finished write wakes exactly the
 //! committers it made durable, plus one waiter of the next batch to write that (when it has
 //! records), instead of every waiting thread; and a woken committer learns that its record
@@ -50,6 +59,8 @@ use parking_lot::{Condvar, Mutex, MutexGuard};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread::ThreadId;
+use std::time::{Duration, Instant};
 
 /// When appended records reach the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -74,6 +85,9 @@ pub struct WalOptions {
     pub max_record_bytes: usize,
     /// Submitters wait while this many bytes are already queued behind a running write.
     pub max_pending_bytes: usize,
+    /// The longest a writer waits for the committers it expects before writing (see the
+    /// module docs on gathering); zero turns gathering off.
+    pub gather_max: Duration,
 }
 
 impl Default for WalOptions {
@@ -83,6 +97,7 @@ impl Default for WalOptions {
             segment_bytes: 64 << 20,
             max_record_bytes: 256 << 20,
             max_pending_bytes: 64 << 20,
+            gather_max: GATHER_MAX,
         }
     }
 }
@@ -125,7 +140,28 @@ struct Queue {
     waiters: Vec<(Lsn, std::thread::Thread)>,
     /// Set after a failed write or fsync; see the module docs.
     poisoned: Option<WalError>,
+    /// The threads that submitted the records in `buffer`, in order (with repeats).
+    buffer_committers: Vec<ThreadId>,
+    /// The threads whose records the last batch written carried.
+    last_batch_committers: Vec<ThreadId>,
+    /// Distinct committers of the last two batches: how many records a writer waits for
+    /// (see the module docs on gathering).
+    expected_batch: usize,
+    /// While a writer gathers: the record count at which submitters wake it (else 0).
+    gather_target: usize,
 }
+
+impl Queue {
+    /// Records submitted but not yet taken by a writer.
+    fn buffered_records(&self) -> usize {
+        (self.next_lsn - self.buffer_first_lsn) as usize
+    }
+}
+
+/// The default of [`WalOptions::gather_max`]: about the time one synchronous write takes on
+/// a typical SSD or virtual disk, so that gathering at most doubles the latency of a commit
+/// that waits, and usually saves a whole write.
+pub const GATHER_MAX: Duration = Duration::from_micros(150);
 
 /// The active segment is zero-filled this far ahead of its appends (see `Wal::write_batch`).
 const PREALLOCATE_BYTES: u64 = 1 << 20;
@@ -169,6 +205,8 @@ pub struct Wal {
     durable_lsn: AtomicU64,
     /// Submitters held back by a full buffer, and truncations waiting for writes to end.
     writer_idle: Condvar,
+    /// A gathering writer, woken once the records it waits for are queued.
+    gathered: Condvar,
     writer: Mutex<Writer>,
     counters: Counters,
 }
@@ -293,6 +331,10 @@ impl Wal {
             writing: false,
             waiters: Vec::new(),
             poisoned: None,
+            buffer_committers: Vec::new(),
+            last_batch_committers: Vec::new(),
+            expected_batch: 0,
+            gather_target: 0,
         };
         Self {
             fs,
@@ -301,6 +343,7 @@ impl Wal {
             queue: Mutex::new(queue),
             durable_lsn: AtomicU64::new(next_lsn),
             writer_idle: Condvar::new(),
+            gathered: Condvar::new(),
             writer: Mutex::new(Writer { file, preallocated, segments }),
             counters: Counters::default(),
         }
@@ -329,6 +372,10 @@ impl Wal {
         record::encode(&mut queue.buffer, kind, payload);
         let lsn = queue.next_lsn;
         queue.next_lsn += 1;
+        queue.buffer_committers.push(std::thread::current().id());
+        if queue.gather_target > 0 && queue.buffered_records() >= queue.gather_target {
+            self.gathered.notify_one();
+        }
         Ok(lsn)
     }
 
@@ -349,6 +396,7 @@ impl Wal {
                 return Err(WalError::InvalidPosition { lsn, reason: "never submitted" });
             }
             if !queue.writing {
+                self.gather(&mut queue);
                 self.write_pending(&mut queue);
                 continue;
             }
@@ -367,12 +415,37 @@ impl Wal {
         Ok(lsn)
     }
 
+    /// Called by a would-be writer (queue locked, no write in progress): waits, as the
+    /// writer, until the committers expected for this batch have queued their records or
+    /// [`WalOptions::gather_max`] has passed. See the module docs.
+    fn gather(&self, queue: &mut MutexGuard<'_, Queue>) {
+        let expected = queue.expected_batch;
+        let gather_max = self.options.gather_max;
+        if self.options.sync != SyncMode::Fsync
+            || gather_max.is_zero()
+            || queue.buffered_records() >= expected
+        {
+            return;
+        }
+        queue.writing = true; // others queue behind us meanwhile
+        queue.gather_target = expected;
+        let deadline = Instant::now() + gather_max;
+        while queue.buffered_records() < expected && queue.poisoned.is_none() {
+            if self.gathered.wait_until(queue, deadline).timed_out() {
+                break;
+            }
+        }
+        queue.gather_target = 0;
+        queue.writing = false;
+    }
+
     /// Makes the calling thread the writer for everything queued: one write, one fsync.
     /// Called with the queue locked and no write in progress; unlocks it during the IO.
     fn write_pending(&self, queue: &mut MutexGuard<'_, Queue>) {
         let batch = std::mem::take(&mut queue.buffer);
         let first = queue.buffer_first_lsn;
         let end = queue.next_lsn;
+        let committers = std::mem::take(&mut queue.buffer_committers);
         queue.buffer_first_lsn = end;
         queue.writing = true;
         let result = MutexGuard::unlocked(queue, || self.write_batch(&batch, first));
@@ -384,6 +457,8 @@ impl Wal {
                 self.counters.records.fetch_add(end - first, Ordering::Relaxed);
                 self.counters.batches.fetch_add(1, Ordering::Relaxed);
                 self.counters.bytes.fetch_add(batch.len() as u64, Ordering::Relaxed);
+                let previous = std::mem::replace(&mut queue.last_batch_committers, committers);
+                queue.expected_batch = distinct_count(&previous, &queue.last_batch_committers);
             }
             Err(err) => {
                 tracing::error!(error = %err, "WAL write failed; refusing further commits");
@@ -517,6 +592,7 @@ impl Wal {
         writer.file = file;
         queue.next_lsn = lsn;
         queue.buffer_first_lsn = lsn;
+        queue.buffer_committers.clear();
         queue.durable_lsn = lsn;
         self.durable_lsn.store(lsn, Ordering::Release);
         Ok(())
@@ -570,6 +646,22 @@ impl Wal {
             syncs: self.counters.syncs.load(Ordering::Relaxed),
             bytes: self.counters.bytes.load(Ordering::Relaxed),
         }
+    }
+}
+
+/// How many distinct threads two lists name together.
+fn distinct_count(a: &[ThreadId], b: &[ThreadId]) -> usize {
+    let all = a.iter().chain(b);
+    if a.len() + b.len() <= 32 {
+        let mut seen: Vec<ThreadId> = Vec::with_capacity(a.len() + b.len());
+        for id in all {
+            if !seen.contains(id) {
+                seen.push(*id);
+            }
+        }
+        seen.len()
+    } else {
+        all.collect::<std::collections::HashSet<_>>().len()
     }
 }
 

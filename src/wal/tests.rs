@@ -13,7 +13,6 @@ fn options() -> WalOptions {
     WalOptions { segment_bytes: 256, ..WalOptions::default() }
 }
 
-/// Opens the log and returns it with every replayed (lsn, payload).
 /// Every replayed (lsn, payload).
 type Replayed = Vec<(Lsn, Vec<u8>)>;
 
@@ -264,5 +263,78 @@ fn segments_are_zero_filled_ahead_and_recovery_reads_zeros_as_the_end() -> TestR
         // Appends continue right after the last record, over the cut-off zeros.
         assert_eq!(wal.append(1, &payload(expected))?, expected);
     }
+    Ok(())
+}
+
+/// Appends one record from a fresh thread (a committer the log has not seen before).
+fn append_from_new_thread(wal: &Arc<Wal>, i: u64) -> Result<Lsn, WalError> {
+    let wal = wal.clone();
+    std::thread::spawn(move || wal.append(1, &payload(i))).join().expect("committer panicked")
+}
+
+#[test]
+fn a_lone_committer_never_gathers() -> TestResult {
+    let fs = SimFileSystem::new(9);
+    let opts = WalOptions { gather_max: Duration::from_secs(30), ..options() };
+    let wal = Wal::open(Arc::new(fs.clone()), &dir(), opts, 0, |_, _, _| Ok::<_, WalError>(()))?;
+    let started = Instant::now();
+    for i in 0..50 {
+        wal.append(1, &payload(i))?;
+    }
+    assert!(started.elapsed() < Duration::from_secs(30), "a gather waited for nobody");
+    assert_eq!(wal.queue.lock().expected_batch, 1);
+    assert_eq!(wal.stats().batches, 50);
+    Ok(())
+}
+
+#[test]
+fn a_writer_gathers_the_committers_of_the_last_two_batches() -> TestResult {
+    let fs = SimFileSystem::new(10);
+    let opts = WalOptions { gather_max: Duration::from_secs(30), ..options() };
+    let wal = Wal::open(Arc::new(fs.clone()), &dir(), opts, 0, |_, _, _| Ok::<_, WalError>(()))?;
+    let wal = Arc::new(wal);
+    append_from_new_thread(&wal, 0)?;
+    wal.append(1, &payload(1))?;
+    assert_eq!(wal.queue.lock().expected_batch, 2, "two committers in the last two batches");
+
+    // A third committer appends: it gathers, waiting for a second record...
+    let before = wal.stats();
+    let gatherer = {
+        let wal = wal.clone();
+        std::thread::spawn(move || wal.append(1, &payload(2)))
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while wal.queue.lock().gather_target != 2 {
+        assert!(Instant::now() < deadline, "the writer never started gathering");
+        std::thread::yield_now();
+    }
+    // ...which this one brings: both go out in one write, long before the gather's limit.
+    wal.append(1, &payload(3))?;
+    gatherer.join().expect("gatherer panicked")?;
+    let after = wal.stats();
+    assert_eq!(after.records - before.records, 2);
+    assert_eq!(after.batches - before.batches, 1, "one write for both records");
+    Ok(())
+}
+
+#[test]
+fn a_gather_gives_up_after_its_limit() -> TestResult {
+    let fs = SimFileSystem::new(11);
+    let gather_max = Duration::from_millis(30);
+    let opts = WalOptions { gather_max, ..options() };
+    let wal = Wal::open(Arc::new(fs.clone()), &dir(), opts, 0, |_, _, _| Ok::<_, WalError>(()))?;
+    let wal = Arc::new(wal);
+    append_from_new_thread(&wal, 0)?;
+    append_from_new_thread(&wal, 1)?;
+    assert_eq!(wal.queue.lock().expected_batch, 2);
+    // Nobody else comes: the append waits out the limit, then writes alone.
+    let started = Instant::now();
+    let lsn = wal.append(1, &payload(2))?;
+    assert!(started.elapsed() >= gather_max);
+    assert_eq!(lsn, 2);
+    assert_eq!(wal.stats().batches, 3);
+    drop(wal);
+    let (_, seen) = open(&fs, 0)?;
+    assert_eq!(seen.len(), 3);
     Ok(())
 }
