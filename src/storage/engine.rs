@@ -256,9 +256,28 @@ impl Engine {
     /// others find their batch applied and need not wait for each other. Hence, once this
     /// returns Ok, every batch with a timestamp up to [`Engine::max_committed_ts`] is applied.
     pub fn finish(&self, pending: PendingWrite) -> Result<(), StorageError> {
+        self.finish_then(pending, &|| {})
+    }
+
+    /// [`Engine::finish`], and if this thread writes the WAL batch (see
+    /// [`Wal::wait_durable_then`]), it applies every durable batch and then calls
+    /// `on_applied` before the batch's other committers wake up: they find their batches
+    /// applied, and whatever `on_applied` publishes (the transaction layer makes the commits
+    /// visible there) already published.
+    pub fn finish_then(
+        &self,
+        pending: PendingWrite,
+        on_applied: &dyn Fn(),
+    ) -> Result<(), StorageError> {
+        let apply_batch = |end: Lsn| {
+            // A failure here is reported by each committer's own `apply_through` below.
+            if self.apply_through(end - 1).is_ok() {
+                on_applied();
+            }
+        };
         let applied = self
             .wal
-            .wait_durable(pending.lsn)
+            .wait_durable_then(pending.lsn, &apply_batch)
             .map_err(StorageError::from)
             .and_then(|()| self.apply_through(pending.lsn));
         if let Err(err) = applied {

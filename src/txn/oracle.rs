@@ -322,12 +322,11 @@ impl Oracle {
         self.active.values().sum()
     }
 
-    /// Forgets commits no running transaction can conflict with.
+    /// Forgets commits no running or future transaction can conflict with: those inside
+    /// every running snapshot and inside the snapshot new transactions get (a commit not yet
+    /// visible must stay, though its own transaction may have ended already).
     fn prune(&mut self) {
-        let Some(&oldest) = self.active.keys().next() else {
-            self.recent.clear();
-            return;
-        };
+        let oldest = self.gc_horizon();
         while self.recent.front().is_some_and(|c| c.commit_ts <= oldest) {
             self.recent.pop_front();
         }

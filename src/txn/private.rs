@@ -204,12 +204,12 @@ impl TxnStore {
                 Ok(pending) => (commit_ts, pending),
                 Err(err) => {
                     oracle.finished(commit_ts);
-                    self.visible_changed.notify_all();
+                    self.publish_visible(&oracle);
                     return Err(err.into());
                 }
             }
         };
-        let result = self.engine.finish(pending);
+        let result = self.engine.finish_then(pending, &|| self.publish_applied());
         self.report_finished(&mut self.oracle.lock(), commit_ts, result.is_ok());
         result?;
         Ok(commit_ts)

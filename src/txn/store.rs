@@ -24,6 +24,9 @@ pub struct TxnStore {
     pub(super) oracle: Mutex<Oracle>,
     /// Signalled whenever the oracle's visible timestamp may have advanced.
     pub(super) visible_changed: Condvar,
+    /// The oracle's visible timestamp as last published under its lock (never ahead of
+    /// it): a committer that finds its commit visible here need not take the lock.
+    visible: AtomicU64,
     /// Row locks taken by [`Transaction::get_for_update`], and who is parked waiting.
     locks: Mutex<RowLocks>,
     next_txn_id: AtomicU64,
@@ -45,6 +48,7 @@ impl TxnStore {
         let oracle = Oracle::new(engine.max_committed_ts());
         Arc::new(Self {
             engine,
+            visible: AtomicU64::new(oracle.visible()),
             oracle: Mutex::new(oracle),
             visible_changed: Condvar::new(),
             locks: Mutex::new(RowLocks::default()),
@@ -98,6 +102,21 @@ impl TxnStore {
             oracle.applied_through(self.engine.max_committed_ts());
         }
         oracle.finished(commit_ts);
+        self.publish_visible(oracle);
+    }
+
+    /// Publishes every commit the storage has applied by now: called by the thread that
+    /// applied a group of commits, before their committers wake (see `Engine::finish_then`).
+    pub(super) fn publish_applied(&self) {
+        let mut oracle = self.oracle.lock();
+        oracle.applied_through(self.engine.max_committed_ts());
+        self.publish_visible(&oracle);
+    }
+
+    /// Mirrors the oracle's visible timestamp into [`TxnStore::visible`] and wakes those
+    /// waiting for it to advance. Call under the oracle's lock after changing it.
+    pub(super) fn publish_visible(&self, oracle: &Oracle) {
+        self.visible.fetch_max(oracle.visible(), Ordering::SeqCst);
         self.visible_changed.notify_all();
     }
 
@@ -429,32 +448,38 @@ impl Transaction {
             let commit_ts =
                 oracle.validate_and_assign(now, self.snapshot, self.isolation, &reads, &keys)?;
             match store.engine.submit(commit_ts, batch) {
-                Ok(pending) => (commit_ts, pending),
+                Ok(pending) => {
+                    // The transaction reads nothing more: unregister its snapshot now,
+                    // under the lock already held, unless read views still share it.
+                    if let Some(registration) = Arc::get_mut(&mut self.registration)
+                        && let Some(snapshot) = registration.snapshot.take()
+                    {
+                        oracle.end(snapshot);
+                    }
+                    (commit_ts, pending)
+                }
                 Err(err) => {
                     oracle.finished(commit_ts);
-                    store.visible_changed.notify_all();
+                    store.publish_visible(&oracle);
                     return Err(err.into());
                 }
             }
         };
         drop(reads);
-        let result = store.engine.finish(pending);
-        let mut oracle = store.oracle.lock();
-        store.report_finished(&mut oracle, commit_ts, result.is_ok());
-        result?;
-        // Read your writes: acknowledge only once new snapshots include this commit, i.e.
-        // once every commit with a smaller timestamp has been applied too (normally already
-        // reported with this one; see `Oracle::applied_through`).
-        while oracle.visible() < commit_ts {
-            store.visible_changed.wait(&mut oracle);
+        // The committer that writes the WAL batch applies and publishes the whole group
+        // before the others wake, so usually this commit is visible on return.
+        let result = store.engine.finish_then(pending, &|| store.publish_applied());
+        if result.is_err() || store.visible.load(Ordering::SeqCst) < commit_ts {
+            let mut oracle = store.oracle.lock();
+            store.report_finished(&mut oracle, commit_ts, result.is_ok());
+            result?;
+            // Read your writes: acknowledge only once new snapshots include this commit,
+            // i.e. once every commit with a smaller timestamp has been applied too
+            // (normally already reported with this one; see `Oracle::applied_through`).
+            while oracle.visible() < commit_ts {
+                store.visible_changed.wait(&mut oracle);
+            }
         }
-        // Unregister now, under this same lock, unless read views still share the snapshot.
-        if let Some(registration) = Arc::get_mut(&mut self.registration)
-            && let Some(snapshot) = registration.snapshot.take()
-        {
-            oracle.end(snapshot);
-        }
-        drop(oracle);
         self.committed = true;
         self.private.on_commit(&store);
         Ok(commit_ts)

@@ -285,6 +285,33 @@ fn commits_applied_in_order_are_reported_by_whichever_committer_comes_first() {
 }
 
 #[test]
+fn a_commit_not_yet_visible_still_conflicts_after_its_transaction_ended() {
+    // A committer unregisters its snapshot once its commit is logged, before the commit is
+    // applied; a transaction that starts meanwhile does not see the commit, so it must
+    // still be checked against it.
+    let mut oracle = Oracle::new(10);
+    let reads = ReadSet::default();
+    let writer = oracle.begin();
+    let commit_ts = oracle
+        .validate_and_assign(0, writer, IsolationLevel::Snapshot, &reads, &[b("k")])
+        .expect("first writer");
+    oracle.end(writer);
+    let late = oracle.begin();
+    assert!(late < commit_ts, "the commit is not visible yet");
+    let err = oracle
+        .validate_and_assign(0, late, IsolationLevel::Snapshot, &reads, &[b("k")])
+        .expect_err("a write-write conflict with the pending commit");
+    assert!(err.is_retryable(), "{err}");
+    oracle.finished(commit_ts);
+    oracle.end(late);
+    let after = oracle.begin();
+    assert_eq!(after, commit_ts, "new snapshots include the commit");
+    assert!(
+        oracle.validate_and_assign(0, after, IsolationLevel::Snapshot, &reads, &[b("k")]).is_ok()
+    );
+}
+
+#[test]
 fn read_views_share_the_registration_and_keep_it_past_the_transaction() -> TestResult {
     let store = store()?;
     let txn = store.begin(IsolationLevel::Snapshot);

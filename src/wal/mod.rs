@@ -26,6 +26,12 @@
 //! a gather ends the moment the expected records are queued. PostgreSQL's `commit_delay`
 //! with `commit_siblings` is the same idea with fixed settings.
 //!
+//! The writer can also do, once per batch, what each of its committers would do after its
+//! wait ([`Wal::wait_durable_then`]): the storage engine applies the batch to the memtable
+//! there and the transaction layer makes its commits visible, before the other committers
+//! wake; they find their commits applied and visible instead of queueing for the memtable's
+//! and the oracle's locks one after another (8 clients inserting: ~3% more commits/s).
+//!
 //! Waiters register (LSN, thread) in the queue and park. A finished write wakes exactly the
 //! committers it made durable, plus one waiter of the next batch to write that (when it has
 //! records), instead of every waiting thread; and a woken committer learns that its record
@@ -381,6 +387,17 @@ impl Wal {
 
     /// Blocks until the record at `lsn` is durable (or, with [`SyncMode::Off`], written).
     pub fn wait_durable(&self, lsn: Lsn) -> Result<(), WalError> {
+        self.wait_durable_then(lsn, &|_| {})
+    }
+
+    /// Like [`Wal::wait_durable`]; and if this thread ends up writing a batch, it calls
+    /// `on_durable(end)` (`end`: the LSN after the batch) once the batch is durable and
+    /// before it wakes the batch's other committers. Work that each committer would
+    /// otherwise do after waking (applying the batch, publishing it) is then done once, by
+    /// the thread already running, and the committers wake to find it done instead of
+    /// contending for it. It runs outside the WAL's locks, possibly while the next batch is
+    /// being written, and is not called for a failed write.
+    pub fn wait_durable_then(&self, lsn: Lsn, on_durable: &dyn Fn(Lsn)) -> Result<(), WalError> {
         loop {
             if lsn < self.durable_lsn.load(Ordering::Acquire) {
                 return Ok(());
@@ -397,7 +414,7 @@ impl Wal {
             }
             if !queue.writing {
                 self.gather(&mut queue);
-                self.write_pending(&mut queue);
+                self.write_pending(&mut queue, on_durable);
                 continue;
             }
             // The writer unparks us once our record is durable, or to write the next batch.
@@ -439,9 +456,10 @@ impl Wal {
         queue.writing = false;
     }
 
-    /// Makes the calling thread the writer for everything queued: one write, one fsync.
-    /// Called with the queue locked and no write in progress; unlocks it during the IO.
-    fn write_pending(&self, queue: &mut MutexGuard<'_, Queue>) {
+    /// Makes the calling thread the writer for everything queued: one write, one fsync; then
+    /// `on_durable` (see [`Wal::wait_durable_then`]). Called with the queue locked and no
+    /// write in progress; unlocks it during the IO and the call.
+    fn write_pending(&self, queue: &mut MutexGuard<'_, Queue>, on_durable: &dyn Fn(Lsn)) {
         let batch = std::mem::take(&mut queue.buffer);
         let first = queue.buffer_first_lsn;
         let end = queue.next_lsn;
@@ -476,13 +494,17 @@ impl Wal {
             }
             !wake
         });
-        if !queue.buffer.is_empty()
-            && let Some((_, next_writer)) = queue.waiters.pop()
-        {
-            woken.push(next_writer);
-        }
+        let next_writer =
+            if queue.buffer.is_empty() { None } else { queue.waiters.pop().map(|(_, t)| t) };
         self.writer_idle.notify_all();
-        MutexGuard::unlocked(queue, || woken.iter().for_each(std::thread::Thread::unpark));
+        MutexGuard::unlocked(queue, || {
+            // The next write starts while this batch's follow-up work runs.
+            next_writer.iter().for_each(std::thread::Thread::unpark);
+            if !failed && end > first {
+                on_durable(end);
+            }
+            woken.iter().for_each(std::thread::Thread::unpark);
+        });
     }
 
     fn write_batch(&self, batch: &[u8], first: Lsn) -> Result<(), WalError> {
@@ -565,7 +587,7 @@ impl Wal {
             if queue.writing {
                 self.writer_idle.wait(&mut queue);
             } else if !queue.buffer.is_empty() {
-                self.write_pending(&mut queue);
+                self.write_pending(&mut queue, &|_| {});
             } else {
                 break;
             }

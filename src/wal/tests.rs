@@ -338,3 +338,23 @@ fn a_gather_gives_up_after_its_limit() -> TestResult {
     assert_eq!(seen.len(), 3);
     Ok(())
 }
+
+#[test]
+fn the_writer_runs_the_follow_up_once_per_durable_batch_and_never_for_a_failed_one() -> TestResult {
+    let fs = SimFileSystem::new(9);
+    let (wal, _) = open(&fs, 0)?;
+    let calls = std::cell::RefCell::new(Vec::new());
+    let record_end = |end: Lsn| calls.borrow_mut().push(end);
+    let first = wal.submit(1, b"a")?;
+    let second = wal.submit(1, b"b")?;
+    wal.wait_durable_then(first, &record_end)?;
+    assert_eq!(*calls.borrow(), vec![second + 1], "one batch carried both records");
+    wal.wait_durable_then(second, &record_end)?;
+    assert_eq!(calls.borrow().len(), 1, "already durable: nothing written, no call");
+
+    fs.fail_next_syncs(1);
+    let lost = wal.submit(1, b"lost")?;
+    assert!(wal.wait_durable_then(lost, &record_end).is_err());
+    assert_eq!(calls.borrow().len(), 1, "a failed write is not followed up");
+    Ok(())
+}
