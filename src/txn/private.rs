@@ -31,6 +31,7 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 /// Buffered private writes above this many bytes are flushed to the engine (tests set a
 /// smaller threshold with [`TxnStore::set_private_flush_bytes`]).
@@ -44,6 +45,46 @@ const RECLAIM_BATCH: usize = 1_000;
 /// The reclaiming thread's nice value: the lowest priority. Dead storage costs only disk
 /// space until it is deleted, so the deleting runs on CPU that nothing else wants.
 const RECLAIM_NICE: i32 = 19;
+
+/// While other commits keep arriving, the reclaimer waits before each batch until none has
+/// come for this long: on a busy server its deletes (their log writes, and the checkpoints
+/// and merges their tombstones cause) would take disk time and CPU from the clients. Like
+/// PostgreSQL's autovacuum cost delay, background cleanup gives way to foreground work.
+const RECLAIM_QUIET: Duration = Duration::from_millis(50);
+
+/// The longest the reclaimer gives way, in all: under sustained load it then goes on anyway.
+const RECLAIM_MAX_DEFER: Duration = Duration::from_secs(60);
+
+/// Decides when the reclaimer may delete its next batch (see [`RECLAIM_QUIET`]): fed the
+/// time and the number of commits by others so far, it answers how long to wait first.
+#[derive(Debug)]
+pub(super) struct ReclaimPacer {
+    started: Instant,
+    /// Others' commits when last asked, and since when that count has not moved.
+    others: u64,
+    quiet_since: Instant,
+}
+
+impl ReclaimPacer {
+    pub(super) fn new(now: Instant, others: u64) -> Self {
+        Self { started: now, others, quiet_since: now }
+    }
+
+    /// `None`: go ahead now; `Some(wait)`: ask again after `wait`.
+    pub(super) fn wait_before_batch(&mut self, now: Instant, others: u64) -> Option<Duration> {
+        if others != self.others {
+            self.others = others;
+            self.quiet_since = now;
+        }
+        let quiet_for = now.saturating_duration_since(self.quiet_since);
+        if quiet_for >= RECLAIM_QUIET
+            || now.saturating_duration_since(self.started) >= RECLAIM_MAX_DEFER
+        {
+            return None;
+        }
+        Some(RECLAIM_QUIET - quiet_for)
+    }
+}
 
 /// A transaction's private storage bookkeeping.
 #[derive(Debug, Clone)]
@@ -251,6 +292,12 @@ impl TxnStore {
     /// how many keys went.
     pub fn reclaim_dead_prefixes(self: &Arc<Self>) -> Result<usize, TxnError> {
         let mut deleted = 0;
+        // Commits by others: every durable commit minus the reclaimer's own batches.
+        let commits_at_start = self.engine.durable_commits();
+        let mut own_batches = 0;
+        let others =
+            |own: u64| self.engine.durable_commits().saturating_sub(commits_at_start + own);
+        let mut pacer = ReclaimPacer::new(Instant::now(), others(0));
         loop {
             let Some(prefix) = self.dead_prefixes.lock().last().cloned() else {
                 return Ok(deleted);
@@ -260,6 +307,10 @@ impl TxnStore {
             // would step over every tombstone written so far, quadratic work in the rows.
             let mut start = Bound::Included(prefix.clone());
             loop {
+                while let Some(wait) = pacer.wait_before_batch(Instant::now(), others(own_batches))
+                {
+                    std::thread::sleep(wait);
+                }
                 let mut txn = self.begin(super::IsolationLevel::Snapshot);
                 let keys: Vec<Bytes> = txn
                     .scan(start.clone(), end.clone())?
@@ -282,6 +333,7 @@ impl TxnStore {
                     batch.delete(key);
                 }
                 self.commit_unvalidated(batch)?;
+                own_batches += 1;
             }
             let mut queue = self.dead_prefixes.lock();
             if let Some(position) = queue.iter().position(|p| *p == prefix) {

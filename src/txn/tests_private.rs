@@ -4,6 +4,7 @@
 
 use super::tests::TestResult;
 use super::*;
+use crate::txn::private::ReclaimPacer;
 use bytes::Bytes;
 use std::ops::Bound;
 use std::sync::Arc;
@@ -141,4 +142,32 @@ fn a_guard_fails_a_snapshot_transaction_whose_guarded_range_changed() -> TestRes
     ddl.commit()?;
     assert!(matches!(writer.commit(), Err(TxnError::Conflict { .. })));
     Ok(())
+}
+
+#[test]
+fn reclaiming_gives_way_while_others_commit_and_goes_on_once_they_pause() {
+    let start = Instant::now();
+    let at = |ms: u64| start + Duration::from_millis(ms);
+    let mut pacer = ReclaimPacer::new(start, 0);
+    assert!(pacer.wait_before_batch(at(0), 0).is_some(), "first it watches for a pause");
+    assert_eq!(pacer.wait_before_batch(at(60), 0), None, "nobody committed: go");
+    // Others commit between batches: wait until they have paused long enough.
+    let wait = pacer.wait_before_batch(at(70), 5).expect("others are busy");
+    assert!(wait > Duration::ZERO);
+    assert!(pacer.wait_before_batch(at(100), 9).is_some());
+    assert_eq!(pacer.wait_before_batch(at(151), 9), None, "no commit for 51 ms: go");
+}
+
+#[test]
+fn reclaiming_under_sustained_load_goes_on_after_the_longest_deferral() {
+    let start = Instant::now();
+    let mut pacer = ReclaimPacer::new(start, 0);
+    let mut commits = 0;
+    let mut ms = 0;
+    while pacer.wait_before_batch(start + Duration::from_millis(ms), commits).is_some() {
+        commits += 1;
+        ms += 10;
+        assert!(ms <= 61_000, "still deferring after {ms} ms");
+    }
+    assert!(ms >= 60_000, "went ahead after {ms} ms of load");
 }
