@@ -43,7 +43,7 @@ pub fn start(
     let options = DatabaseOptions { memory_limit_bytes, wal_sync_off: unsafe_no_sync };
     let db = Database::open(data_dir, options)?;
     // Testing knob: crash tests make bulk loads flush their private storage after a few
-    // kilobytes instead of 16 MB, to kill the server between flushes cheaply.
+    // kilobytes instead of 4 MB, to kill the server between flushes cheaply.
     if let Some(bytes) =
         std::env::var("QUORUMDB_TEST_PRIVATE_FLUSH_BYTES").ok().and_then(|v| v.parse().ok())
     {

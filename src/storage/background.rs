@@ -68,7 +68,7 @@ impl Drop for Background {
 }
 
 /// How often mapped checkpoint-file pages are given back to the kernel.
-const RELEASE_PAGES_EVERY: Duration = Duration::from_millis(500);
+pub(super) const RELEASE_PAGES_EVERY: Duration = Duration::from_millis(500);
 
 /// The checkpointer's nice value. Checkpoints and merges are background work: with a lower
 /// CPU (and, derived from it, IO) priority they take what the connection threads leave over

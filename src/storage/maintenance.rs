@@ -203,15 +203,23 @@ impl Engine {
         let mut writer = CheckpointFileWriter::create(self.fs.as_ref(), &path)?;
         let mut merged = MergeIter::new(sources);
         let mut read = 0u64;
+        let mut last_release = std::time::Instant::now();
         while let Some(entry) = merged.next_entry()? {
             if filter.keep(&entry) {
                 writer.add(&entry)?;
             }
             read += 1;
             // A merge reads its input files once, front to back: keep their pages from
-            // piling up in resident memory.
+            // piling up in resident memory. And a long merge or checkpoint would hold up the
+            // background thread's periodic release of the pages that clients' lookups touch
+            // in every live file (at thousands of random reads a second they add up to
+            // hundreds of MB), so release those here on the same schedule.
             if read.is_multiple_of(RELEASE_EVERY_ENTRIES) {
                 inputs.iter().for_each(|file| file.release_pages());
+                if last_release.elapsed() >= super::background::RELEASE_PAGES_EVERY {
+                    self.current_levels().files.iter().for_each(|file| file.release_pages());
+                    last_release = std::time::Instant::now();
+                }
             }
         }
         let summary = writer.finish()?;
