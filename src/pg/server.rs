@@ -4,8 +4,8 @@
 //!
 //! Threads: a connection's session calls are synchronous (they may wait for fsync or scan
 //! for long), so each connection gets an OS thread that owns its socket in blocking mode, as
-//! each PostgreSQL backend is a process of its own. Connection threads run under
-//! `SCHED_BATCH` (see `util::priority::batch_current_thread`). Session calls and socket reads and writes
+//! each PostgreSQL backend is a process of its own (under `SCHED_BATCH`, see
+//! `util::priority::batch_current_thread`). Session calls and socket reads and writes
 //! then run directly on that thread: no hand-off to another thread per statement (which
 //! `block_in_place` on a shared multi-thread runtime costs), no event loop between a message
 //! arriving and the thread that serves it waking up (an epoll wait and a read that finds

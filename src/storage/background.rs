@@ -82,12 +82,8 @@ fn run(engine: Weak<Engine>, signal: Arc<Signal>) {
     let mut last_release = Instant::now();
     while !signal.stop.load(Ordering::SeqCst) {
         let Some(engine) = engine.upgrade() else { return };
-        // Pages of checkpoint files that scans and lookups touched count as our resident
-        // memory until released; give them back every round (they stay in the page cache).
         if last_release.elapsed() >= RELEASE_PAGES_EVERY {
-            for file in &engine.current_levels().files {
-                file.release_pages();
-            }
+            engine.release_mapped_pages();
             last_release = Instant::now();
         }
         let levels = engine.current_levels();

@@ -331,6 +331,12 @@ impl Engine {
         self.levels.read().clone()
     }
 
+    /// Gives the pages of every live checkpoint file that scans and lookups touched back to
+    /// the kernel (they count as resident memory while mapped, and stay in the page cache).
+    pub(super) fn release_mapped_pages(&self) {
+        self.current_levels().files.iter().for_each(|file| file.release_pages());
+    }
+
     fn check_snapshot(&self, ts: Timestamp) -> Result<(), StorageError> {
         let horizon = self.gc_horizon.load(Ordering::SeqCst);
         if ts < horizon {

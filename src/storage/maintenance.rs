@@ -22,6 +22,7 @@ use crate::wal::Lsn;
 use std::ops::Bound;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Instant;
 
 impl Engine {
     /// Writes everything in memory to checkpoint files, switches the manifest, drops WAL
@@ -94,7 +95,7 @@ impl Engine {
             n => levels.frozen[n - 2].first_lsn(),
         };
         drop(levels);
-        let started = std::time::Instant::now();
+        let started = Instant::now();
         self.wait_applied_below(end_lsn);
 
         let horizon = self.gc_horizon();
@@ -148,7 +149,7 @@ impl Engine {
             merge_run_length(&manifest.files, self.options.max_checkpoint_files)
         };
         let includes_oldest = count == n;
-        let started = std::time::Instant::now();
+        let started = Instant::now();
         let horizon = self.gc_horizon();
         let sources: Vec<Box<dyn VersionSource>> =
             files[..count].iter().map(|f| Box::new(f.iter()) as Box<dyn VersionSource>).collect();
@@ -203,7 +204,7 @@ impl Engine {
         let mut writer = CheckpointFileWriter::create(self.fs.as_ref(), &path)?;
         let mut merged = MergeIter::new(sources);
         let mut read = 0u64;
-        let mut last_release = std::time::Instant::now();
+        let mut last_release = Instant::now();
         while let Some(entry) = merged.next_entry()? {
             if filter.keep(&entry) {
                 writer.add(&entry)?;
@@ -217,8 +218,8 @@ impl Engine {
             if read.is_multiple_of(RELEASE_EVERY_ENTRIES) {
                 inputs.iter().for_each(|file| file.release_pages());
                 if last_release.elapsed() >= super::background::RELEASE_PAGES_EVERY {
-                    self.current_levels().files.iter().for_each(|file| file.release_pages());
-                    last_release = std::time::Instant::now();
+                    self.release_mapped_pages();
+                    last_release = Instant::now();
                 }
             }
         }
